@@ -1,0 +1,89 @@
+// swift-tools-version: 6.2
+// Annota: the compute engine of an image-annotation pipeline. See README.md for the module graph.
+import PackageDescription
+
+/// Swift settings shared by every Swift target: Swift 6 mode (the tools default) and warnings as
+/// errors.
+let swiftSettings: [SwiftSetting] = [
+  .treatAllWarnings(as: .error),
+  .enableUpcomingFeature("ExistentialAny"),
+  .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+/// The C shim is built with -Wall -Wextra as errors.
+let cSettings: [CSetting] = [
+  .enableWarning("all"),
+  .enableWarning("extra"),
+  .treatAllWarnings(as: .error),
+]
+
+let package = Package(
+  name: "Annota",
+  products: [
+    .executable(name: "annota", targets: ["annota"]),
+    .library(name: "AnnotaImage", targets: ["AnnotaImage"]),
+    .library(name: "AnnotaImageIO", targets: ["AnnotaImageIO"]),
+    .library(name: "AnnotaLinearAlgebra", targets: ["AnnotaLinearAlgebra"]),
+    .library(name: "AnnotaEngine", targets: ["AnnotaEngine"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+  ],
+  targets: [
+    // MARK: C libraries (system-library targets: module map + header only)
+    .systemLibrary(
+      name: "CPNG", path: "CSupport/CPNG", pkgConfig: "libpng",
+      providers: [.apt(["libpng-dev"])]),
+    .systemLibrary(
+      name: "CJPEG", path: "CSupport/CJPEG", pkgConfig: "libjpeg",
+      providers: [.apt(["libjpeg-dev"])]),
+    .systemLibrary(
+      name: "COpenBLAS", path: "CSupport/COpenBLAS", pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev"])]),
+    // The one compiled C target: setjmp/longjmp error handling for libjpeg and libpng.
+    .target(
+      name: "AnnotaCodecShims", dependencies: ["CPNG", "CJPEG"], path: "CSupport/AnnotaCodecShims",
+      cSettings: cSettings),
+
+    // MARK: Pure Swift compute
+    .target(name: "AnnotaImage", swiftSettings: swiftSettings),
+
+    // MARK: Swift wrappers over C (each C library imported by exactly one module)
+    .target(
+      name: "AnnotaImageIO", dependencies: ["AnnotaImage", "AnnotaCodecShims"],
+      swiftSettings: swiftSettings),
+    .target(
+      name: "AnnotaLinearAlgebra", dependencies: ["COpenBLAS"], swiftSettings: swiftSettings),
+
+    // MARK: Files, JSON, threads
+    .target(
+      name: "AnnotaEngine",
+      dependencies: ["AnnotaImage", "AnnotaImageIO", "AnnotaLinearAlgebra"],
+      swiftSettings: swiftSettings),
+
+    // MARK: CLI (parse and print only)
+    .executableTarget(
+      name: "annota",
+      dependencies: [
+        "AnnotaEngine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: swiftSettings),
+
+    // MARK: Fuzzing (a no-op executable unless built with -sanitize=fuzzer; see README)
+    .executableTarget(
+      name: "AnnotaFuzzDecode", dependencies: ["AnnotaImageIO"], path: "Tests/Fuzz/DecodeFuzzer",
+      swiftSettings: swiftSettings),
+
+    // MARK: Tests
+    .testTarget(
+      name: "AnnotaImageIOTests", dependencies: ["AnnotaImageIO", "AnnotaEngine"],
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "AnnotaLinearAlgebraTests", dependencies: ["AnnotaLinearAlgebra"],
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "AnnotaEngineTests", dependencies: ["AnnotaEngine"], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "AnnotaCLITests", dependencies: ["annota"], swiftSettings: swiftSettings),
+  ]
+)

@@ -1,0 +1,157 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A file could not be read or written. Names the path and the system's reason.
+public struct FileError: Error, Sendable, Hashable, CustomStringConvertible {
+  public var path: String
+  public var message: String
+  /// The `errno` value, when a system call failed.
+  public var code: Int32?
+
+  public init(path: String, message: String, code: Int32? = nil) {
+    self.path = path
+    self.message = message
+    self.code = code
+  }
+
+  public var description: String { "\(path): \(message)" }
+
+  static func system(_ path: String, _ action: String) -> FileError {
+    let code = errno
+    return FileError(path: path, message: "\(action): \(String(cString: strerror(code)))", code: code)
+  }
+}
+
+/// Whole-file reads and atomic whole-file writes.
+public enum FileIO {
+  /// Largest file `read` accepts by default (2 GiB): a guard against absurd inputs.
+  public static let defaultMaxBytes = 2 << 30
+
+  /// Reads the whole file at `path`.
+  ///
+  /// - Throws: `FileError` if the file is missing, unreadable, not a regular file, or larger
+  ///   than `maxBytes`.
+  /// - Complexity: O(file size).
+  public static func read(_ path: String, maxBytes: Int = defaultMaxBytes) throws(FileError)
+    -> [UInt8]
+  {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    if fd < 0 { throw .system(path, "cannot open") }
+    defer { close(fd) }
+    var info = stat()
+    if fstat(fd, &info) != 0 { throw .system(path, "cannot stat") }
+    if (info.st_mode & S_IFMT) != S_IFREG {
+      throw FileError(path: path, message: "not a regular file")
+    }
+    let size = Int(info.st_size)
+    if size > maxBytes {
+      throw FileError(path: path, message: "file is \(size) bytes, over the limit of \(maxBytes)")
+    }
+    var failure: FileError?
+    let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+      var done = 0
+      while done < size {
+        let n = Glibc.read(fd, buffer.baseAddress! + done, size - done)
+        if n < 0 {
+          if errno == EINTR { continue }
+          failure = .system(path, "cannot read")
+          break
+        }
+        if n == 0 { break }  // file shrank while reading
+        done += n
+      }
+      count = done
+    }
+    if let failure { throw failure }
+    return bytes
+  }
+
+  /// Writes `bytes` to `path` atomically: into a temporary file in the same directory, flushed to
+  /// disk, then renamed over `path`. Readers see the old file or the new one, never a mix; on any
+  /// failure the temporary file is removed and `path` is untouched.
+  ///
+  /// - Throws: `FileError`.
+  /// - Complexity: O(bytes).
+  public static func writeAtomically(_ bytes: some Collection<UInt8>, to path: String)
+    throws(FileError)
+  {
+    let directory: String
+    let name: String
+    if let slash = path.lastIndex(of: "/") {
+      directory = slash == path.startIndex ? "/" : String(path[..<slash])
+      name = String(path[path.index(after: slash)...])
+    } else {
+      directory = "."
+      name = path
+    }
+    guard !name.isEmpty else { throw FileError(path: path, message: "not a file name") }
+    var attempt = 0
+    var temp = ""
+    var fd: Int32 = -1
+    repeat {
+      temp = "\(directory)/.\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+      fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+      attempt += 1
+    } while fd < 0 && errno == EEXIST && attempt < 16
+    if fd < 0 { throw .system(path, "cannot create a temporary file in \(directory)") }
+
+    var failure: FileError?
+    let contiguous = Array(bytes)
+    contiguous.withUnsafeBytes { raw in
+      var done = 0
+      while done < raw.count {
+        let n = write(fd, raw.baseAddress! + done, raw.count - done)
+        if n < 0 {
+          if errno == EINTR { continue }
+          failure = .system(path, "cannot write")
+          return
+        }
+        done += n
+      }
+    }
+    if failure == nil && fsync(fd) != 0 { failure = .system(path, "cannot flush") }
+    if close(fd) != 0 && failure == nil { failure = .system(path, "cannot close") }
+    if failure == nil && rename(temp, path) != 0 { failure = .system(path, "cannot rename into place") }
+    if let failure {
+      unlink(temp)
+      throw failure
+    }
+  }
+
+  /// Writes a UTF-8 string atomically (see `writeAtomically(_:to:)`).
+  public static func writeAtomically(_ text: String, to path: String) throws(FileError) {
+    try writeAtomically(Array(text.utf8), to: path)
+  }
+
+  /// True if `path` names an existing file or directory.
+  public static func exists(_ path: String) -> Bool {
+    var info = stat()
+    return stat(path, &info) == 0
+  }
+
+  /// True when the standard error stream is a terminal.
+  public static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
+
+  /// Number of processors available to this process.
+  public static var processorCount: Int {
+    max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+  }
+}
+
+extension FileIO {
+  /// Writes `text` to standard error, unbuffered.
+  public static func writeStandardError(_ text: String) {
+    var bytes = Array(text.utf8)
+    bytes.withUnsafeMutableBytes { raw in
+      var done = 0
+      while done < raw.count {
+        let n = write(STDERR_FILENO, raw.baseAddress! + done, raw.count - done)
+        if n <= 0 { return }
+        done += n
+      }
+    }
+  }
+}

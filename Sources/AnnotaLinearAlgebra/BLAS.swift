@@ -1,0 +1,141 @@
+internal import COpenBLAS
+
+/// Whether a matrix operand is used as stored or transposed.
+public enum Transpose: Sendable, Hashable {
+  case none
+  case transposed
+}
+
+/// A dense row-major matrix of `Float` or `Double`.
+public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
+  /// Number of rows.
+  public let rows: Int
+  /// Number of columns.
+  public let columns: Int
+  /// Row-major storage, `rows * columns` elements.
+  public var storage: [Scalar]
+
+  /// A zero matrix.
+  public init(rows: Int, columns: Int) {
+    precondition(rows >= 0 && columns >= 0, "negative matrix size \(rows)x\(columns)")
+    self.rows = rows
+    self.columns = columns
+    self.storage = [Scalar](repeating: 0, count: rows * columns)
+  }
+
+  /// Wraps row-major `storage`.
+  ///
+  /// - Precondition: `storage.count == rows * columns`.
+  public init(rows: Int, columns: Int, storage: [Scalar]) {
+    precondition(rows >= 0 && columns >= 0, "negative matrix size \(rows)x\(columns)")
+    precondition(storage.count == rows * columns,
+                 "\(storage.count) elements cannot form a \(rows)x\(columns) matrix")
+    self.rows = rows
+    self.columns = columns
+    self.storage = storage
+  }
+
+  /// The element at row `r`, column `c`.
+  @inlinable public subscript(r: Int, c: Int) -> Scalar {
+    get { storage[r * columns + c] }
+    set { storage[r * columns + c] = newValue }
+  }
+}
+
+/// Scalars OpenBLAS multiplies: `Float` (sgemm) and `Double` (dgemm).
+public protocol BLASScalar: BinaryFloatingPoint, Sendable {
+  /// C ← alpha · op(A) · op(B) + beta · C on row-major buffers (cblas `?gemm`).
+  static func gemm(
+    _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Self,
+    a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int, beta: Self,
+    c: UnsafeMutablePointer<Self>, ldc: Int)
+}
+
+extension Transpose {
+  var cblas: CBLAS_TRANSPOSE { self == .none ? CblasNoTrans : CblasTrans }
+}
+
+extension Float: BLASScalar {
+  public static func gemm(
+    _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Float,
+    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
+    c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    cblas_sgemm(
+      CblasRowMajor, transA.cblas, transB.cblas, blasint(m), blasint(n), blasint(k), alpha, a,
+      blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+  }
+}
+
+extension Double: BLASScalar {
+  public static func gemm(
+    _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Double,
+    a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int, beta: Double,
+    c: UnsafeMutablePointer<Double>, ldc: Int
+  ) {
+    cblas_dgemm(
+      CblasRowMajor, transA.cblas, transB.cblas, blasint(m), blasint(n), blasint(k), alpha, a,
+      blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+  }
+}
+
+/// OpenBLAS, reached from this module only.
+public enum BLAS {
+  /// Threads OpenBLAS uses inside one call. Set 1 when the caller already runs batches in
+  /// parallel; on 2 cores the second BLAS thread gains little.
+  public static var threads: Int {
+    get { Int(openblas_get_num_threads()) }
+    set {
+      precondition(newValue >= 1, "BLAS thread count must be at least 1")
+      openblas_set_num_threads(Int32(newValue))
+    }
+  }
+
+  /// OpenBLAS's build configuration string (CPU core it dispatched to, threading model).
+  public static var configuration: String { String(cString: openblas_get_config()) }
+
+  /// `C ← alpha · op(A) · op(B) + beta · C`.
+  ///
+  /// - Parameters:
+  ///   - a: `m x k` after `transA` is applied.
+  ///   - b: `k x n` after `transB` is applied.
+  ///   - c: `m x n`, updated in place.
+  /// - Precondition: the shapes agree.
+  /// - Complexity: O(m · n · k).
+  public static func gemm<T: BLASScalar>(
+    _ a: Matrix<T>, _ transA: Transpose = .none, _ b: Matrix<T>, _ transB: Transpose = .none,
+    alpha: T = 1, beta: T = 0, into c: inout Matrix<T>
+  ) {
+    let (m, k) = transA == .none ? (a.rows, a.columns) : (a.columns, a.rows)
+    let (kb, n) = transB == .none ? (b.rows, b.columns) : (b.columns, b.rows)
+    precondition(k == kb, "inner dimensions differ: \(m)x\(k) times \(kb)x\(n)")
+    precondition(c.rows == m && c.columns == n,
+                 "output is \(c.rows)x\(c.columns), product is \(m)x\(n)")
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+      for i in c.storage.indices { c.storage[i] *= beta }
+      return
+    }
+    a.storage.withUnsafeBufferPointer { pa in
+      b.storage.withUnsafeBufferPointer { pb in
+        c.storage.withUnsafeMutableBufferPointer { pc in
+          T.gemm(
+            transA, transB, m: m, n: n, k: k, alpha: alpha, a: pa.baseAddress!,
+            lda: max(a.columns, 1), b: pb.baseAddress!, ldb: max(b.columns, 1), beta: beta,
+            c: pc.baseAddress!, ldc: max(n, 1))
+        }
+      }
+    }
+  }
+
+  /// The product `op(A) · op(B)`.
+  public static func multiply<T: BLASScalar>(
+    _ a: Matrix<T>, _ transA: Transpose = .none, _ b: Matrix<T>, _ transB: Transpose = .none
+  ) -> Matrix<T> {
+    let m = transA == .none ? a.rows : a.columns
+    let n = transB == .none ? b.columns : b.rows
+    var c = Matrix<T>(rows: m, columns: n)
+    gemm(a, transA, b, transB, into: &c)
+    return c
+  }
+}

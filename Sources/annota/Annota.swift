@@ -1,0 +1,51 @@
+import AnnotaEngine
+import ArgumentParser
+
+@main
+struct Annota: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "annota",
+    abstract: "The compute engine of an image-annotation pipeline.",
+    discussion: """
+      Exit codes: 0 all items ok; 1 some items failed (each reported, the rest processed); \
+      2 could not run (unreadable input or unwritable output); 64 usage error.
+      """,
+    version: "0.1.0",
+    subcommands: [Info.self, Convert.self])
+}
+
+/// Options every batch command takes.
+struct CommonOptions: ParsableArguments {
+  @Option(help: "Items processed in parallel (default: all cores).")
+  var threads: Int?
+
+  @Flag(help: "Print no progress or summary on stderr.")
+  var quiet = false
+
+  func validate() throws {
+    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+  }
+
+  /// The effective thread count.
+  var threadCount: Int { threads ?? FileIO.processorCount }
+}
+
+/// Exit codes of the CLI contract.
+enum Exit {
+  /// Some items failed; the rest were processed.
+  static let someFailed = ExitCode(1)
+  /// Could not run at all.
+  static let couldNotRun = ExitCode(2)
+}
+
+/// Writes a line to standard error.
+func printError(_ text: String) {
+  var stderr = StandardError()
+  print(text, to: &stderr)
+}
+
+struct StandardError: TextOutputStream {
+  mutating func write(_ string: String) {
+    FileIO.writeStandardError(string)
+  }
+}
