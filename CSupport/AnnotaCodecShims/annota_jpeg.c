@@ -51,8 +51,12 @@ static void annota_jpeg_error_exit(j_common_ptr cinfo) {
   annota_jpeg_error *err = (annota_jpeg_error *)cinfo->err;
   char text[JMSG_LENGTH_MAX];
   (*cinfo->err->format_message)(cinfo, text);
-  annota_set_message(err->message, err->message_capacity, "libjpeg: %s", text);
-  err->status = annota_jpeg_status_for_error(cinfo->err->msg_code);
+  // After the data ran out, libjpeg reads its inserted EOI bytes as marker parameters and fails
+  // on them: that failure is the truncation, not corruption.
+  annota_set_message(err->message, err->message_capacity, "libjpeg: %s%s", text,
+                     err->truncated ? " (after premature end of data: truncated file)" : "");
+  err->status = err->truncated ? ANNOTA_TRUNCATED
+                               : annota_jpeg_status_for_error(cinfo->err->msg_code);
   longjmp(err->jump, 1);
 }
 

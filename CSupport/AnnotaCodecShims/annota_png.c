@@ -9,6 +9,8 @@
 
 /// Largest ancillary chunk libpng may buffer (iCCP, zTXt, ...): guards against chunk bombs.
 enum { ANNOTA_PNG_CHUNK_MAX = 16 * 1024 * 1024 };
+/// Zero bytes fed after the end of a truncated file under FAIL_ON_NONE.
+enum { ANNOTA_PNG_PAD_MAX = 1024 * 1024 };
 
 typedef struct annota_png_context {
   jmp_buf jump;
@@ -22,6 +24,7 @@ typedef struct annota_png_context {
   int warnings;
   int truncated;
   int has_message;
+  size_t padding;
 } annota_png_context;
 
 static void annota_png_error(png_structp png, png_const_charp text) {
@@ -29,8 +32,14 @@ static void annota_png_error(png_structp png, png_const_charp text) {
   if (!ctx->has_message) {
     annota_set_message(ctx->message, ctx->message_capacity, "libpng: %s", text);
   }
+  if (ctx->truncated) {
+    annota_set_message(ctx->message, ctx->message_capacity,
+                       "libpng: unexpected end of PNG data (truncated file)");
+    ctx->has_message = 1;
+    ctx->status = ANNOTA_TRUNCATED;
+  }
   if (ctx->status == ANNOTA_OK) {
-    ctx->status = ctx->truncated ? ANNOTA_TRUNCATED : ANNOTA_CORRUPT;
+    ctx->status = ANNOTA_CORRUPT;
     if (strstr(text, "out of memory") != NULL || strstr(text, "Out of memory") != NULL) {
       ctx->status = ANNOTA_NO_MEMORY;
     } else if (strstr(text, "exceeds user limit") != NULL ||
@@ -54,9 +63,21 @@ static void annota_png_warning(png_structp png, png_const_charp text) {
 
 static void annota_png_read(png_structp png, png_bytep out, size_t length) {
   annota_png_context *ctx = (annota_png_context *)png_get_io_ptr(png);
-  if (length > ctx->size - ctx->offset) {
+  const size_t available = ctx->size - ctx->offset;
+  if (length > available) {
     ctx->truncated = 1;
-    png_error(png, "unexpected end of PNG data (truncated file)");
+    // libpng asks for compressed data in large blocks, so failing here would lose every row
+    // that the data present still holds. When truncation is accepted, pad with zeros (bounded):
+    // zlib then delivers the real rows and fails on the padding, and that failure is reported
+    // as the truncation.
+    if (ctx->fail_on != ANNOTA_FAIL_ON_NONE || ctx->padding + (length - available) > ANNOTA_PNG_PAD_MAX) {
+      png_error(png, "unexpected end of PNG data (truncated file)");
+    }
+    memcpy(out, ctx->data + ctx->offset, available);
+    memset(out + available, 0, length - available);
+    ctx->padding += length - available;
+    ctx->offset = ctx->size;
+    return;
   }
   memcpy(out, ctx->data + ctx->offset, length);
   ctx->offset += length;

@@ -23,6 +23,8 @@ enum PNGCodec {
     let (capacity, overflow) = stride.multipliedReportingOverflow(by: height)
     if overflow { throw DecodeError(.limit, "image size overflows") }
 
+    try checkCompressionRatio(header, fileSize: bytes.count)
+
     var limits = options.limits.shim
     var status = ANNOTA_OK
     var message = ""
@@ -52,6 +54,32 @@ enum PNGCodec {
     return DecodedImage(
       image: image, info: imageInfo(header), scale: options.scale, region: scaledRegion,
       warnings: Int(decodedInfo.warnings), truncated: decodedInfo.truncated != 0)
+  }
+
+  /// Deflate cannot compress better than 1032:1, so a file too small to hold its own image data
+  /// is refused before the output buffer is allocated (a decompression-bomb header).
+  private static func checkCompressionRatio(_ header: annota_png_info, fileSize: Int)
+    throws(DecodeError)
+  {
+    let bitsPerPixel = UInt64(header.bit_depth) * UInt64(pngSamplesPerPixel(header.color_type))
+    let rowBytes = (UInt64(header.width) * bitsPerPixel + 7) / 8 + 1
+    let (raw, overflow) = rowBytes.multipliedReportingOverflow(by: UInt64(header.height))
+    let possible = UInt64(fileSize) * 1032 + 65_536
+    if overflow || raw > possible {
+      throw DecodeError(
+        .corrupt,
+        "a \(header.width)x\(header.height) PNG needs \(overflow ? "more than 2^64" : String(raw)) bytes of "
+          + "image data, more than a \(fileSize)-byte file can hold (deflate compresses at most 1032:1)")
+    }
+  }
+
+  private static func pngSamplesPerPixel(_ colorType: UInt32) -> Int {
+    switch colorType {
+    case 2: 3
+    case 4: 2
+    case 6: 4
+    default: 1
+    }
   }
 
   private static func readInfo(_ bytes: UnsafeRawBufferPointer, limits: DecodeLimits)

@@ -103,7 +103,7 @@ public enum BLAS {
   /// - Precondition: the shapes agree.
   /// - Complexity: O(m · n · k).
   public static func gemm<T: BLASScalar>(
-    _ a: Matrix<T>, _ transA: Transpose = .none, _ b: Matrix<T>, _ transB: Transpose = .none,
+    _ a: Matrix<T>, _ b: Matrix<T>, transA: Transpose = .none, transB: Transpose = .none,
     alpha: T = 1, beta: T = 0, into c: inout Matrix<T>
   ) {
     let (m, k) = transA == .none ? (a.rows, a.columns) : (a.columns, a.rows)
@@ -130,12 +130,12 @@ public enum BLAS {
 
   /// The product `op(A) · op(B)`.
   public static func multiply<T: BLASScalar>(
-    _ a: Matrix<T>, _ transA: Transpose = .none, _ b: Matrix<T>, _ transB: Transpose = .none
+    _ a: Matrix<T>, _ b: Matrix<T>, transA: Transpose = .none, transB: Transpose = .none
   ) -> Matrix<T> {
     let m = transA == .none ? a.rows : a.columns
     let n = transB == .none ? b.columns : b.rows
     var c = Matrix<T>(rows: m, columns: n)
-    gemm(a, transA, b, transB, into: &c)
+    gemm(a, b, transA: transA, transB: transB, into: &c)
     return c
   }
 }

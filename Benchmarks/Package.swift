@@ -1,0 +1,38 @@
+// swift-tools-version: 6.1
+// Annota benchmarks: a separate package so that ordo-one/benchmark (and its minutes-long cold
+// build) stays out of the root package and out of CI's default path.
+//
+//   ./make-fixtures.sh                                      # once: test images into .fixtures/
+//   swift package --disable-sandbox benchmark --target Decode
+//   ./compare-decode.sh                                     # side by side with libjpeg-turbo,
+//                                                           # libpng, Pillow and OpenCV
+import PackageDescription
+
+let package = Package(
+  name: "AnnotaBenchmarks",
+  platforms: [.macOS(.v13)],
+  dependencies: [
+    // `name:` so that products resolve whatever the checkout directory is called.
+    .package(name: "Annota", path: ".."),
+    .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+  ],
+  targets: [
+    .executableTarget(
+      name: "Decode",
+      dependencies: [
+        .product(name: "Benchmark", package: "benchmark"),
+        .product(name: "AnnotaImageIO", package: "Annota"),
+        .product(name: "AnnotaEngine", package: "Annota"),
+      ],
+      path: "Benchmarks/Decode",
+      plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+    // A plain timing loop for compare-decode.sh (no benchmark dependency, quick to build).
+    .executableTarget(
+      name: "annota-decode-bench",
+      dependencies: [
+        .product(name: "AnnotaImageIO", package: "Annota"),
+        .product(name: "AnnotaEngine", package: "Annota"),
+      ],
+      path: "Sources/DecodeTimer"),
+  ]
+)

@@ -1,0 +1,133 @@
+import AnnotaEngine
+import Foundation
+import Synchronization
+import Testing
+
+private func temporaryDirectory() throws -> String {
+  let url = FileManager.default.temporaryDirectory.appendingPathComponent("annota-engine-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+  return url.path
+}
+
+private struct Boom: Error {}
+
+@Suite("Batch runner")
+struct BatchTests {
+  @Test("results come back in input order, whatever the finishing order and concurrency",
+        arguments: [1, 2, 3, 8])
+  func ordered(_ concurrency: Int) async {
+    let items = Array(0..<200)
+    let runner = BatchRunner(maxConcurrency: concurrency)
+    let results = await runner.map(items) { item -> Int in
+      // Uneven work so items finish out of order.
+      var x = 0
+      for i in 0..<((item * 7919) % 5000) { x &+= i }
+      _ = x
+      return item * item
+    }
+    #expect(results.map { try? $0.get() } == items.map { $0 * $0 })
+  }
+
+  @Test("one failing item does not stop the batch")
+  func failuresIsolated() async {
+    let runner = BatchRunner(maxConcurrency: 4)
+    let results = await runner.map(Array(0..<50)) { item -> Int in
+      if item % 10 == 3 { throw Boom() }
+      return item
+    }
+    #expect(results.count == 50)
+    for (i, result) in results.enumerated() {
+      if i % 10 == 3 {
+        #expect(throws: Boom.self) { try result.get() }
+      } else {
+        #expect((try? result.get()) == i)
+      }
+    }
+  }
+
+  @Test("never more than maxConcurrency items in flight")
+  func bounded() async {
+    let inFlight = Atomic<Int>(0)
+    let peak = Atomic<Int>(0)
+    let runner = BatchRunner(maxConcurrency: 3)
+    _ = await runner.map(Array(0..<60)) { item -> Int in
+      let now = inFlight.wrappingAdd(1, ordering: .sequentiallyConsistent).newValue
+      _ = peak.max(now, ordering: .sequentiallyConsistent)
+      usleep(200)
+      inFlight.wrappingSubtract(1, ordering: .sequentiallyConsistent)
+      return item
+    }
+    #expect(peak.load(ordering: .sequentiallyConsistent) <= 3)
+    #expect(peak.load(ordering: .sequentiallyConsistent) >= 1)
+  }
+
+  @Test("an empty batch delivers nothing")
+  func empty() async {
+    let results = await BatchRunner(maxConcurrency: 2).map([Int]()) { $0 }
+    #expect(results.isEmpty)
+  }
+}
+
+@Suite("Files")
+struct FileTests {
+  @Test("atomic write replaces the file and leaves no temporary behind")
+  func atomicWrite() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let path = dir + "/out.json"
+    try FileIO.writeAtomically("first", to: path)
+    try FileIO.writeAtomically("second", to: path)
+    #expect(try String(contentsOfFile: path, encoding: .utf8) == "second")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["out.json"])
+  }
+
+  @Test("a failed atomic write names the path and changes nothing")
+  func atomicWriteFailure() throws {
+    let error = #expect(throws: FileError.self) {
+      try FileIO.writeAtomically("x", to: "/nonexistent-annota-dir/out.json")
+    }
+    #expect(error?.path == "/nonexistent-annota-dir/out.json")
+    #expect(error?.description.contains("/nonexistent-annota-dir/out.json") == true)
+  }
+
+  @Test("read reports missing files, directories and size limits")
+  func readErrors() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    #expect(throws: FileError.self) { try FileIO.read(dir + "/missing.jpg") }
+    let notFile = #expect(throws: FileError.self) { try FileIO.read(dir) }
+    #expect(notFile?.message.contains("not a regular file") == true)
+    try FileIO.writeAtomically([UInt8](repeating: 7, count: 100), to: dir + "/a.bin")
+    #expect(try FileIO.read(dir + "/a.bin") == [UInt8](repeating: 7, count: 100))
+    let big = #expect(throws: FileError.self) { try FileIO.read(dir + "/a.bin", maxBytes: 10) }
+    #expect(big?.message.contains("over the limit") == true)
+  }
+
+  @Test("decoding a file names it in the error")
+  func imageFileErrors() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let path = dir + "/fake.jpg"
+    try FileIO.writeAtomically("hello", to: path)
+    let error = #expect(throws: ItemError.self) { try ImageFiles.decode(path) }
+    #expect(error?.subject == path)
+    #expect(error?.category == .decode)
+    let missing = #expect(throws: ItemError.self) { try ImageFiles.decode(dir + "/none.png") }
+    #expect(missing?.category == .file)
+  }
+}
+
+@Suite("JSON writer")
+struct JSONTests {
+  @Test("strings are escaped and objects keep key order")
+  func serialize() throws {
+    let value = JSONValue.object([
+      ("z", .string("a\"b\\c\nd\u{1}")), ("a", .array([.int(-3), .double(0.5), .double(2), .null, .bool(true)])),
+      ("nan", .double(.nan)),
+    ])
+    let text = value.serialized()
+    #expect(text == #"{"z":"a\"b\\c\nd\u0001","a":[-3,0.5,2,null,true],"nan":null}"#)
+    let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+    #expect(parsed?["z"] as? String == "a\"b\\c\nd\u{1}")
+  }
+}
