@@ -21,6 +21,7 @@ let package = Package(
   name: "Annota",
   products: [
     .executable(name: "annota", targets: ["annota"]),
+    .library(name: "AnnotaGeometry", targets: ["AnnotaGeometry"]),
     .library(name: "AnnotaImage", targets: ["AnnotaImage"]),
     .library(name: "AnnotaImageIO", targets: ["AnnotaImageIO"]),
     .library(name: "AnnotaLinearAlgebra", targets: ["AnnotaLinearAlgebra"]),
@@ -45,8 +46,12 @@ let package = Package(
       name: "AnnotaCodecShims", dependencies: ["CPNG", "CJPEG"], path: "CSupport/AnnotaCodecShims",
       cSettings: cSettings),
 
-    // MARK: Pure Swift compute
-    .target(name: "AnnotaImage", swiftSettings: swiftSettings),
+    // MARK: Pure Swift compute (no Foundation, no C)
+    .target(
+      name: "AnnotaGeometry", swiftSettings: swiftSettings,
+      // Floating-point rounding (`rounded(.up)`) lowers to libm; nothing else is imported.
+      linkerSettings: [.linkedLibrary("m")]),
+    .target(name: "AnnotaImage", dependencies: ["AnnotaGeometry"], swiftSettings: swiftSettings),
 
     // MARK: Swift wrappers over C (each C library imported by exactly one module)
     .target(
@@ -58,7 +63,7 @@ let package = Package(
     // MARK: Files, JSON, threads
     .target(
       name: "AnnotaEngine",
-      dependencies: ["AnnotaImage", "AnnotaImageIO", "AnnotaLinearAlgebra"],
+      dependencies: ["AnnotaGeometry", "AnnotaImage", "AnnotaImageIO", "AnnotaLinearAlgebra"],
       swiftSettings: swiftSettings),
 
     // MARK: CLI (parse and print only)
@@ -78,6 +83,8 @@ let package = Package(
     .testTarget(
       name: "AnnotaImageIOTests", dependencies: ["AnnotaImageIO", "AnnotaEngine"],
       swiftSettings: swiftSettings),
+    .testTarget(
+      name: "AnnotaGeometryTests", dependencies: ["AnnotaGeometry"], swiftSettings: swiftSettings),
     .testTarget(
       name: "AnnotaLinearAlgebraTests", dependencies: ["AnnotaLinearAlgebra"],
       swiftSettings: swiftSettings),

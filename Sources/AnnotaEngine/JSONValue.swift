@@ -8,6 +8,10 @@ public enum JSONValue: Sendable, Equatable {
   case double(Double)
   case string(String)
   case array([JSONValue])
+  /// An array of numbers, stored compactly (8 bytes each). The reader produces it for every
+  /// non-empty array whose elements are all numbers; `integral` is true when every element was
+  /// written as an integer literal (then they are written back as integers).
+  case numbers([Double], integral: Bool)
   case object([(String, JSONValue)])
 
   public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
@@ -18,9 +22,56 @@ public enum JSONValue: Sendable, Equatable {
     case let (.double(a), .double(b)): a == b
     case let (.string(a), .string(b)): a == b
     case let (.array(a), .array(b)): a == b
+    case let (.numbers(a, ia), .numbers(b, ib)): a == b && ia == ib
+    case let (.numbers(a, ia), .array(b)), let (.array(b), .numbers(a, ia)):
+      a.count == b.count
+        && zip(a, b).allSatisfy { x, v in
+          switch v {
+          case .int(let i): ia && Double(i) == x
+          case .double(let d): !ia && d == x
+          default: false
+          }
+        }
     case let (.object(a), .object(b)):
       a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
     default: false
+    }
+  }
+
+  /// The elements of an array as numbers, or `nil` if it is not an array of numbers.
+  public var numberArray: [Double]? {
+    switch self {
+    case .numbers(let values, _): return values
+    case .array(let items):
+      var out: [Double] = []
+      out.reserveCapacity(items.count)
+      for item in items {
+        switch item {
+        case .int(let i): out.append(Double(i))
+        case .double(let d): out.append(d)
+        default: return nil
+        }
+      }
+      return out
+    default: return nil
+    }
+  }
+
+  /// The value as a number, or `nil`.
+  public var number: Double? {
+    switch self {
+    case .int(let i): Double(i)
+    case .double(let d): d
+    default: nil
+    }
+  }
+
+  /// The value as an exact integer (an integer literal, or an integral double), or `nil`.
+  public var integer: Int64? {
+    switch self {
+    case .int(let i): i
+    case .double(let d): Int64(exactly: d)
+    default: nil
     }
   }
 
@@ -32,8 +83,8 @@ public enum JSONValue: Sendable, Equatable {
 
   /// Compact JSON text.
   ///
-  /// Doubles are written in the shortest form that reads back to the same value; non-finite
-  /// doubles (not representable in JSON) are written as `null`.
+  /// Doubles are written in the shortest form that reads back to the same value (Python's
+  /// `repr`); non-finite doubles as Python writes them.
   public func serialized() -> String {
     var out = ""
     write(to: &out)
@@ -55,6 +106,17 @@ public enum JSONValue: Sendable, Equatable {
         item.write(to: &out)
       }
       out += "]"
+    case .numbers(let values, let integral):
+      out += "["
+      for (i, value) in values.enumerated() {
+        if i > 0 { out += "," }
+        if integral, let exact = Int64(exactly: value) {
+          out += String(exact)
+        } else {
+          JSONValue.writeNumber(value, to: &out)
+        }
+      }
+      out += "]"
     case .object(let members):
       out += "{"
       for (i, (key, value)) in members.enumerated() {
@@ -67,16 +129,17 @@ public enum JSONValue: Sendable, Equatable {
     }
   }
 
+  /// Writes a double the way Python's `json` module does (`repr`): shortest round-trip digits,
+  /// integral values with a `.0`, so a file written here reads back with the same types; NaN and
+  /// infinities as Python writes them (`NaN`, `Infinity`, `-Infinity`).
   static func writeNumber(_ d: Double, to out: inout String) {
-    guard d.isFinite else {
-      out += "null"
-      return
+    if d.isNaN {
+      out += "NaN"
+    } else if d.isInfinite {
+      out += d < 0 ? "-Infinity" : "Infinity"
+    } else {
+      out += d.description
     }
-    if d == d.rounded(), abs(d) < 1e15 {
-      out += String(Int64(d))
-      return
-    }
-    out += "\(d)"
   }
 
   static func writeString(_ s: String, to out: inout String) {

@@ -117,17 +117,62 @@ struct FileTests {
   }
 }
 
-@Suite("JSON writer")
+@Suite("JSON reader and writer")
 struct JSONTests {
-  @Test("strings are escaped and objects keep key order")
+  @Test("strings are escaped, objects keep key order, doubles are written like Python's repr")
   func serialize() throws {
     let value = JSONValue.object([
-      ("z", .string("a\"b\\c\nd\u{1}")), ("a", .array([.int(-3), .double(0.5), .double(2), .null, .bool(true)])),
-      ("nan", .double(.nan)),
+      ("z", .string("a\"b\\c\nd\u{1}é")), ("a", .array([.int(-3), .double(0.5), .double(2), .null, .bool(true)])),
+      ("big", .double(1e16)), ("small", .double(1e-05)),
     ])
     let text = value.serialized()
-    #expect(text == #"{"z":"a\"b\\c\nd\u0001","a":[-3,0.5,2,null,true],"nan":null}"#)
+    #expect(text == #"{"z":"a\"b\\c\nd\u0001é","a":[-3,0.5,2.0,null,true],"big":1e+16,"small":1e-05}"#)
     let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
-    #expect(parsed?["z"] as? String == "a\"b\\c\nd\u{1}")
+    #expect(parsed?["z"] as? String == "a\"b\\c\nd\u{1}é")
+    #expect(JSONValue.double(.nan).serialized() == "NaN")
+    #expect(JSONValue.double(-.infinity).serialized() == "-Infinity")
+  }
+
+  @Test("read then write keeps every key, its order, and the number types")
+  func roundTrip() throws {
+    let text = #"{"b":1,"a":{"zz":[1,2,3],"f":[1.5,2.0,-3e-07],"mixed":[1,"x",null],"e":[],"o":{}},"s":"\u00e9\ud83d\ude00\n","big":123456789012345678,"neg":-0.25,"t":true}"#
+    let value = try JSONReader.parse(text)
+    let written = value.serialized()
+    #expect(try JSONReader.parse(written) == value)
+    #expect(written == #"{"b":1,"a":{"zz":[1,2,3],"f":[1.5,2.0,-3e-07],"mixed":[1,"x",null],"e":[],"o":{}},"s":"é😀\n","big":123456789012345678,"neg":-0.25,"t":true}"#)
+    #expect(value["a"]?["zz"] == .numbers([1, 2, 3], integral: true))
+    #expect(value["big"] == .int(123456789012345678))
+  }
+
+  @Test("integers beyond 2^53 inside arrays stay exact")
+  func bigIntegers() throws {
+    let value = try JSONReader.parse("[1,9007199254740993]")
+    #expect(value == .array([.int(1), .int(9007199254740993)]))
+  }
+
+  @Test("malformed JSON is reported with line, column and JSON path",
+        arguments: [
+          (#"{"a":[1,2,}"#, "a[2]"), (#"{"images":[{"id":1},{"id":tru}]}"#, "images[1].id"),
+          ("{\n\"x\": [1,\n 2 3]}", "x"), (#"{"a":"unterminated"#, "a"), (#"[1,2]x"#, ""),
+          (#"{"a":01}"#, "a"), (#"{"a":"\x"}"#, "a"), (#"{"a" 1}"#, ""), ("", ""),
+        ])
+  func errors(_ input: String, _ path: String) {
+    let error = #expect(throws: JSONParseError.self) { try JSONReader.parse(input) }
+    #expect(error?.path == path, "\(input)")
+    #expect((error?.line ?? 0) >= 1)
+  }
+
+  @Test("deep nesting is an error, not a crash")
+  func depth() {
+    let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+    #expect(throws: JSONParseError.self) { try JSONReader.parse(deep) }
+  }
+
+  @Test("NaN and Infinity are read as Python writes them")
+  func nonFinite() throws {
+    let value = try JSONReader.parse("[NaN, Infinity, -Infinity, 1]")
+    guard case .array(let items) = value else { Issue.record("not an array"); return }
+    #expect(items[0].number?.isNaN == true)
+    #expect(items[2].number == -.infinity)
   }
 }

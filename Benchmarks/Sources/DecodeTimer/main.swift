@@ -18,7 +18,8 @@ import Darwin
 #endif
 
 func fail(_ message: String) -> Never {
-  fputs("annota-decode-bench: \(message)\n", stderr)
+  var text = "annota-decode-bench: \(message)\n"
+  text.withUTF8 { bytes in _ = write(2, bytes.baseAddress, bytes.count) }  // stderr
   exit(64)
 }
 

@@ -1,0 +1,371 @@
+/// Malformed JSON: where (line, column, and the JSON path being read) and why.
+public struct JSONParseError: Error, Sendable, CustomStringConvertible {
+  /// 1-based line and column of the offending byte.
+  public var line: Int
+  public var column: Int
+  /// The path of the value being read, e.g. `annotations[812].segmentation[0]`.
+  public var path: String
+  public var message: String
+
+  public var description: String {
+    "line \(line), column \(column)\(path.isEmpty ? "" : " (in \(path))"): \(message)"
+  }
+}
+
+/// A strict JSON reader (RFC 8259) that keeps object keys in order and every key it does not
+/// know, and stores arrays of numbers compactly.
+///
+/// Integers that fit in 64 bits stay exact (`.int`); other numbers are `Double`. Duplicate keys
+/// are kept as they appear. Nesting deeper than `maxDepth` is an error, not a stack overflow.
+/// Like Python's `json` module, it also accepts `NaN`, `Infinity` and `-Infinity` (Python writes
+/// them), so such values reach validation and are reported with their JSON path.
+public struct JSONReader {
+  /// Deepest nesting accepted.
+  public static let maxDepth = 512
+
+  /// Parses a whole document.
+  ///
+  /// - Throws: `JSONParseError` with line, column and JSON path.
+  /// - Complexity: O(bytes).
+  public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+    try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) in
+      var reader = Parser(buffer)
+      reader.skipWhitespace()
+      let value = try reader.value(depth: 0)
+      reader.skipWhitespace()
+      if reader.position != buffer.count { throw reader.error("unexpected data after the document") }
+      return value
+    }
+  }
+
+  /// Parses a UTF-8 string.
+  public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
+    try parse(Array(text.utf8))
+  }
+
+  enum PathComponent {
+    case key(String)
+    case index(Int)
+  }
+
+  struct Parser {
+    let bytes: UnsafeBufferPointer<UInt8>
+    var position = 0
+    var path: [PathComponent] = []
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+      self.bytes = bytes
+    }
+
+    func error(_ message: String) -> JSONParseError {
+      var line = 1
+      var lineStart = 0
+      for i in 0..<min(position, bytes.count) where bytes[i] == UInt8(ascii: "\n") {
+        line += 1
+        lineStart = i + 1
+      }
+      return JSONParseError(line: line, column: position - lineStart + 1,
+                            path: JSONReader.render(path), message: message)
+    }
+
+    @inline(__always)
+    mutating func skipWhitespace() {
+      while position < bytes.count {
+        switch bytes[position] {
+        case 0x20, 0x0A, 0x0D, 0x09: position += 1
+        default: return
+        }
+      }
+    }
+
+    mutating func value(depth: Int) throws(JSONParseError) -> JSONValue {
+      guard position < bytes.count else { throw error("unexpected end of data") }
+      switch bytes[position] {
+      case UInt8(ascii: "{"): return try object(depth: depth + 1)
+      case UInt8(ascii: "["): return try array(depth: depth + 1)
+      case UInt8(ascii: "\""): return .string(try string())
+      case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+      case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+      case UInt8(ascii: "n"): try literal("null"); return .null
+      case UInt8(ascii: "N"): try literal("NaN"); return .double(.nan)
+      case UInt8(ascii: "I"): try literal("Infinity"); return .double(.infinity)
+      case UInt8(ascii: "-") where position + 1 < bytes.count && bytes[position + 1] == UInt8(ascii: "I"):
+        position += 1
+        try literal("Infinity")
+        return .double(-.infinity)
+      case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+        let (double, int) = try number()
+        if let int { return .int(int) }
+        return .double(double)
+      default:
+        throw error("unexpected character '\(Character(Unicode.Scalar(bytes[position])))'")
+      }
+    }
+
+    mutating func literal(_ word: StaticString) throws(JSONParseError) {
+      let count = word.utf8CodeUnitCount
+      guard position + count <= bytes.count else { throw error("unexpected end of data") }
+      for i in 0..<count where bytes[position + i] != word.utf8Start[i] {
+        throw error("invalid literal")
+      }
+      position += count
+    }
+
+    mutating func object(depth: Int) throws(JSONParseError) -> JSONValue {
+      if depth > JSONReader.maxDepth { throw error("nesting deeper than \(JSONReader.maxDepth)") }
+      position += 1
+      var members: [(String, JSONValue)] = []
+      skipWhitespace()
+      if position < bytes.count && bytes[position] == UInt8(ascii: "}") {
+        position += 1
+        return .object(members)
+      }
+      while true {
+        skipWhitespace()
+        guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
+          throw error("expected a string key")
+        }
+        let key = try string()
+        skipWhitespace()
+        guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else {
+          throw error("expected ':' after key \"\(key)\"")
+        }
+        position += 1
+        skipWhitespace()
+        path.append(.key(key))
+        let value = try value(depth: depth)
+        path.removeLast()
+        members.append((key, value))
+        skipWhitespace()
+        guard position < bytes.count else { throw error("unexpected end of data in an object") }
+        if bytes[position] == UInt8(ascii: ",") {
+          position += 1
+        } else if bytes[position] == UInt8(ascii: "}") {
+          position += 1
+          return .object(members)
+        } else {
+          throw error("expected ',' or '}' in an object")
+        }
+      }
+    }
+
+    mutating func array(depth: Int) throws(JSONParseError) -> JSONValue {
+      if depth > JSONReader.maxDepth { throw error("nesting deeper than \(JSONReader.maxDepth)") }
+      position += 1
+      skipWhitespace()
+      if position < bytes.count && bytes[position] == UInt8(ascii: "]") {
+        position += 1
+        return .array([])
+      }
+      // Arrays of numbers (polygons, boxes, counts) are read into [Double] directly.
+      var numbers: [Double] = []
+      var integral = true
+      var items: [JSONValue] = []
+      var index = 0
+      var allNumbers = true
+      while true {
+        skipWhitespace()
+        guard position < bytes.count else { throw error("unexpected end of data in an array") }
+        let c = bytes[position]
+        if allNumbers && (c == UInt8(ascii: "-") || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))) {
+          path.append(.index(index))
+          let (double, int) = try number()
+          path.removeLast()
+          if let int, Double(exactly: int) == nil {
+            // An integer beyond 2^53 would lose precision as a Double: keep it exact.
+            allNumbers = false
+            items = numbers.map { integral ? .int(Int64($0)) : .double($0) }
+            items.append(.int(int))
+          } else {
+            if int == nil { integral = false }
+            numbers.append(double)
+          }
+        } else {
+          if allNumbers {
+            allNumbers = false
+            items = numbers.map { integral ? .int(Int64($0)) : .double($0) }
+          }
+          path.append(.index(index))
+          items.append(try value(depth: depth))
+          path.removeLast()
+        }
+        index += 1
+        skipWhitespace()
+        guard position < bytes.count else { throw error("unexpected end of data in an array") }
+        if bytes[position] == UInt8(ascii: ",") {
+          position += 1
+        } else if bytes[position] == UInt8(ascii: "]") {
+          position += 1
+          return allNumbers ? .numbers(numbers, integral: integral) : .array(items)
+        } else {
+          throw error("expected ',' or ']' in an array")
+        }
+      }
+    }
+
+    /// Reads a number; returns the double value and, for integer literals that fit, the integer.
+    mutating func number() throws(JSONParseError) -> (Double, Int64?) {
+      let start = position
+      var isInteger = true
+      if bytes[position] == UInt8(ascii: "-") { position += 1 }
+      guard position < bytes.count else { throw error("unexpected end of data in a number") }
+      if bytes[position] == UInt8(ascii: "0") {
+        position += 1
+        if position < bytes.count && isDigit(bytes[position]) {
+          throw error("leading zeros are not allowed in a number")
+        }
+      } else if bytes[position] >= UInt8(ascii: "1") && bytes[position] <= UInt8(ascii: "9") {
+        while position < bytes.count && isDigit(bytes[position]) { position += 1 }
+      } else {
+        throw error("invalid number")
+      }
+      if position < bytes.count && bytes[position] == UInt8(ascii: ".") {
+        isInteger = false
+        position += 1
+        guard position < bytes.count && isDigit(bytes[position]) else {
+          throw error("expected digits after '.'")
+        }
+        while position < bytes.count && isDigit(bytes[position]) { position += 1 }
+      }
+      if position < bytes.count && (bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E")) {
+        isInteger = false
+        position += 1
+        if position < bytes.count && (bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-")) {
+          position += 1
+        }
+        guard position < bytes.count && isDigit(bytes[position]) else {
+          throw error("expected digits in the exponent")
+        }
+        while position < bytes.count && isDigit(bytes[position]) { position += 1 }
+      }
+      let text = UnsafeBufferPointer(rebasing: bytes[start..<position])
+      if isInteger && position - start <= 19, let int = parseInteger(text) {
+        return (Double(int), int)
+      }
+      guard let double = Double(String(decoding: text, as: UTF8.self)) else {
+        throw error("invalid number")
+      }
+      if !double.isFinite { throw error("number out of range") }
+      return (double, nil)
+    }
+
+    @inline(__always) func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+
+    func parseInteger(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {
+      var negative = false
+      var i = 0
+      if text[0] == UInt8(ascii: "-") {
+        negative = true
+        i = 1
+      }
+      var value: Int64 = 0
+      while i < text.count {
+        let (m, o1) = value.multipliedReportingOverflow(by: 10)
+        let (a, o2) = m.addingReportingOverflow(Int64(text[i] - 0x30))
+        if o1 || o2 { return nil }
+        value = a
+        i += 1
+      }
+      return negative ? -value : value
+    }
+
+    mutating func string() throws(JSONParseError) -> String {
+      position += 1  // opening quote
+      let start = position
+      // Fast path: no escapes.
+      while position < bytes.count {
+        let c = bytes[position]
+        if c == UInt8(ascii: "\"") {
+          let raw = UnsafeBufferPointer(rebasing: bytes[start..<position])
+          position += 1
+          guard let text = String(validating: raw, as: UTF8.self) else {
+            throw error("invalid UTF-8 in a string")
+          }
+          return text
+        }
+        if c == UInt8(ascii: "\\") { break }
+        if c < 0x20 { throw error("control character in a string") }
+        position += 1
+      }
+      var out = Array(bytes[start..<position])
+      while position < bytes.count {
+        let c = bytes[position]
+        if c == UInt8(ascii: "\"") {
+          position += 1
+          guard let text = String(validating: out, as: UTF8.self) else {
+            throw error("invalid UTF-8 in a string")
+          }
+          return text
+        }
+        if c < 0x20 { throw error("control character in a string") }
+        if c != UInt8(ascii: "\\") {
+          out.append(c)
+          position += 1
+          continue
+        }
+        position += 1
+        guard position < bytes.count else { break }
+        let e = bytes[position]
+        position += 1
+        switch e {
+        case UInt8(ascii: "\""): out.append(0x22)
+        case UInt8(ascii: "\\"): out.append(0x5C)
+        case UInt8(ascii: "/"): out.append(0x2F)
+        case UInt8(ascii: "b"): out.append(0x08)
+        case UInt8(ascii: "f"): out.append(0x0C)
+        case UInt8(ascii: "n"): out.append(0x0A)
+        case UInt8(ascii: "r"): out.append(0x0D)
+        case UInt8(ascii: "t"): out.append(0x09)
+        case UInt8(ascii: "u"):
+          var scalar = try hex4()
+          if (0xD800..<0xDC00).contains(scalar) {
+            guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"),
+              bytes[position + 1] == UInt8(ascii: "u")
+            else { throw error("unpaired surrogate in a \\u escape") }
+            position += 2
+            let low = try hex4()
+            guard (0xDC00..<0xE000).contains(low) else { throw error("invalid surrogate pair") }
+            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+          } else if (0xDC00..<0xE000).contains(scalar) {
+            throw error("unpaired surrogate in a \\u escape")
+          }
+          guard let unicode = Unicode.Scalar(scalar) else { throw error("invalid \\u escape") }
+          out.append(contentsOf: Array(String(Character(unicode)).utf8))
+        default: throw error("invalid escape '\\\(Character(Unicode.Scalar(e)))'")
+        }
+      }
+      throw error("unterminated string")
+    }
+
+    mutating func hex4() throws(JSONParseError) -> UInt32 {
+      guard position + 4 <= bytes.count else { throw error("truncated \\u escape") }
+      var value: UInt32 = 0
+      for _ in 0..<4 {
+        let c = bytes[position]
+        let digit: UInt32
+        switch c {
+        case 0x30...0x39: digit = UInt32(c - 0x30)
+        case 0x41...0x46: digit = UInt32(c - 0x41 + 10)
+        case 0x61...0x66: digit = UInt32(c - 0x61 + 10)
+        default: throw error("invalid hex digit in a \\u escape")
+        }
+        value = value << 4 | digit
+        position += 1
+      }
+      return value
+    }
+  }
+
+  static func render(_ path: [PathComponent]) -> String {
+    var out = ""
+    for component in path {
+      switch component {
+      case .key(let key):
+        if !out.isEmpty { out += "." }
+        out += key
+      case .index(let i): out += "[\(i)]"
+      }
+    }
+    return out
+  }
+}

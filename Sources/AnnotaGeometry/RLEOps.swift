@@ -1,0 +1,200 @@
+extension RLE {
+  /// Size of the overlap of two masks' foregrounds, walking their runs (never decoding pixels).
+  ///
+  /// - Precondition: same height and width.
+  /// - Complexity: O(counts of both).
+  public func intersectionArea(_ other: RLE) -> Int {
+    precondition(height == other.height && width == other.width,
+                 "masks differ in size: \(height)x\(width) and \(other.height)x\(other.width)")
+    return counts.withUnsafeBufferPointer { a in
+      other.counts.withUnsafeBufferPointer { b in RLE.overlap(a, b) }
+    }
+  }
+
+  /// Overlap of two run lists: a merge walk over run boundaries.
+  @usableFromInline
+  static func overlap(_ a: UnsafeBufferPointer<Int>, _ b: UnsafeBufferPointer<Int>) -> Int {
+    var ia = 0, ib = 0
+    var endA = a.isEmpty ? 0 : a[0], endB = b.isEmpty ? 0 : b[0]  // ends of the current runs
+    var onA = false, onB = false
+    var position = 0
+    var total = 0
+    while ia < a.count && ib < b.count {
+      let next = min(endA, endB)
+      if onA && onB { total += next - position }
+      position = next
+      if endA == next {
+        ia += 1
+        onA.toggle()
+        if ia < a.count { endA += a[ia] }
+      }
+      if endB == next {
+        ib += 1
+        onB.toggle()
+        if ib < b.count { endB += b[ib] }
+      }
+    }
+    return total
+  }
+
+  /// Intersection over union with pycocotools' conventions: `self` is the detection, `other` the
+  /// ground truth; with `crowd`, the denominator is the detection's area. 0 when the masks do not
+  /// overlap (including two empty masks).
+  ///
+  /// Range [0, 1]; symmetric unless `crowd`. Computed on runs; pairs whose bounding boxes do not
+  /// overlap are 0 without walking runs (use `RLESet` to reuse boxes across a matrix).
+  /// - Complexity: O(counts of both).
+  public func iou(_ other: RLE, crowd: Bool = false) -> Double {
+    let i = intersectionArea(other)
+    if i == 0 { return 0 }
+    let u = crowd ? area : area + other.area - i
+    return Double(i) / Double(u)
+  }
+
+  /// Dice coefficient `2|A∩B| / (|A| + |B|)`; 0 when both masks are empty.
+  ///
+  /// Range [0, 1]; symmetric; `dice = 2·iou / (1 + iou)`.
+  /// - Complexity: O(counts of both).
+  public func dice(_ other: RLE) -> Double {
+    let i = intersectionArea(other)
+    let sum = area + other.area
+    return sum == 0 ? 0 : Double(2 * i) / Double(sum)
+  }
+
+  /// The union of masks of the same size (pycocotools' `merge`).
+  ///
+  /// - Precondition: at least one mask; all the same size.
+  /// - Complexity: O(total counts · log(masks)).
+  public static func union(_ masks: [RLE]) -> RLE { merge(masks, intersect: false) }
+
+  /// The intersection of masks of the same size (pycocotools' `merge(..., intersect=1)`).
+  public static func intersection(_ masks: [RLE]) -> RLE { merge(masks, intersect: true) }
+
+  static func merge(_ masks: [RLE], intersect: Bool) -> RLE {
+    precondition(!masks.isEmpty, "merging needs at least one mask")
+    let h = masks[0].height, w = masks[0].width
+    precondition(masks.allSatisfy { $0.height == h && $0.width == w }, "masks differ in size")
+    if masks.count == 1 { return masks[0] }
+    // Pairwise reduction (a balanced tree keeps the work O(total · log n)).
+    var level = masks.map(\.intervals)
+    while level.count > 1 {
+      var next: [[Int]] = []
+      next.reserveCapacity((level.count + 1) / 2)
+      var i = 0
+      while i + 1 < level.count {
+        next.append(intersect ? intersectIntervals(level[i], level[i + 1])
+                              : unionIntervals(level[i], level[i + 1]))
+        i += 2
+      }
+      if i < level.count { next.append(level[i]) }
+      level = next
+    }
+    return fromIntervals(level[0], height: h, width: w)
+  }
+
+  static func unionIntervals(_ a: [Int], _ b: [Int]) -> [Int] {
+    var out: [Int] = []
+    out.reserveCapacity(a.count + b.count)
+    var i = 0, j = 0
+    while i < a.count || j < b.count {
+      let takeA = j >= b.count || (i < a.count && a[i] <= b[j])
+      let start = takeA ? a[i] : b[j]
+      let end = takeA ? a[i + 1] : b[j + 1]
+      if takeA { i += 2 } else { j += 2 }
+      if let last = out.last, start <= last {
+        if end > last { out[out.count - 1] = end }
+      } else {
+        out.append(start)
+        out.append(end)
+      }
+    }
+    return out
+  }
+
+  static func intersectIntervals(_ a: [Int], _ b: [Int]) -> [Int] {
+    var out: [Int] = []
+    var i = 0, j = 0
+    while i < a.count && j < b.count {
+      let start = max(a[i], b[j])
+      let end = min(a[i + 1], b[j + 1])
+      if start < end {
+        if let last = out.last, last == start { out[out.count - 1] = end } else {
+          out.append(start)
+          out.append(end)
+        }
+      }
+      if a[i + 1] < b[j + 1] { i += 2 } else { j += 2 }
+    }
+    return out
+  }
+}
+
+/// Masks prepared for many pairwise comparisons: foreground intervals, areas and bounding boxes
+/// computed once, so an IoU matrix costs one interval walk per pair whose boxes overlap.
+public struct RLESet: Sendable {
+  public let masks: [RLE]
+  /// Per mask: foreground intervals `[start, end)` in column-major pixel order.
+  let intervals: [[Int]]
+  public let areas: [Int]
+  public let boxes: [Box]
+
+  /// - Complexity: O(total counts).
+  public init(_ masks: [RLE]) {
+    self.masks = masks
+    self.intervals = masks.map(\.intervals)
+    self.areas = masks.map(\.area)
+    self.boxes = masks.map(\.boundingBox)
+  }
+
+  public var count: Int { masks.count }
+
+  /// Foreground overlap of mask `i` of `self` and mask `j` of `other`.
+  public func intersectionArea(_ i: Int, _ other: RLESet, _ j: Int) -> Int {
+    if boxes[i].iou(other.boxes[j]) <= 0 { return 0 }
+    return intervals[i].withUnsafeBufferPointer { a in
+      other.intervals[j].withUnsafeBufferPointer { b in RLESet.overlap(a, b) }
+    }
+  }
+
+  @usableFromInline
+  static func overlap(_ a: UnsafeBufferPointer<Int>, _ b: UnsafeBufferPointer<Int>) -> Int {
+    var i = 0, j = 0, total = 0
+    while i < a.count && j < b.count {
+      let aEnd = a[i + 1], bEnd = b[j + 1]
+      let start = max(a[i], b[j])
+      let end = min(aEnd, bEnd)
+      if end > start { total += end - start }
+      if aEnd < bEnd { i += 2 } else { j += 2 }
+    }
+    return total
+  }
+
+  /// IoU of detections (`self`) against ground truths, `result[d][g]`, pycocotools' `iou` with
+  /// its crowd rule; pairs whose bounding boxes do not overlap are 0 without walking runs.
+  ///
+  /// - Precondition: all masks have the same size.
+  /// - Complexity: O(d · g) box tests plus one interval walk per overlapping pair.
+  public func iouMatrix(_ truths: RLESet, crowd: [Bool]? = nil) -> [[Double]] {
+    precondition(crowd == nil || crowd!.count == truths.count, "one crowd flag per ground truth")
+    return (0..<count).map { d in
+      (0..<truths.count).map { g in
+        precondition(masks[d].height == truths.masks[g].height
+                       && masks[d].width == truths.masks[g].width, "masks differ in size")
+        let i = intersectionArea(d, truths, g)
+        if i == 0 { return 0 }
+        let u = (crowd?[g] ?? false) ? areas[d] : areas[d] + truths.areas[g] - i
+        return Double(i) / Double(u)
+      }
+    }
+  }
+
+  /// Dice of detections against ground truths, `result[d][g]`.
+  public func diceMatrix(_ truths: RLESet) -> [[Double]] {
+    (0..<count).map { d in
+      (0..<truths.count).map { g in
+        let sum = areas[d] + truths.areas[g]
+        return sum == 0 ? 0 : Double(2 * intersectionArea(d, truths, g)) / Double(sum)
+      }
+    }
+  }
+}
