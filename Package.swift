@@ -84,7 +84,8 @@ let package = Package(
       name: "AnnotaImageIOTests", dependencies: ["AnnotaImageIO", "AnnotaEngine"],
       swiftSettings: swiftSettings),
     .testTarget(
-      name: "AnnotaGeometryTests", dependencies: ["AnnotaGeometry"], swiftSettings: swiftSettings),
+      name: "AnnotaGeometryTests", dependencies: ["AnnotaGeometry", "AnnotaEngine"],
+      swiftSettings: swiftSettings),
     .testTarget(
       name: "AnnotaLinearAlgebraTests", dependencies: ["AnnotaLinearAlgebra"],
       swiftSettings: swiftSettings),

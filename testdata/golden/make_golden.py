@@ -327,12 +327,16 @@ def gen_polygons():
         add("self_intersecting", h, w, [fmt_ring(pts, mode_for(i))])
     for i in range(30):  # sub-pixel: all vertices within one 1x1 area (often around a pixel centre)
         h, w = small_size()
-        ax = rng.randint(0, w) + (rng.uniform(0, 1) if i % 3 else 0.0)
-        ay = rng.randint(0, h) + (rng.uniform(0, 1) if i % 3 else 0.0)
         k = int(rng.randint(3, 8))
         size = rng.uniform(0.05, 1.0)
+        if i % 2:  # anywhere
+            ax = rng.randint(0, w) + (rng.uniform(0, 1) if i % 3 else 0.0)
+            ay = rng.randint(0, h) + (rng.uniform(0, 1) if i % 3 else 0.0)
+        else:  # roughly centred on a pixel centre
+            ax = rng.randint(0, w) + 0.5 - size / 2 + rng.uniform(-0.1, 0.1)
+            ay = rng.randint(0, h) + 0.5 - size / 2 + rng.uniform(-0.1, 0.1)
         pts = list(zip(ax + size * rng.random_sample(k), ay + size * rng.random_sample(k)))
-        if i % 2 == 0:
+        if i % 4 < 2:  # sort by angle (simple polygon); otherwise random order
             pts = [pts[j] for j in np.argsort([math.atan2(p[1] - ay - size / 2, p[0] - ax - size / 2) for p in pts])]
         add("subpixel", h, w, [fmt_ring(pts, mode_for(i))])
     for i in range(10):  # tiny squares straddling / missing a pixel centre (x.5)

@@ -1,0 +1,383 @@
+public import AnnotaGeometry
+
+/// A problem with one part of a COCO file, named by its JSON path
+/// (`annotations[812].segmentation[0][5]`) and, for annotations, its id.
+public struct COCOIssue: Error, Sendable, Hashable, CustomStringConvertible {
+  public enum Severity: String, Sendable, Hashable {
+    case error
+    case warning
+  }
+
+  public var severity: Severity
+  /// JSON path of the offending value.
+  public var path: String
+  /// The annotation id, when the issue concerns an annotation.
+  public var annotationID: Int64?
+  public var message: String
+
+  public init(_ severity: Severity = .error, path: String, annotationID: Int64? = nil,
+              message: String) {
+    self.severity = severity
+    self.path = path
+    self.annotationID = annotationID
+    self.message = message
+  }
+
+  public var description: String {
+    let id = annotationID.map { " (annotation id \($0))" } ?? ""
+    return "\(path)\(id): \(message)"
+  }
+}
+
+/// A COCO file that cannot be used at all (not JSON, no `annotations` array, ...).
+public struct COCOFileError: Error, Sendable, CustomStringConvertible {
+  public var path: String
+  public var message: String
+  public var description: String { "\(path): \(message)" }
+}
+
+/// An image record.
+public struct COCOImage: Sendable, Hashable {
+  public var id: Int64
+  public var width: Int
+  public var height: Int
+  public var fileName: String?
+  /// Index in the file's `images` array.
+  public var index: Int
+}
+
+/// A segmentation as found in the file.
+public enum Segmentation: Sendable, Hashable {
+  /// Polygon rings.
+  case polygons(Polygon)
+  /// RLE with a list of counts ("uncompressed"), validated.
+  case uncompressedRLE(RLE)
+  /// RLE with a compressed `counts` string, validated.
+  case compressedRLE(RLE, String)
+}
+
+/// An annotation record (typed view; the JSON object itself is kept for writing).
+public struct COCOAnnotation: Sendable {
+  public var id: Int64
+  public var imageID: Int64
+  public var categoryID: Int64?
+  public var bbox: Box?
+  public var segmentation: Segmentation?
+  public var isCrowd: Bool
+  public var area: Double?
+  public var score: Double?
+  /// Index in the file's `annotations` array.
+  public var index: Int
+
+  /// `annotations[index]`.
+  public var path: String { "annotations[\(index)]" }
+}
+
+/// A COCO dataset: typed views of images, annotations and categories, and the document they
+/// came from, so that writing it back keeps every field — unknown keys included — in order.
+public struct COCODataset: Sendable {
+  /// The whole document's top-level members, in file order.
+  public private(set) var document: [(String, JSONValue)]
+  public private(set) var images: [COCOImage]
+  /// Annotations that parsed; the others are in `issues`.
+  public private(set) var annotations: [COCOAnnotation]
+  /// Category id → name.
+  public private(set) var categories: [Int64: String]
+  /// Problems found while reading (bad annotations are left out of `annotations`).
+  public private(set) var issues: [COCOIssue]
+  /// Image id → index in `images`.
+  public private(set) var imageIndex: [Int64: Int]
+  /// The raw annotation objects, indexed like the file's `annotations` array.
+  public private(set) var annotationObjects: [JSONValue]
+
+  /// Reads a COCO file.
+  ///
+  /// - Throws: `COCOFileError` if the file cannot be read, is not JSON, or lacks an
+  ///   `annotations` array. Problems in single records are collected in `issues` instead.
+  public static func load(_ path: String) throws(COCOFileError) -> COCODataset {
+    let bytes: [UInt8]
+    do { bytes = try FileIO.read(path) } catch {
+      throw COCOFileError(path: path, message: error.message)
+    }
+    do {
+      return try COCODataset(json: try JSONReader.parse(bytes), source: path)
+    } catch let error as JSONParseError {
+      throw COCOFileError(path: path, message: "not valid JSON: \(error.description)")
+    } catch let error as COCOFileError {
+      throw error
+    } catch {
+      throw COCOFileError(path: path, message: "\(error)")
+    }
+  }
+
+  /// Interprets a parsed document.
+  public init(json: JSONValue, source: String = "<memory>") throws(COCOFileError) {
+    guard case .object(let members) = json else {
+      throw COCOFileError(path: source, message: "the top level is not a JSON object")
+    }
+    document = members
+    images = []
+    annotations = []
+    categories = [:]
+    issues = []
+    imageIndex = [:]
+    annotationObjects = []
+
+    // Images.
+    if case .array(let records)? = json["images"] {
+      for (i, record) in records.enumerated() {
+        let path = "images[\(i)]"
+        guard let id = record["id"]?.integer else {
+          issues.append(COCOIssue(path: path + ".id", message: "missing or non-integer image id"))
+          continue
+        }
+        guard let width = record["width"]?.integer, let height = record["height"]?.integer,
+          width >= 0, height >= 0, width <= 1 << 31, height <= 1 << 31
+        else {
+          issues.append(COCOIssue(path: path, message: "image \(id) lacks a valid width and height"))
+          continue
+        }
+        if imageIndex[id] != nil {
+          issues.append(COCOIssue(path: path + ".id", message: "duplicate image id \(id)"))
+          continue
+        }
+        var fileName: String?
+        if case .string(let name)? = record["file_name"] { fileName = name }
+        imageIndex[id] = images.count
+        images.append(COCOImage(id: id, width: Int(width), height: Int(height), fileName: fileName, index: i))
+      }
+    } else if json["images"] != nil {
+      throw COCOFileError(path: source, message: "\"images\" is not an array")
+    }
+
+    // Categories.
+    if case .array(let records)? = json["categories"] {
+      for (i, record) in records.enumerated() {
+        guard let id = record["id"]?.integer else {
+          issues.append(COCOIssue(path: "categories[\(i)].id", message: "missing or non-integer category id"))
+          continue
+        }
+        if categories[id] != nil {
+          issues.append(COCOIssue(path: "categories[\(i)].id", message: "duplicate category id \(id)"))
+        }
+        if case .string(let name)? = record["name"] { categories[id] = name } else { categories[id] = "" }
+      }
+    }
+
+    // Annotations.
+    guard case .array(let records)? = json["annotations"] else {
+      throw COCOFileError(path: source, message: "no \"annotations\" array")
+    }
+    annotationObjects = records
+    annotations.reserveCapacity(records.count)
+    var seen: Set<Int64> = []
+    for (i, record) in records.enumerated() {
+      switch COCODataset.parseAnnotation(record, index: i, images: images, imageIndex: imageIndex) {
+      case .success(let annotation):
+        if !seen.insert(annotation.id).inserted {
+          issues.append(COCOIssue(path: annotation.path + ".id", annotationID: annotation.id,
+                                  message: "duplicate annotation id \(annotation.id)"))
+        }
+        annotations.append(annotation)
+      case .failure(let issue):
+        issues.append(issue)
+      }
+    }
+  }
+
+  static func parseAnnotation(
+    _ record: JSONValue, index: Int, images: [COCOImage], imageIndex: [Int64: Int]
+  ) -> Result<COCOAnnotation, COCOIssue> {
+    let path = "annotations[\(index)]"
+    guard case .object = record else {
+      return .failure(COCOIssue(path: path, message: "not an object"))
+    }
+    guard let id = record["id"]?.integer else {
+      return .failure(COCOIssue(path: path + ".id", message: "missing or non-integer annotation id"))
+    }
+    func fail(_ subpath: String, _ message: String) -> Result<COCOAnnotation, COCOIssue> {
+      .failure(COCOIssue(path: path + subpath, annotationID: id, message: message))
+    }
+    guard let imageID = record["image_id"]?.integer else {
+      return fail(".image_id", "missing or non-integer image_id")
+    }
+    var annotation = COCOAnnotation(
+      id: id, imageID: imageID, categoryID: record["category_id"]?.integer, bbox: nil,
+      segmentation: nil, isCrowd: false, area: record["area"]?.number,
+      score: record["score"]?.number, index: index)
+    if let crowd = record["iscrowd"] {
+      switch crowd {
+      case .bool(let b): annotation.isCrowd = b
+      default:
+        guard let value = crowd.integer, value == 0 || value == 1 else {
+          return fail(".iscrowd", "iscrowd must be 0 or 1")
+        }
+        annotation.isCrowd = value == 1
+      }
+    }
+    if let bbox = record["bbox"] {
+      guard let values = bbox.numberArray, values.count == 4 else {
+        return fail(".bbox", "bbox must be 4 numbers [x, y, width, height]")
+      }
+      if let bad = values.firstIndex(where: { !$0.isFinite }) {
+        return fail(".bbox[\(bad)]", "bbox value is NaN or infinite")
+      }
+      annotation.bbox = Box(x: values[0], y: values[1], width: values[2], height: values[3])
+    }
+    if let segmentation = record["segmentation"] {
+      let image = imageIndex[imageID].map { images[$0] }
+      switch parseSegmentation(segmentation, image: image) {
+      case .success(let value): annotation.segmentation = value
+      case .failure(let issue):
+        return fail(".segmentation" + issue.path, issue.message)
+      }
+    }
+    return .success(annotation)
+  }
+
+  /// Parses a segmentation value; errors carry a path relative to `segmentation`.
+  static func parseSegmentation(_ value: JSONValue, image: COCOImage?) -> Result<Segmentation?, COCOIssue> {
+    switch value {
+    case .array(let rings):
+      if rings.isEmpty { return .success(nil) }
+      var parsed: [[Double]] = []
+      for (r, ring) in rings.enumerated() {
+        guard let numbers = ring.numberArray else {
+          if case .array(let items) = ring, let bad = items.firstIndex(where: { $0.number == nil }) {
+            return .failure(COCOIssue(path: "[\(r)][\(bad)]", message: "polygon coordinate is not a number"))
+          }
+          return .failure(COCOIssue(path: "[\(r)]", message: "polygon ring is not a list of numbers"))
+        }
+        parsed.append(numbers)
+      }
+      do {
+        return .success(.polygons(try Polygon(rings: parsed).validated()))
+      } catch {
+        switch error {
+        case let .nonFiniteCoordinate(ring, index):
+          return .failure(COCOIssue(path: "[\(ring)][\(index)]", message: "polygon coordinate is NaN or infinite"))
+        case let .tooFewPoints(ring, _), let .oddCoordinateCount(ring, _):
+          return .failure(COCOIssue(path: "[\(ring)]", message: error.description))
+        default:
+          return .failure(COCOIssue(path: "", message: error.description))
+        }
+      }
+    case .numbers:
+      return .failure(COCOIssue(path: "", message: "segmentation is a flat list; polygons must be a list of rings"))
+    case .object:
+      guard let size = value["size"]?.numberArray, size.count == 2,
+        let h = Int(exactly: size[0]), let w = Int(exactly: size[1]), h >= 0, w >= 0
+      else {
+        return .failure(COCOIssue(path: ".size", message: "RLE size must be [height, width]"))
+      }
+      if let image, image.height != h || image.width != w {
+        return .failure(COCOIssue(path: ".size", message: "RLE size [\(h), \(w)] differs from image \(image.id)'s [\(image.height), \(image.width)]"))
+      }
+      switch value["counts"] {
+      case .string(let text)?:
+        do {
+          return .success(.compressedRLE(try RLE(height: h, width: w, compressed: text), text))
+        } catch {
+          return .failure(COCOIssue(path: ".counts", message: error.description))
+        }
+      case .some(let counts):
+        guard let numbers = counts.numberArray else {
+          if case .array(let items) = counts, items.isEmpty {
+            return .failure(COCOIssue(path: ".counts", message: "RLE counts are empty"))
+          }
+          return .failure(COCOIssue(path: ".counts", message: "RLE counts must be a string or a list of integers"))
+        }
+        var ints: [Int] = []
+        ints.reserveCapacity(numbers.count)
+        for (i, n) in numbers.enumerated() {
+          guard let v = Int(exactly: n) else {
+            return .failure(COCOIssue(path: ".counts[\(i)]", message: "RLE count is not an integer"))
+          }
+          ints.append(v)
+        }
+        do {
+          return .success(.uncompressedRLE(try RLE(height: h, width: w, counts: ints)))
+        } catch {
+          if case .negativeCount(let i) = error {
+            return .failure(COCOIssue(path: ".counts[\(i)]", message: error.description))
+          }
+          return .failure(COCOIssue(path: ".counts", message: error.description))
+        }
+      case nil:
+        return .failure(COCOIssue(path: ".counts", message: "RLE lacks counts"))
+      }
+    default:
+      return .failure(COCOIssue(path: "", message: "segmentation must be polygons or an RLE object"))
+    }
+  }
+
+  /// The image an annotation belongs to, or `nil` if the id dangles.
+  public func image(of annotation: COCOAnnotation) -> COCOImage? {
+    imageIndex[annotation.imageID].map { images[$0] }
+  }
+
+  /// The mask of an annotation's segmentation, as pycocotools' `annToRLE`: polygons are
+  /// rasterized and merged on the image's size, RLE is used as is.
+  ///
+  /// - Returns: `nil` when the annotation has no segmentation.
+  /// - Throws: `COCOIssue` if polygons refer to a missing image.
+  public func mask(of annotation: COCOAnnotation) throws(COCOIssue) -> RLE? {
+    switch annotation.segmentation {
+    case nil: return nil
+    case .uncompressedRLE(let rle)?, .compressedRLE(let rle, _)?: return rle
+    case .polygons(let polygon)?:
+      guard let image = image(of: annotation) else {
+        throw COCOIssue(path: annotation.path + ".image_id", annotationID: annotation.id,
+                        message: "image \(annotation.imageID) is not in images; polygons need its size")
+      }
+      return polygon.rle(height: image.height, width: image.width)
+    }
+  }
+
+  /// Annotations grouped by image id, each group in file order; image ids in first-seen order.
+  public func annotationsByImage() -> [(Int64, [COCOAnnotation])] {
+    var order: [Int64] = []
+    var groups: [Int64: [COCOAnnotation]] = [:]
+    for annotation in annotations {
+      if groups[annotation.imageID] == nil { order.append(annotation.imageID) }
+      groups[annotation.imageID, default: []].append(annotation)
+    }
+    return order.map { ($0, groups[$0]!) }
+  }
+
+  /// The document with some annotation objects replaced (index in the `annotations` array →
+  /// new object), every other field kept as read.
+  public func document(replacingAnnotations replacements: [Int: JSONValue]) -> JSONValue {
+    var objects = annotationObjects
+    for (index, object) in replacements { objects[index] = object }
+    return .object(document.map { key, value in key == "annotations" ? (key, .array(objects)) : (key, value) })
+  }
+}
+
+extension JSONValue {
+  /// An object with `key` set to `value`: replaced in place if present, appended otherwise.
+  public func setting(_ key: String, _ value: JSONValue) -> JSONValue {
+    guard case .object(var members) = self else { return self }
+    if let i = members.firstIndex(where: { $0.0 == key }) {
+      members[i].1 = value
+    } else {
+      members.append((key, value))
+    }
+    return .object(members)
+  }
+}
+
+extension RLE {
+  /// COCO's compressed RLE object, `{"size": [h, w], "counts": "..."}`.
+  public var cocoJSON: JSONValue {
+    .object([
+      ("size", .numbers([Double(height), Double(width)], integral: true)),
+      ("counts", .string(compressedString)),
+    ])
+  }
+}
+
+extension Box {
+  /// `[x, y, w, h]` as JSON numbers (floats, as pycocotools' `toBbox` gives them).
+  public var cocoJSON: JSONValue { .numbers([x, y, width, height], integral: false) }
+}
