@@ -29,6 +29,7 @@ public final class ProgressReporter: Sendable {
     self.label = label
     self.mode = quiet ? .quiet : (FileIO.stderrIsTerminal ? .terminal : .lines)
     self.start = ProgressReporter.now()
+    state.withLock { $0.lastDraw = self.start }
   }
 
   /// Records one finished item.

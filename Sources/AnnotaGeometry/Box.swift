@@ -20,6 +20,21 @@ public struct Box: Sendable, Hashable, CustomStringConvertible {
 
   public var description: String { "[\(x), \(y), \(width), \(height)]" }
 
+  /// Area of the overlap with `other` (0 when they do not overlap).
+  @inlinable public func intersectionArea(_ other: Box) -> Double {
+    let w = min(x + width, other.x + other.width) - max(x, other.x)
+    if w <= 0 { return 0 }
+    let h = min(y + height, other.y + other.height) - max(y, other.y)
+    if h <= 0 { return 0 }
+    return w * h
+  }
+
+  /// Dice coefficient `2|A∩B| / (|A| + |B|)` of two boxes; 0 when both are empty.
+  @inlinable public func dice(_ other: Box) -> Double {
+    let sum = area + other.area
+    return sum > 0 ? 2 * intersectionArea(other) / sum : 0
+  }
+
   /// IoU of `self` (detection) with `other` (ground truth), as pycocotools' `bbIou`:
   /// intersection / union, or intersection / area(self) when `crowd` (the ground truth is a crowd
   /// region). 0 when the boxes do not overlap with positive width and height.

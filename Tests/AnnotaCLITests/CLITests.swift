@@ -15,13 +15,13 @@ private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
   .deletingLastPathComponent().deletingLastPathComponent()
 private let images = root.appendingPathComponent("testdata/images")
 
-private struct Run {
+struct Run {
   var status: Int32
   var stdout: String
   var stderr: String
 }
 
-private func annota(_ arguments: [String]) throws -> Run {
+func annota(_ arguments: [String]) throws -> Run {
   let process = Process()
   process.executableURL = annotaBinary
   process.arguments = arguments
@@ -38,7 +38,7 @@ private func annota(_ arguments: [String]) throws -> Run {
              stderr: String(decoding: stderr, as: UTF8.self))
 }
 
-private func tempDir() throws -> URL {
+func tempDir() throws -> URL {
   let url = FileManager.default.temporaryDirectory.appendingPathComponent("annota-cli-\(UUID().uuidString)")
   try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
   return url

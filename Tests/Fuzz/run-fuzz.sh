@@ -3,6 +3,7 @@
 #
 #   Tests/Fuzz/run-fuzz.sh                # 1,200,000 executions (override with RUNS=N)
 #   MAX_TIME=180 Tests/Fuzz/run-fuzz.sh   # run for 180 s instead of a fixed number of runs
+#   Tests/Fuzz/run-fuzz.sh -timeout=10    # extra arguments are passed to libFuzzer
 #
 # The corpus lives in fuzz-corpus-decode/ (gitignored) and is seeded with every file under
 # testdata/images/ (including bad/). Crash, leak and timeout artifacts go to .build-fuzz/artifacts/
@@ -32,7 +33,7 @@ fi
 log=.build-fuzz/fuzz-decode.log
 status=0
 ./.build-fuzz/debug/AnnotaFuzzDecode "$corpus" "${limit[@]}" -rss_limit_mb=2048 -max_len=65536 \
-  -print_final_stats=1 -artifact_prefix="$artifacts/" 2>&1 | tee "$log" || status=$?
+  -print_final_stats=1 -artifact_prefix="$artifacts/" "$@" 2>&1 | tee "$log" || status=$?
 
 echo "----"
 # Last status line (cov/ft/corp/exec/s) and the final stats.

@@ -1,0 +1,196 @@
+import AnnotaGeometry
+
+/// Whether `annota iou` compares boxes or masks.
+public enum GeometryKind: String, Sendable, CaseIterable {
+  case box
+  case mask
+}
+
+/// One row of the pairs table: a matched pair, or an object of one side left unmatched.
+public struct PairRow: Sendable, Hashable {
+  public var imageID: Int64
+  public var categoryID: Int64?
+  public var a: Int64?
+  public var b: Int64?
+  /// IoU and Dice of a matched pair; `nil` for an unmatched object.
+  public var iou: Double?
+  public var dice: Double?
+}
+
+/// Totals over a whole comparison.
+public struct PairSummary: Sendable {
+  public var images = 0
+  public var failedImages = 0
+  public var matched = 0
+  public var unmatchedA = 0
+  public var unmatchedB = 0
+  public var iouSum = 0.0
+  public var diceSum = 0.0
+
+  public init() {}
+
+  public var meanIoU: Double { matched > 0 ? iouSum / Double(matched) : 0 }
+  public var meanDice: Double { matched > 0 ? diceSum / Double(matched) : 0 }
+
+  public var json: JSONValue {
+    .object([
+      ("images", .int(Int64(images))), ("failedImages", .int(Int64(failedImages))),
+      ("matched", .int(Int64(matched))), ("unmatchedA", .int(Int64(unmatchedA))),
+      ("unmatchedB", .int(Int64(unmatchedB))), ("meanIoU", .double(meanIoU)),
+      ("meanDice", .double(meanDice)),
+    ])
+  }
+}
+
+/// `annota iou`: per image (and category), optimal one-to-one matching of A's objects to B's.
+public enum Pairing {
+  /// Options of a comparison.
+  public struct Options: Sendable {
+    public var kind: GeometryKind = .box
+    /// Pairs with IoU under this are not matched.
+    public var threshold = 0.5
+    /// Match across categories (the row's category is A's, or B's for an unmatched B object).
+    public var classAgnostic = false
+
+    public init(kind: GeometryKind = .box, threshold: Double = 0.5, classAgnostic: Bool = false) {
+      self.kind = kind
+      self.threshold = threshold
+      self.classAgnostic = classAgnostic
+    }
+  }
+
+  /// Compares two datasets of the same images. B plays pycocotools' ground truth: its `iscrowd`
+  /// objects use crowd IoU (intersection over A's area).
+  ///
+  /// Matching maximises the summed IoU over pairs with IoU ≥ threshold (Hungarian on 1 − IoU,
+  /// pairs under the threshold costing as much as no match). Rows come per image in A's image
+  /// order (then images only B has), per category in ascending id, matched pairs by A's file
+  /// order, then unmatched A, then unmatched B.
+  ///
+  /// - Parameter deliver: receives each image's rows, or its error, in order.
+  public static func run(
+    _ a: COCODataset, _ b: COCODataset, options: Options, runner: BatchRunner,
+    deliver: (Int64, Result<[PairRow], COCOIssue>) async -> Void
+  ) async {
+    let groupsA = Dictionary(uniqueKeysWithValues: a.annotationsByImage())
+    let groupsB = Dictionary(uniqueKeysWithValues: b.annotationsByImage())
+    var order: [Int64] = []
+    var seen: Set<Int64> = []
+    for id in a.images.map(\.id) + a.annotationsByImage().map(\.0) + b.images.map(\.id)
+      + b.annotationsByImage().map(\.0) where seen.insert(id).inserted
+    {
+      order.append(id)
+    }
+    await runner.forEach(order, { imageID in
+      try compareImage(imageID, groupsA[imageID] ?? [], groupsB[imageID] ?? [], a, b, options)
+    }) { index, result in
+      switch result {
+      case .success(let rows): await deliver(order[index], .success(rows))
+      case .failure(let error as COCOIssue): await deliver(order[index], .failure(error))
+      case .failure(let error):
+        await deliver(order[index], .failure(COCOIssue(path: "image \(order[index])", message: "\(error)")))
+      }
+    }
+  }
+
+  static func compareImage(
+    _ imageID: Int64, _ objectsA: [COCOAnnotation], _ objectsB: [COCOAnnotation],
+    _ a: COCODataset, _ b: COCODataset, _ options: Options
+  ) throws(COCOIssue) -> [PairRow] {
+    if options.kind == .mask, let ia = a.imageIndex[imageID].map({ a.images[$0] }),
+      let ib = b.imageIndex[imageID].map({ b.images[$0] }),
+      ia.width != ib.width || ia.height != ib.height
+    {
+      throw COCOIssue(path: "images[\(ia.index)]",
+                      message: "image \(imageID) is \(ia.width)x\(ia.height) in A but \(ib.width)x\(ib.height) in B")
+    }
+    // Groups: one per category, or one for all.
+    var keys: [Int64?] = []
+    if options.classAgnostic {
+      keys = [nil]
+    } else {
+      keys = Array(Set((objectsA + objectsB).map { $0.categoryID ?? Int64.min })).sorted().map { $0 == Int64.min ? nil : $0 }
+    }
+    var rows: [PairRow] = []
+    for key in keys {
+      let groupA = options.classAgnostic ? objectsA : objectsA.filter { $0.categoryID == key }
+      let groupB = options.classAgnostic ? objectsB : objectsB.filter { $0.categoryID == key }
+      let (iou, dice) = try similarity(groupA, groupB, a, b, options.kind)
+      let pairs = Assignment.match(similarity: iou, threshold: options.threshold)
+      var matchedA = Set<Int>(), matchedB = Set<Int>()
+      for (i, j) in pairs {
+        matchedA.insert(i)
+        matchedB.insert(j)
+        rows.append(PairRow(imageID: imageID, categoryID: groupA[i].categoryID, a: groupA[i].id,
+                            b: groupB[j].id, iou: iou[i][j], dice: dice[i][j]))
+      }
+      for (i, o) in groupA.enumerated() where !matchedA.contains(i) {
+        rows.append(PairRow(imageID: imageID, categoryID: o.categoryID, a: o.id, b: nil, iou: nil, dice: nil))
+      }
+      for (j, o) in groupB.enumerated() where !matchedB.contains(j) {
+        rows.append(PairRow(imageID: imageID, categoryID: o.categoryID, a: nil, b: o.id, iou: nil, dice: nil))
+      }
+    }
+    return rows
+  }
+
+  /// IoU (B's crowd rule) and Dice matrices, A × B.
+  static func similarity(
+    _ objectsA: [COCOAnnotation], _ objectsB: [COCOAnnotation], _ a: COCODataset,
+    _ b: COCODataset, _ kind: GeometryKind
+  ) throws(COCOIssue) -> ([[Double]], [[Double]]) {
+    if objectsA.isEmpty || objectsB.isEmpty {
+      return (Array(repeating: Array(repeating: 0, count: objectsB.count), count: objectsA.count),
+              Array(repeating: Array(repeating: 0, count: objectsB.count), count: objectsA.count))
+    }
+    let crowd = objectsB.map(\.isCrowd)
+    switch kind {
+    case .box:
+      func boxes(_ objects: [COCOAnnotation]) throws(COCOIssue) -> [Box] {
+        var out: [Box] = []
+        for o in objects {
+          guard let box = o.bbox else {
+            throw COCOIssue(path: o.path + ".bbox", annotationID: o.id, message: "no bbox")
+          }
+          out.append(box)
+        }
+        return out
+      }
+      let ba = try boxes(objectsA), bb = try boxes(objectsB)
+      let iou = Box.iouMatrix(ba, bb, crowd: crowd)
+      let dice = ba.map { x in bb.map { y in x.dice(y) } }
+      return (iou, dice)
+    case .mask:
+      func masks(_ objects: [COCOAnnotation], _ dataset: COCODataset) throws(COCOIssue) -> [RLE] {
+        var out: [RLE] = []
+        for o in objects {
+          guard let mask = try dataset.mask(of: o) else {
+            throw COCOIssue(path: o.path + ".segmentation", annotationID: o.id, message: "no segmentation")
+          }
+          out.append(mask)
+        }
+        return out
+      }
+      let masksA = try masks(objectsA, a), masksB = try masks(objectsB, b)
+      let (h, w) = (masksA[0].height, masksA[0].width)
+      for (objects, list, side) in [(objectsA, masksA, "A"), (objectsB, masksB, "B")] {
+        if let k = list.firstIndex(where: { $0.height != h || $0.width != w }) {
+          throw COCOIssue(path: objects[k].path + ".segmentation", annotationID: objects[k].id,
+                          message: "mask is \(list[k].height)x\(list[k].width) in \(side), but \(h)x\(w) for the first object of A")
+        }
+      }
+      let setA = RLESet(masksA), setB = RLESet(masksB)
+      return (setA.iouMatrix(setB, crowd: crowd), setA.diceMatrix(setB))
+    }
+  }
+
+  /// The CSV header of the pairs table.
+  public static let csvHeader = "image_id,category_id,a_id,b_id,iou,dice\n"
+
+  /// One CSV line (doubles at full precision).
+  public static func csvLine(_ row: PairRow) -> String {
+    func opt(_ v: Int64?) -> String { v.map(String.init) ?? "" }
+    func num(_ v: Double?) -> String { v.map(\.description) ?? "" }
+    return "\(row.imageID),\(opt(row.categoryID)),\(opt(row.a)),\(opt(row.b)),\(num(row.iou)),\(num(row.dice))\n"
+  }
+}
