@@ -79,6 +79,13 @@ let package = Package(
       name: "AnnotaFuzzDecode", dependencies: ["AnnotaImageIO"], path: "Tests/Fuzz/DecodeFuzzer",
       swiftSettings: swiftSettings),
 
+    .executableTarget(
+      name: "AnnotaFuzzRLE", dependencies: ["AnnotaGeometry"], path: "Tests/Fuzz/RLEFuzzer",
+      swiftSettings: swiftSettings),
+    .executableTarget(
+      name: "AnnotaFuzzCOCO", dependencies: ["AnnotaEngine"], path: "Tests/Fuzz/COCOFuzzer",
+      swiftSettings: swiftSettings),
+
     // MARK: Tests
     .testTarget(
       name: "AnnotaImageIOTests", dependencies: ["AnnotaImageIO", "AnnotaEngine"],

@@ -1,0 +1,25 @@
+// libFuzzer harness for the JSON reader and the COCO dataset model built on it.
+// Build and run like the decode fuzzer (Tests/Fuzz/run-fuzz.sh coco).
+// In a plain build this links as a harmless executable that does nothing.
+import AnnotaEngine
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzCOCO(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+  let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+  guard let value = try? JSONReader.parse(bytes) else { return 0 }
+  // Whatever parses must write back to text that parses to the same value.
+  let text = value.serialized()
+  let again = try! JSONReader.parse(text)
+  precondition(again.serialized() == text)
+  guard let dataset = try? COCODataset(json: value) else { return 0 }
+  for annotation in dataset.annotations {
+    // Rasterize only small images so the fuzzer explores parsing, not huge allocations.
+    if let image = dataset.image(of: annotation), image.width * image.height > 1 << 16 { continue }
+    if let mask = try? dataset.mask(of: annotation) {
+      _ = mask.boundingBox
+      _ = mask.compressedString
+    }
+  }
+  _ = dataset.document(replacingAnnotations: [:]).serialized()
+  return 0
+}
