@@ -242,6 +242,7 @@ public struct JSONReader {
       if isInteger && position - start <= 19, let int = parseInteger(text) {
         return (Double(int), int)
       }
+      if let fast = fastDecimal(text) { return (fast, nil) }
       guard let double = Double(String(decoding: text, as: UTF8.self)) else {
         throw error("invalid number")
       }
@@ -250,6 +251,73 @@ public struct JSONReader {
     }
 
     @inline(__always) func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+
+    /// Clinger's fast path: a decimal with at most 15 significant digits and a power of ten up
+    /// to 10^22 converts exactly with one IEEE multiplication or division (both operands are
+    /// exact doubles, so the result is correctly rounded). Anything else returns nil.
+    func fastDecimal(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
+      var i = 0
+      var negative = false
+      if text[0] == UInt8(ascii: "-") {
+        negative = true
+        i = 1
+      }
+      var mantissa: UInt64 = 0
+      var digits = 0
+      var scale = 0
+      var seenDot = false
+      while i < text.count {
+        let c = text[i]
+        if c == UInt8(ascii: ".") {
+          seenDot = true
+        } else if isDigit(c) {
+          if mantissa == 0 && c == UInt8(ascii: "0") {
+            if seenDot { scale -= 1 }
+          } else {
+            digits += 1
+            if digits > 15 { return nil }
+            mantissa = mantissa * 10 + UInt64(c - 0x30)
+            if seenDot { scale -= 1 }
+          }
+        } else {
+          break  // exponent
+        }
+        i += 1
+      }
+      if i < text.count {
+        // e[+-]ddd
+        i += 1
+        var expNegative = false
+        if text[i] == UInt8(ascii: "+") { i += 1 } else if text[i] == UInt8(ascii: "-") {
+          expNegative = true
+          i += 1
+        }
+        var exponent = 0
+        while i < text.count {
+          exponent = exponent * 10 + Int(text[i] - 0x30)
+          if exponent > 400 { return nil }
+          i += 1
+        }
+        scale += expNegative ? -exponent : exponent
+      }
+      let value: Double
+      if mantissa == 0 {
+        value = 0
+      } else if scale >= 0 && scale <= 22 {
+        value = Double(mantissa) * Parser.powersOfTen[scale]
+      } else if scale < 0 && scale >= -22 {
+        value = Double(mantissa) / Parser.powersOfTen[-scale]
+      } else {
+        return nil
+      }
+      return negative ? -value : value
+    }
+
+    static let powersOfTen: [Double] = (0...22).map { k in
+      var p = 1.0
+      for _ in 0..<k { p *= 10 }  // exact: 10^k < 2^53 · 2^22 fits in a double exactly up to 10^22
+      return p
+    }
 
     func parseInteger(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {
       var negative = false

@@ -86,77 +86,96 @@ public enum JSONValue: Sendable, Equatable {
   /// Doubles are written in the shortest form that reads back to the same value (Python's
   /// `repr`); non-finite doubles as Python writes them.
   public func serialized() -> String {
-    var out = ""
+    String(decoding: serializedBytes(), as: UTF8.self)
+  }
+
+  /// Compact JSON as UTF-8 bytes.
+  public func serializedBytes() -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(4096)
     write(to: &out)
     return out
   }
 
   /// Appends compact JSON text to `out`.
   public func write(to out: inout String) {
+    out += serialized()
+  }
+
+  /// Appends compact JSON as UTF-8 to `out`.
+  ///
+  /// - Complexity: O(size of the output).
+  public func write(to out: inout [UInt8]) {
     switch self {
-    case .null: out += "null"
-    case .bool(let b): out += b ? "true" : "false"
-    case .int(let i): out += String(i)
+    case .null: out.append(contentsOf: "null".utf8)
+    case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+    case .int(let i): JSONValue.writeInteger(i, to: &out)
     case .double(let d): JSONValue.writeNumber(d, to: &out)
     case .string(let s): JSONValue.writeString(s, to: &out)
     case .array(let items):
-      out += "["
+      out.append(UInt8(ascii: "["))
       for (i, item) in items.enumerated() {
-        if i > 0 { out += "," }
+        if i > 0 { out.append(UInt8(ascii: ",")) }
         item.write(to: &out)
       }
-      out += "]"
+      out.append(UInt8(ascii: "]"))
     case .numbers(let values, let integral):
-      out += "["
+      out.append(UInt8(ascii: "["))
       for (i, value) in values.enumerated() {
-        if i > 0 { out += "," }
+        if i > 0 { out.append(UInt8(ascii: ",")) }
         if integral, let exact = Int64(exactly: value) {
-          out += String(exact)
+          JSONValue.writeInteger(exact, to: &out)
         } else {
           JSONValue.writeNumber(value, to: &out)
         }
       }
-      out += "]"
+      out.append(UInt8(ascii: "]"))
     case .object(let members):
-      out += "{"
+      out.append(UInt8(ascii: "{"))
       for (i, (key, value)) in members.enumerated() {
-        if i > 0 { out += "," }
+        if i > 0 { out.append(UInt8(ascii: ",")) }
         JSONValue.writeString(key, to: &out)
-        out += ":"
+        out.append(UInt8(ascii: ":"))
         value.write(to: &out)
       }
-      out += "}"
+      out.append(UInt8(ascii: "}"))
     }
+  }
+
+  static func writeInteger(_ value: Int64, to out: inout [UInt8]) {
+    out.append(contentsOf: String(value).utf8)  // a small string: no allocation
   }
 
   /// Writes a double the way Python's `json` module does (`repr`): shortest round-trip digits,
   /// integral values with a `.0`, so a file written here reads back with the same types; NaN and
   /// infinities as Python writes them (`NaN`, `Infinity`, `-Infinity`).
-  static func writeNumber(_ d: Double, to out: inout String) {
+  static func writeNumber(_ d: Double, to out: inout [UInt8]) {
     if d.isNaN {
-      out += "NaN"
+      out.append(contentsOf: "NaN".utf8)
     } else if d.isInfinite {
-      out += d < 0 ? "-Infinity" : "Infinity"
+      out.append(contentsOf: (d < 0 ? "-Infinity" : "Infinity").utf8)
     } else {
-      out += d.description
+      out.append(contentsOf: d.description.utf8)
     }
   }
 
-  static func writeString(_ s: String, to out: inout String) {
-    out += "\""
-    for scalar in s.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      case let c where c.value < 0x20:
-        let hex = String(c.value, radix: 16)
-        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-      default: out.unicodeScalars.append(scalar)
+  static func writeString(_ s: String, to out: inout [UInt8]) {
+    out.append(UInt8(ascii: "\""))
+    for byte in s.utf8 {
+      switch byte {
+      case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)
+      case UInt8(ascii: "\\"): out.append(contentsOf: "\\\\".utf8)
+      case UInt8(ascii: "\n"): out.append(contentsOf: "\\n".utf8)
+      case UInt8(ascii: "\r"): out.append(contentsOf: "\\r".utf8)
+      case UInt8(ascii: "\t"): out.append(contentsOf: "\\t".utf8)
+      case 0..<0x20:
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        out.append(contentsOf: "\\u00".utf8)
+        out.append(hex[Int(byte >> 4)])
+        out.append(hex[Int(byte & 0xF)])
+      default: out.append(byte)
       }
     }
-    out += "\""
+    out.append(UInt8(ascii: "\""))
   }
 }

@@ -127,10 +127,8 @@ public struct RLE: Sendable, Hashable {
     var xs = width, ys = h, xe = 0, ye = 0, cc = 0, xp = 0
     for j in 0..<m {
       cc += counts[j]
-      let t = cc - (j % 2)
-      let y = t % h
-      let x = (t - y) / h
-      if j % 2 == 0 {
+      let (x, y) = (cc - (j & 1)).quotientAndRemainder(dividingBy: h)
+      if j & 1 == 0 {
         xp = x
       } else if xp < x {
         ys = 0

@@ -36,7 +36,7 @@ struct Masks: AsyncParsableCommand {
     let result = await MaskConversion.run(
       dataset, to: to, runner: BatchRunner(maxConcurrency: common.threadCount), progress: progress)
     progress.finish()
-    try writeOutput(result.document.serialized(), to: out)
+    try writeOutput(result.document.serializedBytes(), to: out)
     let errors = reportIssues(result.issues, quiet: common.quiet)
     if !common.quiet {
       printError("annota masks: \(result.converted) converted, \(result.unchanged) unchanged, \(errors) failed → \(out)")
@@ -55,7 +55,12 @@ func loadDataset(_ path: String) throws -> COCODataset {
 
 /// Writes `text` atomically or exits 2.
 func writeOutput(_ text: String, to path: String) throws {
-  do { try FileIO.writeAtomically(text, to: path) } catch {
+  try writeOutput(Array(text.utf8), to: path)
+}
+
+/// Writes `bytes` atomically or exits 2.
+func writeOutput(_ bytes: [UInt8], to path: String) throws {
+  do { try FileIO.writeAtomically(bytes, to: path) } catch {
     printError("annota: error: \(error.description)")
     throw Exit.couldNotRun
   }
