@@ -289,20 +289,26 @@ annota_status annota_jpeg_decode_into(const uint8_t *_Nonnull data, size_t size,
       row += got;
     }
   } else {
+    // Scratch rows (as many as libjpeg emits per call), freed with the decompressor.
     const JDIMENSION scratch_stride = cinfo.output_width * (JDIMENSION)cinfo.output_components;
+    const JDIMENSION batch = cinfo.rec_outbuf_height > 0 ? (JDIMENSION)cinfo.rec_outbuf_height : 1;
     JSAMPARRAY scratch = (*cinfo.mem->alloc_sarray)((j_common_ptr)&cinfo, JPOOL_IMAGE,
-                                                    scratch_stride, 1);
+                                                    scratch_stride, batch);
     const size_t in_channels = (size_t)cinfo.output_components;
     while (row < out_height) {
-      if (jpeg_read_scanlines(&cinfo, scratch, 1) != 1) break;
-      uint8_t *out = buffer + (size_t)row * stride;
-      const JSAMPLE *in = scratch[0] + (size_t)skip_x * in_channels;
-      if (cmyk) {
-        annota_cmyk_row(in, out, info->out_width, inverted, request->gray);
-      } else {
-        memcpy(out, in, (size_t)info->out_width * channels);
+      const JDIMENSION want = out_height - row < batch ? out_height - row : batch;
+      const JDIMENSION got = jpeg_read_scanlines(&cinfo, scratch, want);
+      if (got == 0) break;
+      for (JDIMENSION i = 0; i < got; ++i) {
+        uint8_t *out = buffer + (size_t)(row + i) * stride;
+        const JSAMPLE *in = scratch[i] + (size_t)skip_x * in_channels;
+        if (cmyk) {
+          annota_cmyk_row(in, out, info->out_width, inverted, request->gray);
+        } else {
+          memcpy(out, in, (size_t)info->out_width * channels);
+        }
       }
-      row += 1;
+      row += got;
     }
   }
   if (full && row == out_height) {

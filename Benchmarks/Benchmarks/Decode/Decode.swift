@@ -5,8 +5,8 @@
 // each iteration decodes from memory.
 //
 //   swift package --disable-sandbox benchmark --target Decode
-//   swift package --disable-sandbox --allow-writing-to-package-directory benchmark thresholds update --target Decode
 //   swift package --disable-sandbox benchmark thresholds check --target Decode
+//   ./update-thresholds.sh    (re-records Thresholds/: malloc counts and peak memory only)
 import AnnotaEngine
 import AnnotaImage
 import AnnotaImageIO
@@ -59,12 +59,13 @@ func timing() -> Benchmark.Configuration {
     warmupIterations: 3,
     maxDuration: .seconds(2),
     maxIterations: 1_000,
-    // `thresholds check` compares against the committed p90s in Thresholds/ with these tolerances:
-    // wall clock may drift 15% (shared 2-core machines are noisy); the malloc count is
-    // deterministic and must not grow.
+    // `thresholds check` compares against Thresholds/, which keeps only the deterministic metrics
+    // (update-thresholds.sh drops the time p90s: back-to-back runs on the shared 2-core VM
+    // differed by up to 42%). The wall-clock tolerances below apply to baseline comparisons
+    // (`benchmark baseline check`). The malloc count must not grow.
     thresholds: [
-      .wallClock: .init(relative: [.p90: 15]),
-      .throughput: .init(relative: [.p90: 15]),
+      .wallClock: .init(relative: [.p90: 30]),
+      .throughput: .init(relative: [.p90: 30]),
       .mallocCountTotal: .init(absolute: [.p90: 0]),
     ])
 }
