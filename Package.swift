@@ -23,6 +23,7 @@ let package = Package(
     .executable(name: "annota", targets: ["annota"]),
     .library(name: "AnnotaGeometry", targets: ["AnnotaGeometry"]),
     .library(name: "AnnotaImage", targets: ["AnnotaImage"]),
+    .library(name: "AnnotaConsensus", targets: ["AnnotaConsensus"]),
     .library(name: "AnnotaImageIO", targets: ["AnnotaImageIO"]),
     .library(name: "AnnotaLinearAlgebra", targets: ["AnnotaLinearAlgebra"]),
     .library(name: "AnnotaEngine", targets: ["AnnotaEngine"]),
@@ -52,6 +53,7 @@ let package = Package(
       // Floating-point rounding (`rounded(.up)`) lowers to libm; nothing else is imported.
       linkerSettings: [.linkedLibrary("m")]),
     .target(name: "AnnotaImage", dependencies: ["AnnotaGeometry"], swiftSettings: swiftSettings),
+    .target(name: "AnnotaConsensus", dependencies: ["AnnotaGeometry"], swiftSettings: swiftSettings),
 
     // MARK: Swift wrappers over C (each C library imported by exactly one module)
     .target(
@@ -63,7 +65,9 @@ let package = Package(
     // MARK: Files, JSON, threads
     .target(
       name: "AnnotaEngine",
-      dependencies: ["AnnotaGeometry", "AnnotaImage", "AnnotaImageIO", "AnnotaLinearAlgebra"],
+      dependencies: [
+        "AnnotaGeometry", "AnnotaImage", "AnnotaImageIO", "AnnotaConsensus", "AnnotaLinearAlgebra",
+      ],
       swiftSettings: swiftSettings),
 
     // MARK: CLI (parse and print only)
@@ -83,7 +87,8 @@ let package = Package(
       name: "AnnotaFuzzRLE", dependencies: ["AnnotaGeometry"], path: "Tests/Fuzz/RLEFuzzer",
       swiftSettings: swiftSettings),
     .executableTarget(
-      name: "AnnotaFuzzCOCO", dependencies: ["AnnotaEngine"], path: "Tests/Fuzz/COCOFuzzer",
+      name: "AnnotaFuzzCOCO", dependencies: ["AnnotaEngine", "AnnotaGeometry"],
+      path: "Tests/Fuzz/COCOFuzzer",
       swiftSettings: swiftSettings),
 
     // MARK: Tests
@@ -92,6 +97,9 @@ let package = Package(
       swiftSettings: swiftSettings),
     .testTarget(
       name: "AnnotaGeometryTests", dependencies: ["AnnotaGeometry", "AnnotaEngine"],
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "AnnotaConsensusTests", dependencies: ["AnnotaConsensus", "AnnotaEngine"],
       swiftSettings: swiftSettings),
     .testTarget(
       name: "AnnotaLinearAlgebraTests", dependencies: ["AnnotaLinearAlgebra"],

@@ -6,6 +6,9 @@
 //   swift package --disable-sandbox benchmark --target Decode
 //   ./compare-decode.sh                                     # side by side with libjpeg-turbo,
 //                                                           # libpng, Pillow and OpenCV
+//   swift package --disable-sandbox benchmark --target Masks
+//   ./compare-masks.sh                                      # side by side with pycocotools and
+//                                                           # faster-coco-eval
 import PackageDescription
 
 let package = Package(
@@ -34,5 +37,21 @@ let package = Package(
         .product(name: "AnnotaEngine", package: "Annota"),
       ],
       path: "Sources/DecodeTimer"),
+    .executableTarget(
+      name: "Masks",
+      dependencies: [
+        .product(name: "Benchmark", package: "benchmark"),
+        .product(name: "AnnotaGeometry", package: "Annota"),
+      ],
+      path: "Benchmarks/Masks",
+      plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+    // The timing loop of compare-masks.sh, on the inputs baselines/pymasks.py writes.
+    .executableTarget(
+      name: "annota-masks-bench",
+      dependencies: [
+        .product(name: "AnnotaGeometry", package: "Annota"),
+        .product(name: "AnnotaEngine", package: "Annota"),
+      ],
+      path: "Sources/MasksTimer"),
   ]
 )

@@ -167,7 +167,11 @@ public struct JSONReader {
         skipWhitespace()
         guard position < bytes.count else { throw error("unexpected end of data in an array") }
         let c = bytes[position]
-        if allNumbers && (c == UInt8(ascii: "-") || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))) {
+        // A number, but not `-Infinity` (read by `value`, like `NaN` and `Infinity`).
+        let startsNumber = (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
+          || (c == UInt8(ascii: "-")
+            && !(position + 1 < bytes.count && bytes[position + 1] == UInt8(ascii: "I")))
+        if allNumbers && startsNumber {
           path.append(.index(index))
           let (double, int) = try number()
           path.removeLast()

@@ -98,6 +98,22 @@ public struct RLE: Sendable, Hashable {
     return out
   }
 
+  /// Builds a mask from foreground intervals `[start, end)` of column-major pixel indices, sorted,
+  /// non-empty, disjoint and not touching (as `intervals` returns them).
+  ///
+  /// - Precondition: the intervals satisfy that and lie inside the mask.
+  /// - Complexity: O(intervals).
+  public init(height: Int, width: Int, foregroundIntervals intervals: [Int]) {
+    precondition(intervals.count % 2 == 0, "intervals come in start/end pairs")
+    var previous = -1
+    for v in intervals {
+      precondition(v > previous, "intervals must be sorted, non-empty, disjoint and not touching")
+      previous = v
+    }
+    precondition(previous <= height * width, "interval beyond the mask")
+    self = RLE.fromIntervals(intervals, height: height, width: width)
+  }
+
   /// Builds canonical counts from sorted, disjoint, non-touching foreground intervals.
   static func fromIntervals(_ intervals: [Int], height: Int, width: Int) -> RLE {
     var counts: [Int] = []

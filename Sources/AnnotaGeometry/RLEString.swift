@@ -28,7 +28,8 @@ extension RLE {
   /// Parses a compressed RLE string (pycocotools' `rleFrString`), validating it.
   ///
   /// - Throws: `GeometryError` for a character outside ASCII 48–111, a string that ends inside a
-  ///   count, a count that overflows, a negative count, or counts that do not sum to h·w
+  ///   count, a count that does not fit in 64 bits (or overflows when added to the count two
+  ///   places before), a negative count, or counts that do not sum to h·w
   ///   (pycocotools returns uninitialised memory in that case).
   /// - Complexity: O(string length).
   public init(height: Int, width: Int, compressed string: some StringProtocol)
@@ -50,6 +51,11 @@ extension RLE {
           guard raw >= 48 && raw <= 111 else { throw GeometryError.invalidCharacter(offset: p) }
           let c = Int(raw - 48)
           guard 5 * k < 64 else { throw GeometryError.countOverflow(index: counts.count) }
+          // The 13th group holds bits 60...64; the value fits in 64 bits only if bit 64 (the
+          // group's sign) repeats bit 63. Otherwise the shift below would drop it silently.
+          if k == 12 && (c & 0x18) != 0 && (c & 0x18) != 0x18 {
+            throw GeometryError.countOverflow(index: counts.count)
+          }
           x |= (c & 0x1F) << (5 * k)
           more = (c & 0x20) != 0
           p += 1

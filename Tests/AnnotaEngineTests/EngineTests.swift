@@ -175,4 +175,24 @@ struct JSONTests {
     #expect(items[0].number?.isNaN == true)
     #expect(items[2].number == -.infinity)
   }
+
+  @Test("-Infinity is read anywhere in an array, as Python writes it")
+  func negativeInfinityInArrays() throws {
+    // Found while fuzzing AnnotaFuzzCOCO: an array starting with numbers took every '-' for a
+    // number, so [-Infinity] and [1, -Infinity] were "invalid number" while [Infinity] parsed.
+    #expect(try JSONReader.parse("[-Infinity]") == .array([.double(-.infinity)]))
+    #expect(try JSONReader.parse("[1, -Infinity, -2]") == .array([.int(1), .double(-.infinity), .int(-2)]))
+    #expect(try JSONReader.parse("[-1.5,-Infinity]") == .array([.double(-1.5), .double(-.infinity)]))
+    // What the writer produces reads back.
+    let written = JSONValue.numbers([0, -.infinity, 2.5], integral: false).serialized()
+    #expect(written == "[0.0,-Infinity,2.5]")
+    #expect(try JSONReader.parse(written).serialized() == written)
+    // Still errors: a lone '-' and a misspelt literal.
+    #expect(throws: JSONParseError.self) { try JSONReader.parse("[1,-]") }
+    #expect(throws: JSONParseError.self) { try JSONReader.parse("[-Inf]") }
+    // A COCO polygon with -Infinity is a validation issue with its path, not a JSON error.
+    let coco = #"{"images":[{"id":1,"width":4,"height":4}],"annotations":[{"id":1,"image_id":1,"segmentation":[[0,0,3,-Infinity,3,3]]}]}"#
+    let dataset = try COCODataset(json: try JSONReader.parse(coco))
+    #expect(dataset.issues.map(\.path) == ["annotations[0].segmentation[0][3]"])
+  }
 }

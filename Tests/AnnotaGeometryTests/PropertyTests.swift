@@ -93,6 +93,30 @@ struct PropertyTests {
     #expect(throws: GeometryError.invalidSize(height: -1, width: 3)) { try RLE(height: -1, width: 3, counts: []) }
   }
 
+  @Test("a 13-group compressed count that does not fit in 64 bits is an overflow, not wrapped")
+  func compressedCountOverflow() throws {
+    // Found by review while fuzzing AnnotaFuzzRLE: "U" + 11 × "P" + "@" is 5 + 2^64 (the 13th
+    // group, 0x10, sets only bit 64), which used to wrap silently to 5 and parse as [0, 5].
+    let wrapped = "0U" + String(repeating: "P", count: 11) + "@"
+    #expect(throws: GeometryError.countOverflow(index: 1)) {
+      try RLE(height: 1, width: 5, compressed: wrapped)
+    }
+    // 13th groups 0x08...0x17 all overflow (bit 63 and bit 64 differ).
+    for top in 0x08...0x17 {
+      let text = "0U" + String(repeating: "P", count: 11) + String(UnicodeScalar(UInt8(48 + top)))
+      #expect(throws: GeometryError.countOverflow(index: 1), "\(text)") {
+        try RLE(height: 1, width: 5, compressed: text)
+      }
+    }
+    // Counts that need all 13 groups, positive and negative differences, still round-trip.
+    let h = 1 << 31, w = 1 << 30  // 2^61 pixels
+    for counts in [[0, h * w], [1, h * w - 3, 1, 1], [h * w - 2, 1, 0, 1]] {
+      let rle = try RLE(height: h, width: w, counts: counts)
+      #expect(rle.compressedString.utf8.count > 13, "\(counts)")
+      #expect(try RLE(height: h, width: w, compressed: rle.compressedString) == rle, "\(counts)")
+    }
+  }
+
   @Test("design examples")
   func designExamples() throws {
     #expect(RLE.empty(height: 4, width: 3).compressedString == "<")

@@ -131,8 +131,18 @@ seed_coco() {
   {"id": 4, "image_id": 1, "segmentation": [[0, 0, 1]]},
   {"id": 5, "image_id": 2, "segmentation": [[0, 0, NaN, 1, Infinity, -Infinity]]}]}
 === bad_types
-{"images": {"id": 1}, "annotations": [{"id": "1", "image_id": null, "bbox": [0, 0, -1]},
- [], 3, {"segmentation": "x"}], "categories": null}
+{"images": [{"id": 1, "width": "8", "height": 6}, {"id": 2.5, "width": 4, "height": 4},
+            {"id": 3, "width": 4, "height": -4}, {"id": 4, "width": 3, "height": 3}, {"id": 4}, 7],
+ "annotations": [{"id": "1", "image_id": 4}, {"id": 2, "image_id": null}, [], 3,
+  {"id": 5, "image_id": 4, "bbox": [0, 0, -1]}, {"id": 6, "image_id": 4, "iscrowd": 2},
+  {"id": 7, "image_id": 4, "segmentation": "x"}, {"id": 8, "image_id": 4, "segmentation": [1, 2, 3]},
+  {"id": 9, "image_id": 4, "segmentation": [[0, 0, 2, -Infinity, 2, 2]]},
+  {"id": 10, "image_id": 4, "segmentation": {"size": [3], "counts": "03"}},
+  {"id": 11, "image_id": 4, "segmentation": {"size": [3, 3], "counts": [1.5, 7.5]}},
+  {"id": 11, "image_id": 4, "segmentation": {"size": [3, 3]}}],
+ "categories": [{"id": 1}, {"id": 1, "name": 2}, {"name": "x"}]}
+=== bad_toplevel
+{"images": {"id": 1}, "annotations": [{"id": 1, "image_id": 1}], "categories": null}
 === truncated
 {"images": [{"id": 1, "width": 8, "height": 6}], "annotations": [{"id": 1, "image_id": 1, "segmentation": [[1, 2, 3
 === not_object

@@ -2,6 +2,7 @@
 // Build and run like the decode fuzzer (Tests/Fuzz/run-fuzz.sh coco).
 // In a plain build this links as a harmless executable that does nothing.
 import AnnotaEngine
+import AnnotaGeometry
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzCOCO(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
@@ -17,9 +18,16 @@ public func fuzzCOCO(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     if let image = dataset.image(of: annotation), image.width * image.height > 1 << 16 { continue }
     if let mask = try? dataset.mask(of: annotation) {
       _ = mask.boundingBox
-      _ = mask.compressedString
+      // The mask written as a COCO compressed RLE reads back as the same mask.
+      let written = mask.cocoJSON.serialized()
+      guard case .string(let counts)? = try! JSONReader.parse(written)["counts"] else {
+        preconditionFailure("cocoJSON without counts: \(written)")
+      }
+      precondition(try! RLE(height: mask.height, width: mask.width, compressed: counts) == mask)
     }
   }
-  _ = dataset.document(replacingAnnotations: [:]).serialized()
+  // The document written back (as `annota masks` does) reads back to the same text.
+  let document = dataset.document(replacingAnnotations: [:]).serialized()
+  precondition(try! JSONReader.parse(document).serialized() == document)
   return 0
 }

@@ -1,0 +1,202 @@
+public import AnnotaGeometry
+
+/// How box coordinates are fused.
+public enum BoxFusion: String, Sendable, CaseIterable {
+  /// (Weighted) mean of each edge.
+  case mean
+  /// Median of each edge (robust to one wild box).
+  case median
+}
+
+/// Consensus shapes from several annotators' versions of one object.
+public enum Fusion {
+  /// Fuses boxes edge by edge (left, top, right, bottom), so the result is a valid box.
+  ///
+  /// - Parameters:
+  ///   - boxes: at least one box.
+  ///   - weights: optional non-negative weights (e.g. annotator or model scores) for `.mean`;
+  ///     ignored by `.median`. All-zero weights fall back to equal weights.
+  /// - Complexity: O(n log n).
+  public static func fuse(_ boxes: [Box], weights: [Double]? = nil, method: BoxFusion = .mean) -> Box {
+    precondition(!boxes.isEmpty, "fusing needs at least one box")
+    precondition(weights == nil || weights!.count == boxes.count, "one weight per box")
+    let edges: [[Double]] = [
+      boxes.map(\.x), boxes.map(\.y), boxes.map { $0.x + $0.width }, boxes.map { $0.y + $0.height },
+    ]
+    var fused = [Double](repeating: 0, count: 4)
+    for e in 0..<4 {
+      switch method {
+      case .median:
+        let sorted = edges[e].sorted()
+        let m = sorted.count
+        fused[e] = m % 2 == 1 ? sorted[m / 2] : (sorted[m / 2 - 1] + sorted[m / 2]) / 2
+      case .mean:
+        var w = weights ?? Array(repeating: 1, count: boxes.count)
+        if w.reduce(0, +) <= 0 { w = Array(repeating: 1, count: boxes.count) }
+        let total = w.reduce(0, +)
+        fused[e] = zip(edges[e], w).reduce(0) { $0 + $1.0 * $1.1 } / total
+      }
+    }
+    return Box(x: fused[0], y: fused[1], width: fused[2] - fused[0], height: fused[3] - fused[1])
+  }
+
+  /// Pixels covered by at least `minimumVotes` of the masks, computed on their runs (never on a
+  /// dense image): a sweep over run boundaries.
+  ///
+  /// - Parameter minimumVotes: default strict majority, `masks.count / 2 + 1` (a tie is not a
+  ///   majority, as SimpleITK's `LabelVoting` leaves ties undecided).
+  /// - Complexity: O(total runs · log(total runs)).
+  public static func vote(_ masks: [RLE], minimumVotes: Int? = nil) -> RLE {
+    precondition(!masks.isEmpty, "voting needs at least one mask")
+    let h = masks[0].height, w = masks[0].width
+    precondition(masks.allSatisfy { $0.height == h && $0.width == w }, "masks differ in size")
+    let need = minimumVotes ?? (masks.count / 2 + 1)
+    // Events: +1 at each interval start, -1 at each end.
+    var events: [(Int, Int)] = []
+    for mask in masks {
+      let intervals = mask.intervals
+      var i = 0
+      while i < intervals.count {
+        events.append((intervals[i], 1))
+        events.append((intervals[i + 1], -1))
+        i += 2
+      }
+    }
+    events.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+    var out: [Int] = []
+    var depth = 0
+    var index = 0
+    while index < events.count {
+      let position = events[index].0
+      while index < events.count && events[index].0 == position {
+        depth += events[index].1
+        index += 1
+      }
+      let inside = depth >= need
+      let open = out.count % 2 == 1
+      if inside && !open {
+        out.append(position)
+      } else if !inside && open {
+        out.append(position)
+      }
+    }
+    return RLE(height: h, width: w, foregroundIntervals: out)
+  }
+
+  /// The result of STAPLE.
+  public struct STAPLEResult: Sendable {
+    /// The consensus mask (posterior probability ≥ 0.5).
+    public var mask: RLE
+    /// Per rater: estimated sensitivity (true positive rate) and specificity.
+    public var sensitivity: [Double]
+    public var specificity: [Double]
+    /// EM iterations run.
+    public var iterations: Int
+  }
+
+  /// STAPLE (Warfield et al. 2004): binary expectation–maximisation that estimates each rater's
+  /// sensitivity and specificity and the probability that each pixel is foreground.
+  ///
+  /// Computed on the union of the masks' bounding boxes (the pixels outside are background for
+  /// every rater and carry no information about them beyond the prior), so memory is
+  /// proportional to the object, not the image. The prior is the mean foreground fraction of the
+  /// raters within that region; sensitivity and specificity start at `initial`.
+  ///
+  /// - Complexity: O(iterations × raters × region pixels).
+  public static func staple(_ masks: [RLE], initial: Double = 0.99, maxIterations: Int = 100,
+                            tolerance: Double = 1e-7) -> STAPLEResult {
+    precondition(!masks.isEmpty, "STAPLE needs at least one mask")
+    let h = masks[0].height, w = masks[0].width
+    let raters = masks.count
+    // Union of bounding boxes.
+    var x0 = w, y0 = h, x1 = 0, y1 = 0
+    for m in masks where m.area > 0 {
+      let b = m.boundingBox
+      x0 = min(x0, Int(b.x))
+      y0 = min(y0, Int(b.y))
+      x1 = max(x1, Int(b.x + b.width))
+      y1 = max(y1, Int(b.y + b.height))
+    }
+    if x1 <= x0 || y1 <= y0 {
+      return STAPLEResult(mask: .empty(height: h, width: w), sensitivity: Array(repeating: initial, count: raters),
+                          specificity: Array(repeating: initial, count: raters), iterations: 0)
+    }
+    let rh = y1 - y0, rw = x1 - x0, n = rh * rw
+    // Dense decisions in the region, column-major like the masks.
+    var decisions = [[Bool]](repeating: [], count: raters)
+    for (r, mask) in masks.enumerated() {
+      var d = [Bool](repeating: false, count: n)
+      let intervals = mask.intervals
+      var i = 0
+      while i < intervals.count {
+        for p in intervals[i]..<intervals[i + 1] {
+          let (x, y) = p.quotientAndRemainder(dividingBy: h)
+          if x >= x0 && x < x1 && y >= y0 && y < y1 { d[(x - x0) * rh + (y - y0)] = true }
+        }
+        i += 2
+      }
+      decisions[r] = d
+    }
+    var prior = 0.0
+    for d in decisions { prior += Double(d.lazy.filter { $0 }.count) }
+    prior /= Double(raters * n)
+    prior = min(max(prior, 1e-6), 1 - 1e-6)
+    var p = [Double](repeating: initial, count: raters)
+    var q = [Double](repeating: initial, count: raters)
+    var weights = [Double](repeating: 0, count: n)
+    var iterations = 0
+    for iteration in 1...maxIterations {
+      iterations = iteration
+      // E-step.
+      for i in 0..<n {
+        var a = prior, b = 1 - prior
+        for r in 0..<raters {
+          if decisions[r][i] {
+            a *= p[r]
+            b *= 1 - q[r]
+          } else {
+            a *= 1 - p[r]
+            b *= q[r]
+          }
+        }
+        weights[i] = a + b > 0 ? a / (a + b) : 0
+      }
+      // M-step.
+      var change = 0.0
+      let sumW = weights.reduce(0, +)
+      let sumNotW = Double(n) - sumW
+      for r in 0..<raters {
+        var tp = 0.0, tn = 0.0
+        for i in 0..<n {
+          if decisions[r][i] { tp += weights[i] } else { tn += 1 - weights[i] }
+        }
+        let newP = sumW > 0 ? tp / sumW : p[r]
+        let newQ = sumNotW > 0 ? tn / sumNotW : q[r]
+        change = max(change, abs(newP - p[r]), abs(newQ - q[r]))
+        p[r] = newP
+        q[r] = newQ
+      }
+      if change < tolerance { break }
+    }
+    // Consensus in full-image coordinates.
+    var intervals: [Int] = []
+    for x in 0..<rw {
+      var y = 0
+      while y < rh {
+        if weights[x * rh + y] >= 0.5 {
+          let start = y
+          while y < rh && weights[x * rh + y] >= 0.5 { y += 1 }
+          let a = (x + x0) * h + y0 + start, b = (x + x0) * h + y0 + y
+          if let last = intervals.last, last == a { intervals[intervals.count - 1] = b } else {
+            intervals.append(a)
+            intervals.append(b)
+          }
+        } else {
+          y += 1
+        }
+      }
+    }
+    return STAPLEResult(mask: RLE(height: h, width: w, foregroundIntervals: intervals),
+                        sensitivity: p, specificity: q, iterations: iterations)
+  }
+}

@@ -1,0 +1,570 @@
+public import AnnotaConsensus
+import AnnotaGeometry
+
+/// How masks are fused into a consensus.
+public enum MaskFusion: String, Sendable, CaseIterable {
+  /// Pixel majority vote on the runs (strict majority).
+  case vote
+  /// STAPLE: binary EM with per-annotator sensitivity and specificity.
+  case staple
+}
+
+/// Options of `annota agree`.
+public struct AgreeOptions: Sendable {
+  public var kind: GeometryKind = .box
+  /// A pair of objects counts as the same object at IoU ≥ threshold.
+  public var threshold = 0.5
+  /// Match only objects with the same category.
+  public var matchByLabel = false
+  public var boxFusion: BoxFusion = .mean
+  public var maskFusion: MaskFusion = .vote
+  /// Weight box fusion by each object's `score` field.
+  public var weightByScore = false
+  /// Bootstrap resamples over images for the confidence intervals (0: none).
+  public var bootstrap = 1000
+  public var seed: UInt64 = 0
+  /// Objects with a `score` under this send their image to another annotator.
+  public var minScore: Double?
+
+  public init() {}
+}
+
+/// Everything `annota agree` produces.
+public struct AgreeResult: Sendable {
+  public var consensus: JSONValue
+  public var report: JSONValue
+  /// The review/escalate queue as CSV.
+  public var queueCSV: String
+  /// Per-image failures (images missing in some files, sizes that disagree, bad shapes).
+  public var issues: [COCOIssue]
+  public var tiers: [Tier: Int]
+}
+
+/// `annota agree`: instance matching across N annotators, tiers, fused shapes, statistics.
+public enum AgreementRun {
+  /// Per-image results, also the sufficient statistics for the dataset figures and bootstrap.
+  struct ImageResult: Sendable {
+    var imageID: Int64
+    var objects: [ObjectResult] = []
+    /// Per annotator pair (a < b, canonical indices): sum and count of matched IoU and Dice.
+    var pairIoU: [[Double]]
+    var pairDice: [[Double]]
+    var pairCount: [[Int]]
+    /// Fleiss rows of clusters present for every annotator: (Σ n_ij² − n) / (n(n−1)) and labels.
+    var fleissP: [Double] = []
+    var fleissLabels: [[Int64?]] = []
+    /// Krippendorff units (clusters with ≥ 2 members): their labels.
+    var alphaUnits: [[Int64?]] = []
+    /// Labels of the two annotators on clusters both labelled (for Cohen's kappa when N = 2).
+    var cohen: [(Int64?, Int64?)] = []
+    /// Gold comparison per annotator (canonical): matched, annotator objects, gold objects,
+    /// IoU sum, label agreements.
+    var gold: [[Double]] = []
+  }
+
+  struct ObjectResult: Sendable {
+    var members: [Int64?]  // canonical annotator → annotation id
+    var labels: [Int64?]
+    var decision: Decision
+    var box: Box?
+    var mask: RLE?
+    /// Per canonical annotator: IoU of its member with the consensus shape.
+    var iouWithConsensus: [Double?]
+    var needsAnother: Bool
+  }
+
+  public static func run(
+    files: [String], datasets: [COCODataset], gold: COCODataset?, options: AgreeOptions,
+    runner: BatchRunner, progress: ProgressReporter? = nil
+  ) async -> AgreeResult {
+    let n = files.count
+    // Canonical order: by path, so that clusters do not depend on the order files were given.
+    let canonical = files.indices.sorted { files[$0] < files[$1] }
+    let sets = canonical.map { datasets[$0] }
+    let names = canonical.map { files[$0] }
+    var imageIDs = Set<Int64>()
+    for d in sets {
+      imageIDs.formUnion(d.images.map(\.id))
+      imageIDs.formUnion(d.annotations.map(\.imageID))
+    }
+    let order = imageIDs.sorted()
+    let groups = sets.map { Dictionary(uniqueKeysWithValues: $0.annotationsByImage()) }
+    let goldGroups = gold.map { Dictionary(uniqueKeysWithValues: $0.annotationsByImage()) }
+
+    var results: [ImageResult] = []
+    var issues: [COCOIssue] = []
+    await runner.forEach(order, { imageID in
+      try processImage(imageID, sets: sets, names: names, groups: groups, gold: gold,
+                       goldGroups: goldGroups, options: options)
+    }) { index, outcome in
+      switch outcome {
+      case .success(let r): results.append(r)
+      case .failure(let error as COCOIssue): issues.append(error)
+      case .failure(let error):
+        issues.append(COCOIssue(path: "image \(order[index])", message: "\(error)"))
+      }
+      progress?.advance(failed: (try? outcome.get()) == nil)
+    }
+    _ = n
+    return assemble(results, issues: issues, files: files, canonical: canonical, sets: sets, gold: gold != nil,
+                    options: options, firstDataset: datasets[0])
+  }
+
+  // MARK: One image
+
+  static func processImage(
+    _ imageID: Int64, sets: [COCODataset], names: [String], groups: [[Int64: [COCOAnnotation]]],
+    gold: COCODataset?, goldGroups: [Int64: [COCOAnnotation]]?, options: AgreeOptions
+  ) throws(COCOIssue) -> ImageResult {
+    let n = sets.count
+    // The image must be in every file, with one size.
+    var size: (Int, Int)?
+    for (a, d) in sets.enumerated() {
+      guard let image = d.imageIndex[imageID].map({ d.images[$0] }) else {
+        throw COCOIssue(path: "image \(imageID)", message: "image \(imageID) is missing from \(names[a])")
+      }
+      if let s = size, s != (image.width, image.height) {
+        throw COCOIssue(path: "images[\(image.index)]",
+                        message: "image \(imageID) is \(image.width)x\(image.height) in \(names[a]) but \(s.0)x\(s.1) in \(names[0])")
+      }
+      size = (image.width, image.height)
+    }
+    let objects = groups.map { $0[imageID] ?? [] }
+    // Shapes.
+    var boxes: [[Box]] = []
+    var masks: [[RLE]] = []
+    for (a, list) in objects.enumerated() {
+      switch options.kind {
+      case .box:
+        var row: [Box] = []
+        for o in list {
+          guard let b = o.bbox else {
+            throw COCOIssue(path: o.path + ".bbox", annotationID: o.id, message: "no bbox (in \(names[a]))")
+          }
+          row.append(b)
+        }
+        boxes.append(row)
+      case .mask:
+        var row: [RLE] = []
+        for o in list {
+          guard let m = try sets[a].mask(of: o) else {
+            throw COCOIssue(path: o.path + ".segmentation", annotationID: o.id, message: "no segmentation (in \(names[a]))")
+          }
+          row.append(m)
+        }
+        masks.append(row)
+      }
+    }
+    let maskSets = masks.map { RLESet($0) }
+    func iouMatrix(_ a: Int, _ b: Int) -> [[Double]] {
+      var m: [[Double]]
+      switch options.kind {
+      case .box: m = Box.iouMatrix(boxes[a], boxes[b])
+      case .mask: m = maskSets[a].iouMatrix(maskSets[b])
+      }
+      if options.matchByLabel {
+        for i in m.indices {
+          for j in m[i].indices where objects[a][i].categoryID != objects[b][j].categoryID { m[i][j] = 0 }
+        }
+      }
+      return m
+    }
+    func diceOf(_ x: Member, _ y: Member) -> Double {
+      switch options.kind {
+      case .box: return boxes[x.annotator][x.object].dice(boxes[y.annotator][y.object])
+      case .mask: return masks[x.annotator][x.object].dice(masks[y.annotator][y.object])
+      }
+    }
+    let similarity = ImageSimilarity(counts: objects.map(\.count), similarity: iouMatrix)
+    let (clusters, links) = Clustering.cluster(similarity, threshold: options.threshold)
+
+    var result = ImageResult(
+      imageID: imageID,
+      pairIoU: Array(repeating: Array(repeating: 0, count: n), count: n),
+      pairDice: Array(repeating: Array(repeating: 0, count: n), count: n),
+      pairCount: Array(repeating: Array(repeating: 0, count: n), count: n))
+    for link in links {
+      result.pairIoU[link.a.annotator][link.b.annotator] += link.iou
+      result.pairDice[link.a.annotator][link.b.annotator] += diceOf(link.a, link.b)
+      result.pairCount[link.a.annotator][link.b.annotator] += 1
+    }
+    var labels: [Member: Int64?] = [:]
+    for a in 0..<n { for (i, o) in objects[a].enumerated() { labels[Member(annotator: a, object: i)] = o.categoryID } }
+
+    for cluster in clusters {
+      let decision = Decision.decide(cluster, labels: labels, annotators: n, similarity: similarity,
+                                     threshold: options.threshold)
+      let voters = decision.tier == .escalate ? cluster.members : decision.agreeing
+      var object = ObjectResult(
+        members: (0..<n).map { a in cluster.member(of: a).map { objects[a][$0.object].id } },
+        labels: (0..<n).map { a in cluster.member(of: a).map { objects[a][$0.object].categoryID } ?? nil },
+        decision: decision, box: nil, mask: nil, iouWithConsensus: Array(repeating: nil, count: n),
+        needsAnother: decision.tier != .accept)
+      if let minScore = options.minScore {
+        for m in cluster.members where (objects[m.annotator][m.object].score ?? 1) < minScore { object.needsAnother = true }
+      }
+      switch options.kind {
+      case .box:
+        let shapes = voters.map { boxes[$0.annotator][$0.object] }
+        let weights = options.weightByScore ? voters.map { objects[$0.annotator][$0.object].score ?? 1 } : nil
+        let fused = Fusion.fuse(shapes, weights: weights, method: options.boxFusion)
+        object.box = fused
+        for m in cluster.members { object.iouWithConsensus[m.annotator] = boxes[m.annotator][m.object].iou(fused) }
+      case .mask:
+        let shapes = voters.map { masks[$0.annotator][$0.object] }
+        let fused = options.maskFusion == .staple && shapes.count > 1 ? Fusion.staple(shapes).mask : Fusion.vote(shapes)
+        object.mask = fused
+        object.box = fused.boundingBox
+        for m in cluster.members { object.iouWithConsensus[m.annotator] = masks[m.annotator][m.object].iou(fused) }
+      }
+      if cluster.members.count == n {
+        result.fleissLabels.append(object.labels)
+      }
+      if cluster.members.count >= 2 {
+        result.alphaUnits.append(cluster.members.map { labels[$0] ?? nil })
+      }
+      if n == 2 && cluster.members.count == 2 { result.cohen.append((object.labels[0], object.labels[1])) }
+      result.objects.append(object)
+    }
+
+    // Gold: each annotator against the gold file, class-agnostic matching.
+    if let gold, let goldObjects = goldGroups?[imageID] ?? (gold.imageIndex[imageID] != nil ? [] : nil) {
+      var goldBoxes: [Box] = []
+      var goldMasks: [RLE] = []
+      for o in goldObjects {
+        switch options.kind {
+        case .box:
+          guard let b = o.bbox else { throw COCOIssue(path: "gold " + o.path + ".bbox", annotationID: o.id, message: "no bbox") }
+          goldBoxes.append(b)
+        case .mask:
+          guard let m = try gold.mask(of: o) else {
+            throw COCOIssue(path: "gold " + o.path + ".segmentation", annotationID: o.id, message: "no segmentation")
+          }
+          goldMasks.append(m)
+        }
+      }
+      let goldSet = RLESet(goldMasks)
+      for a in 0..<n {
+        let matrix = options.kind == .box ? Box.iouMatrix(boxes[a], goldBoxes) : maskSets[a].iouMatrix(goldSet)
+        let pairs = objects[a].isEmpty || goldObjects.isEmpty ? [] : Assignment.match(similarity: matrix, threshold: options.threshold)
+        var iouSum = 0.0, labelsAgree = 0.0
+        for (i, j) in pairs {
+          iouSum += matrix[i][j]
+          if objects[a][i].categoryID == goldObjects[j].categoryID { labelsAgree += 1 }
+        }
+        result.gold.append([Double(pairs.count), Double(objects[a].count), Double(goldObjects.count), iouSum, labelsAgree])
+      }
+    }
+    return result
+  }
+
+  // MARK: Dataset figures
+
+  /// Sufficient statistics of one image for the dataset figures.
+  struct Stats {
+    var iouSum = 0.0, diceSum = 0.0, pairs = 0
+    var fleissPSum = 0.0, fleissSubjects = 0
+    var fleissTotals: [Int64?: Double] = [:]
+    var alphaN = 0.0, alphaDiagonal = 0.0
+    var alphaTotals: [Int64?: Double] = [:]
+
+    mutating func add(_ r: ImageResult, raters n: Int) {
+      for a in 0..<n {
+        for b in 0..<n {
+          iouSum += r.pairIoU[a][b]
+          diceSum += r.pairDice[a][b]
+          pairs += r.pairCount[a][b]
+        }
+      }
+      for labels in r.fleissLabels {
+        var counts: [Int64?: Int] = [:]
+        for l in labels { counts[l, default: 0] += 1 }
+        fleissPSum += Double(counts.values.reduce(0) { $0 + $1 * $1 } - n) / Double(n * (n - 1))
+        fleissSubjects += 1
+        for (l, c) in counts { fleissTotals[l, default: 0] += Double(c) }
+      }
+      for unit in r.alphaUnits {
+        let m = Double(unit.count)
+        var counts: [Int64?: Double] = [:]
+        for l in unit { counts[l, default: 0] += 1 }
+        alphaN += m
+        for (l, c) in counts {
+          alphaDiagonal += c * (c - 1) / (m - 1)
+          alphaTotals[l, default: 0] += c
+        }
+      }
+    }
+
+    func figures(raters n: Int) -> (iou: Double?, dice: Double?, kappa: Double?, alpha: Double?) {
+      let iou = pairs > 0 ? iouSum / Double(pairs) : nil
+      let dice = pairs > 0 ? diceSum / Double(pairs) : nil
+      var kappa: Double?
+      if fleissSubjects > 0 && n >= 2 {
+        let pBar = fleissPSum / Double(fleissSubjects)
+        var pe = 0.0
+        for t in fleissTotals.values {
+          let p = t / (Double(fleissSubjects) * Double(n))
+          pe += p * p
+        }
+        kappa = pe < 1 ? (pBar - pe) / (1 - pe) : nil
+      }
+      var alpha: Double?
+      let squares = alphaTotals.values.reduce(0) { $0 + $1 * $1 }
+      let expected = alphaN * alphaN - squares
+      if expected > 0 && alphaN > 1 {
+        alpha = 1 - (alphaN - 1) * (alphaN - alphaDiagonal) / expected
+      }
+      return (iou, dice, kappa, alpha)
+    }
+  }
+
+  static func assemble(
+    _ results: [ImageResult], issues: [COCOIssue], files: [String], canonical: [Int], sets: [COCODataset],
+    gold: Bool, options: AgreeOptions, firstDataset: COCODataset
+  ) -> AgreeResult {
+    let n = files.count
+    let names = canonical.map { files[$0] }
+    // Report annotators in the user's order: user index u ↔ canonical index c.
+    var userOf = [Int](repeating: 0, count: n)
+    for (c, u) in canonical.enumerated() { userOf[c] = u }
+    var canonicalOf = [Int](repeating: 0, count: n)
+    for (c, u) in canonical.enumerated() { canonicalOf[u] = c }
+
+    var total = Stats()
+    for r in results { total.add(r, raters: n) }
+    let figures = total.figures(raters: n)
+
+    // Bootstrap over images.
+    var intervals: [String: JSONValue] = [:]
+    if options.bootstrap > 0 && !results.isEmpty {
+      var perImage: [Stats] = []
+      perImage.reserveCapacity(results.count)
+      for r in results {
+        var s = Stats()
+        s.add(r, raters: n)
+        perImage.append(s)
+      }
+      var rng = SplitMix64(seed: options.seed)
+      var samples: [[Double]] = [[], [], [], []]
+      for _ in 0..<options.bootstrap {
+        var s = Stats()
+        for _ in 0..<results.count {
+          let p = perImage[Int(rng.next() % UInt64(results.count))]
+          s.iouSum += p.iouSum; s.diceSum += p.diceSum; s.pairs += p.pairs
+          s.fleissPSum += p.fleissPSum; s.fleissSubjects += p.fleissSubjects
+          for (k, v) in p.fleissTotals { s.fleissTotals[k, default: 0] += v }
+          s.alphaN += p.alphaN; s.alphaDiagonal += p.alphaDiagonal
+          for (k, v) in p.alphaTotals { s.alphaTotals[k, default: 0] += v }
+        }
+        let f = s.figures(raters: n)
+        for (i, v) in [f.iou, f.dice, f.kappa, f.alpha].enumerated() { if let v { samples[i].append(v) } }
+      }
+      for (i, key) in ["meanIoU", "meanDice", "fleissKappa", "krippendorffAlpha"].enumerated() {
+        let sorted = samples[i].sorted()
+        if sorted.count >= 2 {
+          let lo = sorted[Int((Double(sorted.count - 1) * 0.025).rounded())]
+          let hi = sorted[Int((Double(sorted.count - 1) * 0.975).rounded())]
+          intervals[key] = .numbers([lo, hi], integral: false)
+        } else {
+          intervals[key] = .null
+        }
+      }
+    }
+
+    // Tiers, objects, per image, queue, consensus annotations.
+    var tiers: [Tier: Int] = [.accept: 0, .review: 0, .escalate: 0]
+    var objectsJSON: [JSONValue] = []
+    var imagesJSON: [JSONValue] = []
+    var annotationsJSON: [JSONValue] = []
+    var needsAnother: [JSONValue] = []
+    var queue = "image_id,object,tier,score,label,members,reasons\n"
+    var missed = [Int](repeating: 0, count: n), extra = [Int](repeating: 0, count: n)
+    var labelDisagreements = [Int](repeating: 0, count: n), present = [Int](repeating: 0, count: n)
+    var consensusIoUSum = [Double](repeating: 0, count: n), consensusIoUCount = [Int](repeating: 0, count: n)
+    var nextID: Int64 = 1
+    func num(_ v: Double?) -> JSONValue { v.map { .double($0) } ?? .null }
+    func label(_ l: Int64?) -> JSONValue { l.map { .int($0) } ?? .null }
+    for r in results {
+      var imageTiers: [Tier: Int] = [:]
+      var imageNeeds = false
+      for o in r.objects {
+        let d = o.decision
+        tiers[d.tier, default: 0] += 1
+        imageTiers[d.tier, default: 0] += 1
+        if o.needsAnother { imageNeeds = true }
+        let membersJSON = JSONValue.object((0..<n).map { u in (files[u], o.members[canonicalOf[u]].map { .int($0) } ?? .null) })
+        let labelsJSON = JSONValue.object((0..<n).map { u in (files[u], label(o.labels[canonicalOf[u]])) })
+        let reasons = d.dissent.map { (files[userOf[$0.annotator]], $0.reason) }.sorted { $0.0 < $1.0 }
+        let reasonsJSON = JSONValue.array(reasons.map { .object([("annotator", .string($0.0)), ("reason", .string($0.1.rawValue))]) })
+        let id = nextID
+        nextID += 1
+        objectsJSON.append(.object([
+          ("id", .int(id)), ("image_id", .int(r.imageID)), ("members", membersJSON), ("labels", labelsJSON),
+          ("label", label(d.label)), ("tier", .string(d.tier.rawValue)), ("score", .double(d.score)),
+          ("reasons", reasonsJSON),
+        ]))
+        if d.tier != .accept {
+          let memberText = (0..<n).map { u in o.members[canonicalOf[u]].map(String.init) ?? "-" }.joined(separator: " ")
+          let reasonText = reasons.map { "\($0.0):\($0.1.rawValue)" }.joined(separator: " ")
+          queue += "\(r.imageID),\(id),\(d.tier.rawValue),\(d.score),\(d.label.map(String.init) ?? ""),\(csvField(memberText)),\(csvField(reasonText))\n"
+        }
+        // Per-annotator statistics.
+        for c in 0..<n {
+          let isPresent = o.members[c] != nil
+          if isPresent { present[c] += 1 }
+          if d.tier != .escalate {
+            if !isPresent { missed[c] += 1 }
+            if isPresent && o.labels[c] != d.label { labelDisagreements[c] += 1 }
+            if let v = o.iouWithConsensus[c] {
+              consensusIoUSum[c] += v
+              consensusIoUCount[c] += 1
+            }
+          } else if isPresent && 2 * (o.members.compactMap { $0 }.count) <= n {
+            extra[c] += 1
+          }
+        }
+        // Consensus annotation.
+        var fields: [(String, JSONValue)] = [("id", .int(id)), ("image_id", .int(r.imageID)), ("category_id", label(d.label))]
+        if let mask = o.mask {
+          fields.append(("segmentation", mask.cocoJSON))
+          fields.append(("area", .double(Double(mask.area))))
+          fields.append(("bbox", mask.boundingBox.cocoJSON))
+        } else if let box = o.box {
+          fields.append(("bbox", box.cocoJSON))
+          fields.append(("area", .double(box.area)))
+        }
+        fields.append(("iscrowd", .int(0)))
+        fields.append(("tier", .string(d.tier.rawValue)))
+        fields.append(("score", .double(d.score)))
+        fields.append(("members", membersJSON))
+        annotationsJSON.append(.object(fields))
+      }
+      var s = Stats()
+      s.add(r, raters: n)
+      imagesJSON.append(.object([
+        ("image_id", .int(r.imageID)), ("objects", .int(Int64(r.objects.count))),
+        ("accept", .int(Int64(imageTiers[.accept] ?? 0))), ("review", .int(Int64(imageTiers[.review] ?? 0))),
+        ("escalate", .int(Int64(imageTiers[.escalate] ?? 0))), ("meanIoU", num(s.figures(raters: n).iou)),
+      ]))
+      if imageNeeds { needsAnother.append(.int(r.imageID)) }
+    }
+
+    // Pairwise matrices in the user's order.
+    var pairIoU = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
+    var pairDice = pairIoU
+    var pairCount = [[Int]](repeating: [Int](repeating: 0, count: n), count: n)
+    for r in results {
+      for a in 0..<n {
+        for b in 0..<n where r.pairCount[a][b] > 0 {
+          let (ua, ub) = (userOf[a], userOf[b])
+          for (x, y) in [(ua, ub), (ub, ua)] {
+            pairIoU[x][y] += r.pairIoU[a][b]
+            pairDice[x][y] += r.pairDice[a][b]
+            pairCount[x][y] += r.pairCount[a][b]
+          }
+        }
+      }
+    }
+    func matrix(_ sums: [[Double]]) -> JSONValue {
+      var rows: [JSONValue] = []
+      for i in 0..<n {
+        var row: [JSONValue] = []
+        for j in 0..<n {
+          if i == j {
+            row.append(.double(1))
+          } else if pairCount[i][j] > 0 {
+            row.append(.double(sums[i][j] / Double(pairCount[i][j])))
+          } else {
+            row.append(.null)
+          }
+        }
+        rows.append(.array(row))
+      }
+      return .array(rows)
+    }
+
+    var goldSums = [[Double]](repeating: [0, 0, 0, 0, 0], count: n)
+    if gold { for r in results where !r.gold.isEmpty { for c in 0..<n { for k in 0..<5 { goldSums[c][k] += r.gold[c][k] } } } }
+    let annotatorsJSON = JSONValue.array((0..<n).map { u in
+      let c = canonicalOf[u]
+      var fields: [(String, JSONValue)] = [
+        ("file", .string(files[u])), ("objects", .int(Int64(present[c]))),
+        ("meanIoUWithConsensus", consensusIoUCount[c] > 0 ? .double(consensusIoUSum[c] / Double(consensusIoUCount[c])) : .null),
+        ("missed", .int(Int64(missed[c]))), ("extra", .int(Int64(extra[c]))),
+        ("labelDisagreements", .int(Int64(labelDisagreements[c]))),
+      ]
+      if gold {
+        let g = goldSums[c]
+        fields.append(("gold", .object([
+          ("matched", .int(Int64(g[0]))), ("precision", g[1] > 0 ? .double(g[0] / g[1]) : .null),
+          ("recall", g[2] > 0 ? .double(g[0] / g[2]) : .null),
+          ("meanIoU", g[0] > 0 ? .double(g[3] / g[0]) : .null), ("labelAccuracy", g[0] > 0 ? .double(g[4] / g[0]) : .null),
+        ])))
+      }
+      return .object(fields)
+    })
+
+    var cohen: Double?
+    if n == 2 {
+      let pairs = results.flatMap(\.cohen)
+      // Labels in canonical order; Cohen's kappa is symmetric in the raters.
+      cohen = Agreement.cohenKappa(pairs.map { $0.0 ?? Int64.min }, pairs.map { $0.1 ?? Int64.min })
+    }
+    let objectCount = results.reduce(0) { $0 + $1.objects.count }
+    let datasetJSON = JSONValue.object([
+      ("annotators", .int(Int64(n))), ("images", .int(Int64(results.count))), ("failedImages", .int(Int64(issues.count))),
+      ("objects", .int(Int64(objectCount))), ("matchedPairs", .int(Int64(total.pairs))),
+      ("meanIoU", num(figures.iou)), ("meanDice", num(figures.dice)),
+      ("fleissKappa", num(figures.kappa)), ("fleissSubjects", .int(Int64(total.fleissSubjects))),
+      ("krippendorffAlpha", num(figures.alpha)), ("cohenKappa", num(cohen)),
+      ("confidence95", .object(["meanIoU", "meanDice", "fleissKappa", "krippendorffAlpha"].map { ($0, intervals[$0] ?? .null) })),
+      ("bootstrap", .object([("resamples", .int(Int64(options.bootstrap))), ("seed", .int(Int64(bitPattern: options.seed)))])),
+      ("tiers", .object(Tier.allCases.map { ($0.rawValue, .int(Int64(tiers[$0] ?? 0))) })),
+    ])
+    let report = JSONValue.object([
+      ("settings", .object([
+        ("files", .array(files.map { .string($0) })), ("type", .string(options.kind.rawValue)),
+        ("iou", .double(options.threshold)), ("matchByLabel", .bool(options.matchByLabel)),
+        ("boxFusion", .string(options.boxFusion.rawValue)), ("maskFusion", .string(options.maskFusion.rawValue)),
+      ])),
+      ("dataset", datasetJSON),
+      ("pairwise", .object([("iou", matrix(pairIoU)), ("dice", matrix(pairDice)),
+                            ("matched", .array(pairCount.map { .numbers($0.map(Double.init), integral: true) }))])),
+      ("annotators", annotatorsJSON),
+      ("needsAnotherAnnotator", .array(needsAnother)),
+      ("images", .array(imagesJSON)),
+      ("objects", .array(objectsJSON)),
+      ("issues", .array(issues.map { .string($0.description) })),
+    ])
+    _ = names
+    var consensus: [(String, JSONValue)] = [
+      ("info", .object([("description", .string("annota agree consensus")), ("sources", .array(files.map { .string($0) }))])),
+    ]
+    for key in ["licenses", "images", "categories"] {
+      if let value = firstDataset.document.first(where: { $0.0 == key })?.1 { consensus.append((key, value)) }
+    }
+    consensus.append(("annotations", .array(annotationsJSON)))
+    _ = sets
+    return AgreeResult(consensus: .object(consensus), report: report, queueCSV: queue, issues: issues, tiers: tiers)
+  }
+
+  static func csvField(_ text: String) -> String {
+    guard text.contains(",") || text.contains("\"") else { return text }
+    var out = "\""
+    for c in text { out += c == "\"" ? "\"\"" : String(c) }
+    return out + "\""
+  }
+}
+
+/// SplitMix64: a small, fast, seedable generator (deterministic bootstrap).
+struct SplitMix64: RandomNumberGenerator {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+
+private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+  .deletingLastPathComponent().deletingLastPathComponent()
+private let mini = root.deletingLastPathComponent().appendingPathComponent("shared/data/coco-val-mini")
+private let haveMini = FileManager.default.fileExists(atPath: mini.appendingPathComponent("annotations.json").path)
+
+private func pythonWith(_ modules: String) -> String? {
+  for candidate in [ProcessInfo.processInfo.environment["ANNOTA_PYTHON"], "python3"].compactMap({ $0 }) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = [candidate, "-c", "import \(modules)"]
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    guard (try? p.run()) != nil else { continue }
+    p.waitUntilExit()
+    if p.terminationStatus == 0 { return candidate }
+  }
+  return nil
+}
+
+private func python(_ interpreter: String, _ arguments: [String]) throws -> String {
+  let p = Process()
+  p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+  p.arguments = [interpreter] + arguments
+  let pipe = Pipe()
+  p.standardOutput = pipe
+  try p.run()
+  let data = pipe.fileHandleForReading.readDataToEndOfFile()
+  p.waitUntilExit()
+  try #require(p.terminationStatus == 0, "python \(arguments) failed")
+  return String(decoding: data, as: UTF8.self)
+}
+
+private let statsPython = pythonWith("statsmodels, krippendorff, sklearn")
+
+private func object(_ url: URL) throws -> [String: Any] {
+  try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+}
+
+/// Noisy annotator copies of coco-val-mini in `dir`.
+private func annotators(_ dir: URL) throws -> [String] {
+  _ = try python("python3", [root.appendingPathComponent("Tests/scripts/noisy_annotators.py").path,
+                             mini.appendingPathComponent("annotations.json").path, dir.path])
+  return (1...3).map { dir.appendingPathComponent("annotator\($0).json").path }
+}
+
+@Suite("annota agree end to end", .enabled(if: haveMini, "../shared/data/coco-val-mini is absent: skipped"))
+struct AgreeTests {
+  @Test("κ, α and Cohen's κ equal statsmodels, krippendorff and scikit-learn on the same clusters",
+        .enabled(if: statsPython != nil, "no Python with statsmodels, krippendorff, scikit-learn: skipped"))
+  func statisticsMatchReferences() throws {
+    let dir = try tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let files = try annotators(dir)
+    for (set, type) in [(files, "box"), (Array(files.prefix(2)), "mask")] {
+      let report = dir.appendingPathComponent("report-\(set.count)-\(type).json")
+      let run = try annota(["agree"] + set + ["--out", dir.appendingPathComponent("c.json").path, "--report", report.path,
+                                              "--type", type, "--bootstrap", "200", "--quiet"])
+      #expect(run.status == 0, "\(run.stderr)")
+      let ours = try object(report)["dataset"] as! [String: Any]
+      let reference = try JSONSerialization.jsonObject(
+        with: Data(try python(statsPython!, [root.appendingPathComponent("Tests/scripts/agreement_reference.py").path, report.path]).utf8)) as! [String: Any]
+      for key in ["fleissKappa", "krippendorffAlpha"] + (set.count == 2 ? ["cohenKappa"] : []) {
+        let a = try #require(ours[key] as? Double, "\(key) missing")
+        let b = try #require(reference[key] as? Double, "\(key) missing in the reference")
+        #expect(abs(a - b) <= 1e-9, "\(key): \(a) vs \(b)")
+      }
+      let interval = (ours["confidence95"] as! [String: Any])["meanIoU"] as! [Double]
+      let mean = ours["meanIoU"] as! Double
+      #expect(interval[0] <= mean && mean <= interval[1])
+    }
+  }
+
+  @Test("same clusters and figures whatever the order of files and the thread count")
+  func determinism() throws {
+    let dir = try tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let files = try annotators(dir)
+    var reports: [[String: Any]] = []
+    var consensus: [NSArray] = []
+    for (i, (order, threads)) in [(files, "1"), (Array(files.reversed()), "2"), ([files[1], files[2], files[0]], "2")].enumerated() {
+      let report = dir.appendingPathComponent("r\(i).json"), out = dir.appendingPathComponent("c\(i).json")
+      let run = try annota(["agree"] + order + ["--out", out.path, "--report", report.path, "--type", "mask",
+                                                "--threads", threads, "--quiet"])
+      #expect(run.status == 0, "\(run.stderr)")
+      reports.append(try object(report))
+      consensus.append(try object(out)["annotations"] as! NSArray)
+    }
+    for i in 1..<3 {
+      #expect((reports[i]["objects"] as! NSArray) == (reports[0]["objects"] as! NSArray))
+      #expect((reports[i]["dataset"] as! NSDictionary) == (reports[0]["dataset"] as! NSDictionary))
+      #expect(consensus[i] == consensus[0])
+    }
+  }
+
+  @Test("identical annotators: everything accepted, κ = α = 1, IoU = 1")
+  func identical() throws {
+    let dir = try tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let source = mini.appendingPathComponent("annotations.json")
+    let copies = (1...3).map { dir.appendingPathComponent("same\($0).json") }
+    for c in copies { try FileManager.default.copyItem(at: source, to: c) }
+    let report = dir.appendingPathComponent("r.json")
+    let run = try annota(["agree"] + copies.map(\.path) + ["--out", dir.appendingPathComponent("c.json").path,
+                                                           "--report", report.path, "--type", "mask", "--quiet"])
+    #expect(run.status == 0, "\(run.stderr)")
+    let dataset = try object(report)["dataset"] as! [String: Any]
+    #expect(dataset["fleissKappa"] as? Double == 1)
+    #expect(dataset["krippendorffAlpha"] as? Double == 1)
+    #expect(dataset["meanIoU"] as? Double == 1)
+    let tiers = dataset["tiers"] as! [String: Int]
+    #expect(tiers["review"] == 0 && tiers["escalate"] == 0)
+    #expect(tiers["accept"] == 815)
+  }
+
+  @Test("an image missing from one file, or with another size, is reported and skipped; exit 1")
+  func perImageErrors() throws {
+    let dir = try tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let images: [[String: Any]] = [["id": 1, "width": 50, "height": 40], ["id": 2, "width": 50, "height": 40],
+                                   ["id": 3, "width": 50, "height": 40]]
+    let anns: [[String: Any]] = [["id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10]],
+                                 ["id": 2, "image_id": 2, "category_id": 1, "bbox": [0, 0, 10, 10]],
+                                 ["id": 3, "image_id": 3, "category_id": 1, "bbox": [5, 5, 10, 10]]]
+    var other = images
+    other.remove(at: 1)
+    other[1]["width"] = 60
+    try JSONSerialization.data(withJSONObject: ["images": images, "annotations": anns]).write(to: dir.appendingPathComponent("a.json"))
+    try JSONSerialization.data(withJSONObject: ["images": other, "annotations": [anns[0]]]).write(to: dir.appendingPathComponent("b.json"))
+    let report = dir.appendingPathComponent("r.json")
+    let run = try annota(["agree", dir.appendingPathComponent("a.json").path, dir.appendingPathComponent("b.json").path,
+                          "--out", dir.appendingPathComponent("c.json").path, "--report", report.path])
+    #expect(run.status == 1)
+    #expect(run.stderr.contains("image 2 is missing from"))
+    #expect(run.stderr.contains("image 3 is 60x40"))
+    let dataset = try object(report)["dataset"] as! [String: Any]
+    #expect(dataset["images"] as? Int == 1 && dataset["failedImages"] as? Int == 2)
+    #expect(try annota(["agree", dir.appendingPathComponent("a.json").path, "--out", "x", "--report", "y"]).status == 64)
+  }
+}
