@@ -110,6 +110,23 @@ public struct COCODataset: Sendable {
     }
   }
 
+  /// Reads several COCO files in parallel (at most `runner.maxConcurrency` at once).
+  ///
+  /// - Returns: one result per path, in order.
+  public static func loadAll(_ paths: [String], runner: BatchRunner) async
+    -> [Result<COCODataset, COCOFileError>]
+  {
+    var results: [Result<COCODataset, COCOFileError>] = []
+    await runner.forEach(paths, { path throws(COCOFileError) in try COCODataset.load(path) }) { index, result in
+      switch result {
+      case .success(let dataset): results.append(.success(dataset))
+      case .failure(let error as COCOFileError): results.append(.failure(error))
+      case .failure(let error): results.append(.failure(COCOFileError(path: paths[index], message: "\(error)")))
+      }
+    }
+    return results
+  }
+
   /// Interprets a parsed document.
   public init(json: JSONValue, source: String = "<memory>") throws(COCOFileError) {
     guard case .object(let members) = json else {

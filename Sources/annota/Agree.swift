@@ -76,8 +76,9 @@ struct Agree: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let datasets = try files.map { try loadDataset($0) }
-    let goldDataset = try gold.map { try loadDataset($0) }
+    let loaded = try await loadDatasets(files + (gold.map { [$0] } ?? []), threads: common.threadCount)
+    let datasets = Array(loaded.prefix(files.count))
+    let goldDataset = gold == nil ? nil : loaded.last
     var options = AgreeOptions()
     options.kind = kind
     options.threshold = iou

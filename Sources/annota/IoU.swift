@@ -46,8 +46,8 @@ struct IoU: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let datasetA = try loadDataset(a)
-    let datasetB = try loadDataset(b)
+    let loaded = try await loadDatasets([a, b], threads: common.threadCount)
+    let datasetA = loaded[0], datasetB = loaded[1]
     var totals = PairSummary()
     var csv = Pairing.csvHeader
     var issues: [COCOIssue] = []

@@ -53,6 +53,20 @@ func loadDataset(_ path: String) throws -> COCODataset {
   }
 }
 
+/// Loads COCO files in parallel, or exits 2 naming the first that fails.
+func loadDatasets(_ paths: [String], threads: Int) async throws -> [COCODataset] {
+  var datasets: [COCODataset] = []
+  for result in await COCODataset.loadAll(paths, runner: BatchRunner(maxConcurrency: threads)) {
+    switch result {
+    case .success(let dataset): datasets.append(dataset)
+    case .failure(let error):
+      printError("annota: error: \(error.description)")
+      throw Exit.couldNotRun
+    }
+  }
+  return datasets
+}
+
 /// Writes `text` atomically or exits 2.
 func writeOutput(_ text: String, to path: String) throws {
   try writeOutput(Array(text.utf8), to: path)
