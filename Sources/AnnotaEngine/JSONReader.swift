@@ -157,12 +157,20 @@ public struct JSONReader {
         position += 1
         return .array([])
       }
-      // Arrays of numbers (polygons, boxes, counts) are read into [Double] directly.
+      // Arrays of numbers (polygons, boxes, counts) are read into [Double] directly, with one bit
+      // per element recording whether it was written as an integer literal. Arrays that mix
+      // integer and decimal literals become `.array`, so every element keeps its type.
       var numbers: [Double] = []
-      var integral = true
+      var integerBits: [UInt64] = []
+      var integers = 0
       var items: [JSONValue] = []
       var index = 0
       var allNumbers = true
+      func typedItems() -> [JSONValue] {
+        numbers.indices.map { i in
+          integerBits[i >> 6] & (1 << UInt64(i & 63)) != 0 ? .int(Int64(numbers[i])) : .double(numbers[i])
+        }
+      }
       while true {
         skipWhitespace()
         guard position < bytes.count else { throw error("unexpected end of data in an array") }
@@ -178,16 +186,21 @@ public struct JSONReader {
           if let int, Double(exactly: int) == nil {
             // An integer beyond 2^53 would lose precision as a Double: keep it exact.
             allNumbers = false
-            items = numbers.map { integral ? .int(Int64($0)) : .double($0) }
+            items = typedItems()
             items.append(.int(int))
           } else {
-            if int == nil { integral = false }
+            let i = numbers.count
+            if i & 63 == 0 { integerBits.append(0) }
+            if int != nil {
+              integerBits[i >> 6] |= 1 << UInt64(i & 63)
+              integers += 1
+            }
             numbers.append(double)
           }
         } else {
           if allNumbers {
             allNumbers = false
-            items = numbers.map { integral ? .int(Int64($0)) : .double($0) }
+            items = typedItems()
           }
           path.append(.index(index))
           items.append(try value(depth: depth))
@@ -200,7 +213,10 @@ public struct JSONReader {
           position += 1
         } else if bytes[position] == UInt8(ascii: "]") {
           position += 1
-          return allNumbers ? .numbers(numbers, integral: integral) : .array(items)
+          guard allNumbers else { return .array(items) }
+          if integers == numbers.count { return .numbers(numbers, integral: true) }
+          if integers == 0 { return .numbers(numbers, integral: false) }
+          return .array(typedItems())
         } else {
           throw error("expected ',' or ']' in an array")
         }

@@ -9,8 +9,9 @@ public enum JSONValue: Sendable, Equatable {
   case string(String)
   case array([JSONValue])
   /// An array of numbers, stored compactly (8 bytes each). The reader produces it for every
-  /// non-empty array whose elements are all numbers; `integral` is true when every element was
-  /// written as an integer literal (then they are written back as integers).
+  /// non-empty array whose elements are all integer literals (`integral`, written back as
+  /// integers) or all decimal literals; an array mixing the two is an `.array`, so every number
+  /// keeps its type on a round trip.
   case numbers([Double], integral: Bool)
   case object([(String, JSONValue)])
 

@@ -144,6 +144,14 @@ struct JSONTests {
     #expect(value["big"] == .int(123456789012345678))
   }
 
+  @Test("arrays mixing integer and decimal literals keep each element's type")
+  func mixedArrays() throws {
+    for text in [#"[1,2.5,3]"#, #"[1,2.5,"x"]"#, #"[1.5,2,[3]]"#, #"[0.5,7]"#] {
+      #expect(try JSONReader.parse(text).serialized() == text)
+    }
+    #expect(try JSONReader.parse("[1,2.5]") == .array([.int(1), .double(2.5)]))
+  }
+
   @Test("integers beyond 2^53 inside arrays stay exact")
   func bigIntegers() throws {
     let value = try JSONReader.parse("[1,9007199254740993]")
