@@ -66,17 +66,7 @@ public enum PolygonRasterizer {
     Y[k] = Y[0]
 
     var crossings: [Int] = []
-    func record(_ u0: Int, _ v0: Int, _ u1: Int, _ v1: Int) {
-      if u1 == u0 { return }
-      let xi = u1 < u0 ? u1 : u1 - 1
-      // xd = (xi + .5) / 5 - .5 is a whole column exactly when xi ≡ 2 (mod 5).
-      let (column, remainder) = (xi - 2).quotientAndRemainder(dividingBy: 5)
-      if remainder != 0 || column < 0 || column > w - 1 { return }
-      var yd = (Double(min(v0, v1)) + 0.5) / 5 - 0.5
-      if yd < 0 { yd = 0 } else if yd > Double(h) { yd = Double(h) }
-      crossings.append(column * h + Int(yd.rounded(.up)))
-    }
-
+    crossings.reserveCapacity(2 * min(w, 4096) + 8)
     var lastU = 0
     var lastV = 0
     for j in 0..<k {
@@ -99,56 +89,86 @@ public enum PolygonRasterizer {
         endV = ys
       } else if dx >= dy {
         let s = Double(ye - ys) / Double(dx)
-        func v(_ t: Int) -> Int { Int(Double(ys) + s * Double(t) + 0.5) }
+        let fys = Double(ys)
+        @inline(__always) func v(_ t: Int) -> Int { Int(fys + s * Double(t) + 0.5) }
         let t0 = flip ? dx : 0
         let t1 = flip ? 0 : dx
         (firstU, firstV, endU, endV) = (t0 + xs, v(t0), t1 + xs, v(t1))
-        // Consecutive points differ by one column; the pair (t, t+1) crosses column xs + t.
-        let hi = xs + dx - 1
-        var xi = max(xs, 2)
-        let offset = ((xi - 2) % 5 + 5) % 5
-        if offset != 0 { xi += 5 - offset }
-        let maxXi = min(hi, 5 * (w - 1) + 2)
-        while xi <= maxXi {
-          let t = xi - xs
-          record(xi + 1, v(t + 1), xi, v(t))
-          xi += 5
+        // Consecutive points differ by one column; the pair (t, t+1) crosses column c where
+        // xs + t = 5c + 2. Visit exactly those columns inside the image.
+        let firstColumn = max(0, ceilDiv(xs - 2, 5))
+        let lastColumn = min(w - 1, floorDiv(xs + dx - 3, 5))
+        if firstColumn <= lastColumn {
+          for column in firstColumn...lastColumn {
+            let t = 5 * column + 2 - xs
+            appendCrossing(&crossings, column: column, v0: v(t), v1: v(t + 1), height: h)
+          }
         }
       } else {
         let s = Double(xe - xs) / Double(dy)
-        func u(_ t: Int) -> Int { Int(Double(xs) + s * Double(t) + 0.5) }
+        let fxs = Double(xs)
+        @inline(__always) func u(_ t: Int) -> Int { Int(fxs + s * Double(t) + 0.5) }
         let t0 = flip ? dy : 0
         let t1 = flip ? 0 : dy
         (firstU, firstV, endU, endV) = (u(t0), t0 + ys, u(t1), t1 + ys)
-        // u(t) is monotone with steps of at most 1: find the step across each relevant column.
+        // u(t) is monotone with steps of at most 1. For each relevant column (pair {a, a+1} with
+        // a = 5c + 2) find the step: estimate t from the line, then correct it with exact
+        // evaluations of u, so the result is the one the dense walk finds.
         let uStart = u(0), uEnd = u(dy)
         let increasing = uEnd >= uStart
         let lowU = min(uStart, uEnd), highU = max(uStart, uEnd)
-        var a = max(lowU, 2)
-        let offset = ((a - 2) % 5 + 5) % 5
-        if offset != 0 { a += 5 - offset }
-        let maxA = min(highU - 1, 5 * (w - 1) + 2)
-        while a <= maxA {
-          // Largest t with u(t) <= a (increasing) or u(t) >= a + 1 (decreasing).
-          var lo = 0, hi = dy
-          while lo < hi {
-            let mid = (lo + hi + 1) / 2
-            if increasing ? u(mid) <= a : u(mid) >= a + 1 { lo = mid } else { hi = mid - 1 }
+        let firstColumn = max(0, ceilDiv(lowU - 2, 5))
+        let lastColumn = min(w - 1, floorDiv(highU - 3, 5))
+        if firstColumn <= lastColumn {
+          for column in firstColumn...lastColumn {
+            let a = 5 * column + 2
+            // The largest t with u(t) <= a (increasing) or u(t) >= a + 1 (decreasing).
+            func before(_ t: Int) -> Bool { increasing ? u(t) <= a : u(t) >= a + 1 }
+            let guess = (Double(a) + 0.5 - fxs) / s
+            var t = guess.isFinite ? min(max(Int(guess), 0), dy) : 0
+            while t > 0 && !before(t) { t -= 1 }
+            while t < dy && before(t + 1) { t += 1 }
+            if t < dy {
+              let ut = u(t), ut1 = u(t + 1)
+              if ut != ut1 { appendCrossing(&crossings, column: column, v0: t + ys, v1: t + 1 + ys, height: h) }
+            }
           }
-          let t = lo
-          if t < dy {
-            let ut = u(t), ut1 = u(t + 1)
-            if ut != ut1 { record(ut, t + ys, ut1, t + 1 + ys) }
-          }
-          a += 5
         }
       }
-      if j > 0 { record(lastU, lastV, firstU, firstV) }
+      if j > 0 { appendBoundaryCrossing(&crossings, lastU, lastV, firstU, firstV, height: h, width: w) }
       lastU = endU
       lastV = endV
     }
     return runs(fromCrossings: &crossings, height: h, width: w)
   }
+
+  /// Records a crossing of `column` between rows v0 and v1 (upsampled).
+  @inline(__always)
+  static func appendCrossing(_ crossings: inout [Int], column: Int, v0: Int, v1: Int, height h: Int) {
+    var yd = (Double(min(v0, v1)) + 0.5) / 5 - 0.5
+    if yd < 0 { yd = 0 } else if yd > Double(h) { yd = Double(h) }
+    crossings.append(column * h + Int(yd.rounded(.up)))
+  }
+
+  /// The crossing, if any, between the last point of one edge and the first of the next, with
+  /// pycocotools' rule for any pair of points.
+  static func appendBoundaryCrossing(
+    _ crossings: inout [Int], _ u0: Int, _ v0: Int, _ u1: Int, _ v1: Int, height h: Int, width w: Int
+  ) {
+    if u1 == u0 { return }
+    let xi = u1 < u0 ? u1 : u1 - 1
+    // xd = (xi + .5) / 5 - .5 is a whole column exactly when xi ≡ 2 (mod 5).
+    let (column, remainder) = (xi - 2).quotientAndRemainder(dividingBy: 5)
+    if remainder != 0 || column < 0 || column > w - 1 { return }
+    appendCrossing(&crossings, column: column, v0: v0, v1: v1, height: h)
+  }
+
+  @inline(__always) static func floorDiv(_ a: Int, _ b: Int) -> Int {
+    let q = a / b
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+  }
+
+  @inline(__always) static func ceilDiv(_ a: Int, _ b: Int) -> Int { -floorDiv(-a, b) }
 
   @inline(__always)
   static func upsample(_ value: Double) -> Int {

@@ -74,7 +74,8 @@ struct MaskData: Sendable {
     let rings = (0..<2000).map { _ in randomRing(&rng) }
     polygons = rings[..<1000].map { Polygon(rings: [$0]) }
     detections = polygons.map { $0.rle(height: height, width: width) }
-    truths = rings[1000...].map { Polygon(rings: [$0]).rle(height: height, width: width) }
+    let truths = rings[1000...].map { Polygon(rings: [$0]).rle(height: height, width: width) }
+    self.truths = truths
     crowd = (0..<1000).map { _ in Double.random(in: 0..<1, using: &rng) < 0.01 }
     strings = detections.map(\.compressedString)
     let maskRLEs = (0..<100).map { i in RLE.union((0..<3).map { truths[(3 * i + $0) % 1000] }) }
