@@ -50,20 +50,34 @@ extension RLE {
   /// - Complexity: O(height × width).
   public init(_ mask: Mask) {
     var counts: [Int] = []
-    var current = false
-    var run = 0
     mask.bits.withUnsafeBufferPointer { bits in
-      for value in bits {
-        let on = value != 0
-        if on != current {
-          counts.append(run)
-          run = 0
-          current = on
+      let n = bits.count
+      let raw = UnsafeRawPointer(bits.baseAddress)
+      var on = false
+      var runStart = 0
+      var i = 0
+      while i < n {
+        // Skip whole 8-byte words that stay in the current state: all zero while off, no zero
+        // byte while on (the classic has-zero-byte test).
+        while i + 8 <= n {
+          let word = raw!.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+          let hasZeroByte = (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080 != 0
+          if on ? hasZeroByte : word != 0 { break }
+          i &+= 8
         }
-        run += 1
+        // Then byte by byte to the next change of state (or the next word boundary).
+        let limit = Swift.min(n, i &+ 8)
+        while i < limit {
+          if (bits[i] != 0) != on {
+            counts.append(i &- runStart)
+            runStart = i
+            on.toggle()
+          }
+          i &+= 1
+        }
       }
+      counts.append(n &- runStart)
     }
-    counts.append(run)
     self.init(uncheckedHeight: mask.height, width: mask.width, counts: counts)
   }
 

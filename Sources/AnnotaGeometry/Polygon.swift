@@ -145,9 +145,11 @@ public enum PolygonRasterizer {
   /// Records a crossing of `column` between rows v0 and v1 (upsampled).
   @inline(__always)
   static func appendCrossing(_ crossings: inout [Int], column: Int, v0: Int, v1: Int, height h: Int) {
-    var yd = (Double(min(v0, v1)) + 0.5) / 5 - 0.5
-    if yd < 0 { yd = 0 } else if yd > Double(h) { yd = Double(h) }
-    crossings.append(column * h + Int(yd.rounded(.up)))
+    // pycocotools: yd = ceil(clamp((v + .5) / 5 - .5, 0, h)). For an integer v the real value is
+    // (v - 2) / 5, which the double computation never rounds across an integer, so this is
+    // exactly ceil((v - 2) / 5) clamped to 0...h, in integer arithmetic.
+    let row = min(max(ceilDiv(min(v0, v1) - 2, 5), 0), h)
+    crossings.append(column * h + row)
   }
 
   /// The crossing, if any, between the last point of one edge and the first of the next, with

@@ -35,42 +35,72 @@ extension RLE {
   public init(height: Int, width: Int, compressed string: some StringProtocol)
     throws(GeometryError)
   {
-    var counts: [Int] = []
-    var utf8 = Array(string.utf8)
-    counts.reserveCapacity(utf8.count / 2 + 1)
-    var p = 0
-    let n = utf8.count
-    try utf8.withUnsafeMutableBufferPointer { (chars) throws(GeometryError) in
+    var text = String(string)
+    let parsed: Result<[Int], GeometryError> = text.withUTF8 { chars in
+      RLE.parseCounts(chars)
+    }
+    try self.init(height: height, width: width, counts: try parsed.get())
+  }
+
+  /// Decodes the counts of a compressed string; locals only and a pre-sized output (every count
+  /// takes at least one character), so the loop stays in registers.
+  static func parseCounts(_ chars: UnsafeBufferPointer<UInt8>) -> Result<[Int], GeometryError> {
+    let n = chars.count
+    var failure: GeometryError?
+    let counts = [Int](unsafeUninitializedCapacity: n) { out, written in
+      var m = 0
+      var p = 0
       while p < n {
         var x = 0
         var k = 0
         var more = true
         while more {
-          guard p < n else { throw GeometryError.unterminatedCount }
-          let raw = chars[p]
-          guard raw >= 48 && raw <= 111 else { throw GeometryError.invalidCharacter(offset: p) }
-          let c = Int(raw - 48)
-          guard 5 * k < 64 else { throw GeometryError.countOverflow(index: counts.count) }
-          // The 13th group holds bits 60...64; the value fits in 64 bits only if bit 64 (the
-          // group's sign) repeats bit 63. Otherwise the shift below would drop it silently.
-          if k == 12 && (c & 0x18) != 0 && (c & 0x18) != 0x18 {
-            throw GeometryError.countOverflow(index: counts.count)
+          guard p < n else {
+            failure = .unterminatedCount
+            written = m
+            return
           }
-          x |= (c & 0x1F) << (5 * k)
+          let raw = chars[p]
+          guard raw >= 48 && raw <= 111 else {
+            failure = .invalidCharacter(offset: p)
+            written = m
+            return
+          }
+          let c = Int(raw &- 48)
+          if k == 12 {
+            // The 13th group supplies bits 60–64: its bits 3 and 4 (value bits 63 and 64) must
+            // agree, or the count does not fit in 64 bits.
+            if (c >> 3) & 1 != (c >> 4) & 1 {
+              failure = .countOverflow(index: m)
+              written = m
+              return
+            }
+          } else if k > 12 {
+            failure = .countOverflow(index: m)
+            written = m
+            return
+          }
+          x |= (c & 0x1F) << (5 &* k)
           more = (c & 0x20) != 0
-          p += 1
-          k += 1
-          if !more && (c & 0x10) != 0 && 5 * k < 64 { x |= -1 << (5 * k) }
+          p &+= 1
+          k &+= 1
+          if !more && (c & 0x10) != 0 && 5 &* k < 64 { x |= -1 << (5 &* k) }
         }
-        if counts.count > 2 {
-          let (sum, overflow) = x.addingReportingOverflow(counts[counts.count - 2])
-          if overflow { throw GeometryError.countOverflow(index: counts.count) }
+        if m > 2 {
+          let (sum, overflow) = x.addingReportingOverflow(out[m &- 2])
+          if overflow {
+            failure = .countOverflow(index: m)
+            written = m
+            return
+          }
           x = sum
         }
-        counts.append(x)
+        out[m] = x
+        m &+= 1
       }
+      written = m
     }
-    utf8 = []
-    try self.init(height: height, width: width, counts: counts)
+    if let failure { return .failure(failure) }
+    return .success(counts)
   }
 }
