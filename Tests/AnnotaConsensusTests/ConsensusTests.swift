@@ -2,16 +2,6 @@ import AnnotaConsensus
 import AnnotaGeometry
 import Testing
 
-private struct Rng: RandomNumberGenerator {
-  var state: UInt64
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
 
 @Suite("Agreement statistics")
 struct StatisticsTests {
@@ -104,7 +94,7 @@ struct ClusteringTests {
 
   @Test("at most one object per annotator in a cluster, and the same clusters for any annotator order")
   func constraintAndDeterminism() {
-    var rng = Rng(state: 17)
+    var rng = SplitMix64(seed: 17)
     for _ in 0..<50 {
       let n = Int.random(in: 2...5, using: &rng)
       let truth = (0..<6).map { _ in
@@ -139,7 +129,7 @@ struct FusionTests {
 
   @Test("majority vote on runs equals a dense per-pixel vote")
   func vote() {
-    var rng = Rng(state: 5)
+    var rng = SplitMix64(seed: 5)
     for _ in 0..<100 {
       let h = Int.random(in: 1...20, using: &rng), w = Int.random(in: 1...20, using: &rng)
       let k = Int.random(in: 1...5, using: &rng)
@@ -153,7 +143,7 @@ struct FusionTests {
 
   @Test("STAPLE recovers a mask from three noisy raters and ranks the noisiest rater lowest")
   func staple() {
-    var rng = Rng(state: 8)
+    var rng = SplitMix64(seed: 8)
     let h = 40, w = 40
     let truth = (0..<(h * w)).map { p -> UInt8 in
       let x = p / h, y = p % h

@@ -1,7 +1,7 @@
 import AnnotaGeometry
 import Testing
 
-private func randomMask(_ h: Int, _ w: Int, density: Double, blobs: Bool, _ rng: inout SplitMix) -> Mask {
+private func randomMask(_ h: Int, _ w: Int, density: Double, blobs: Bool, _ rng: inout SplitMix64) -> Mask {
   var bits = [UInt8](repeating: 0, count: h * w)
   if blobs {
     for _ in 0..<Int.random(in: 1...4, using: &rng) {
@@ -25,7 +25,7 @@ private func randomMask(_ h: Int, _ w: Int, density: Double, blobs: Bool, _ rng:
 struct PropertyTests {
   @Test("decode∘encode = identity, string round trip, area and counts agree")
   func roundTrips() throws {
-    var rng = SplitMix(state: 11)
+    var rng = SplitMix64(seed: 11)
     for trial in 0..<300 {
       let h = Int.random(in: 0...40, using: &rng), w = Int.random(in: 0...40, using: &rng)
       let mask = randomMask(h, w, density: Double.random(in: 0...1, using: &rng), blobs: trial % 2 == 0 && h > 0 && w > 0, &rng)
@@ -45,7 +45,7 @@ struct PropertyTests {
 
   @Test("IoU is symmetric, in [0, 1], 1 on itself; Dice = 2 IoU / (1 + IoU); union area bounds")
   func iouProperties() {
-    var rng = SplitMix(state: 5)
+    var rng = SplitMix64(seed: 5)
     for _ in 0..<200 {
       let h = Int.random(in: 1...30, using: &rng), w = Int.random(in: 1...30, using: &rng)
       let a = RLE(randomMask(h, w, density: 0.3, blobs: true, &rng))
@@ -68,7 +68,7 @@ struct PropertyTests {
 
   @Test("RLE → polygons → RLE is exact, holes and diagonal touches included")
   func polygonRoundTrip() {
-    var rng = SplitMix(state: 99)
+    var rng = SplitMix64(seed: 99)
     for trial in 0..<400 {
       let h = Int.random(in: 1...36, using: &rng), w = Int.random(in: 1...36, using: &rng)
       let mask = randomMask(h, w, density: Double.random(in: 0.05...0.95, using: &rng), blobs: trial % 3 != 0, &rng)
@@ -159,7 +159,7 @@ struct PropertyTests {
 struct AssignmentTests {
   @Test("minimum cost against brute force on small random matrices")
   func bruteForce() {
-    var rng = SplitMix(state: 3)
+    var rng = SplitMix64(seed: 3)
     func permutations(_ n: Int, _ k: Int) -> [[Int]] {
       if k == 0 { return [[]] }
       var out: [[Int]] = []

@@ -63,7 +63,7 @@ private func denseReference(_ xy: [Double], h: Int, w: Int) -> [Int] {
 struct RasterizerReferenceTests {
   @Test("10,000 random polygons: convex, star, self-intersecting, outside the image, repeated vertices")
   func randomPolygons() {
-    var rng = SplitMix(state: 2024)
+    var rng = SplitMix64(seed: 2024)
     for trial in 0..<10_000 {
       let h = Int.random(in: 1...60, using: &rng), w = Int.random(in: 1...60, using: &rng)
       let k = Int.random(in: 1...25, using: &rng)

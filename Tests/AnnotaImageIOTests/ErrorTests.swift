@@ -1,3 +1,4 @@
+import AnnotaGeometry
 import AnnotaImage
 import AnnotaImageIO
 import Foundation
@@ -102,7 +103,7 @@ struct ErrorTests {
 
   @Test("random bytes after a valid signature are errors, not crashes")
   func garbage() {
-    var rng = SeededGenerator(seed: 3)
+    var rng = SplitMix64(seed: 3)
     for signature in [[0xFF, 0xD8, 0xFF, 0xC0] as [UInt8], [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]] {
       for length in [0, 1, 10, 100, 1000] {
         let data = signature + (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
@@ -135,7 +136,7 @@ struct ConcurrencyTests {
 
   @Test("PNG encoding round-trips every layout", arguments: PixelFormat.allCases)
   func pngRoundTrip(_ format: PixelFormat) throws {
-    var rng = SeededGenerator(seed: UInt64(format.rawValue))
+    var rng = SplitMix64(seed: UInt64(format.rawValue))
     for (w, h) in [(1, 1), (7, 3), (64, 40)] {
       let image = Image(width: w, height: h, format: format,
                         pixels: (0..<(w * h * format.channels)).map { _ in UInt8.random(in: 0...255, using: &rng) })

@@ -24,23 +24,13 @@ import Darwin
 #endif
 
 /// SplitMix64: a small deterministic generator, so the data never changes between runs or hosts.
-struct SeededGenerator: RandomNumberGenerator {
-  var state: UInt64
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
 
 let height = 480
 let width = 640
 
 /// A star-shaped ring as scripts/make_coco.py draws it: `n` vertices at sorted random angles
 /// around a random centre, radius 50-100% of a random size, clamped to the image.
-func randomRing(_ rng: inout SeededGenerator) -> [Double] {
+func randomRing(_ rng: inout SplitMix64) -> [Double] {
   let (w, h) = (Double(width), Double(height))
   let n = Int.random(in: 20...100, using: &rng)
   let cx = Double.random(in: 0.1 * w..<0.9 * w, using: &rng)
@@ -70,7 +60,7 @@ struct MaskData: Sendable {
   let truthBoxes: [Box]
 
   init() {
-    var rng = SeededGenerator(state: 20_240_611)
+    var rng = SplitMix64(seed: 20_240_611)
     let rings = (0..<2000).map { _ in randomRing(&rng) }
     polygons = rings[..<1000].map { Polygon(rings: [$0]) }
     detections = polygons.map { $0.rle(height: height, width: width) }
