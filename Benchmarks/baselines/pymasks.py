@@ -43,15 +43,8 @@ import numpy as np
 H, W = 480, 640
 
 
-def polygon(rng, w, h, n):
-    """A star-shaped ring like scripts/make_coco.py draws."""
-    cx, cy = rng.uniform(0.1 * w, 0.9 * w), rng.uniform(0.1 * h, 0.9 * h)
-    r = rng.uniform(8, min(w, h) / 4)
-    angles = np.sort(rng.uniform(0, 2 * math.pi, n))
-    radii = r * rng.uniform(0.5, 1.0, n)
-    xs = np.clip(cx + radii * np.cos(angles), 0, w - 1)
-    ys = np.clip(cy + radii * np.sin(angles), 0, h - 1)
-    return [round(float(v), 2) for xy in zip(xs, ys) for v in xy]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+from make_coco import polygon  # noqa: E402  (the same star-shaped rings as the COCO-sized file)
 
 
 def text(rle):

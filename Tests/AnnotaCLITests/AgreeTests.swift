@@ -6,19 +6,6 @@ private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 private let mini = root.deletingLastPathComponent().appendingPathComponent("shared/data/coco-val-mini")
 private let haveMini = FileManager.default.fileExists(atPath: mini.appendingPathComponent("annotations.json").path)
 
-private func pythonWith(_ modules: String) -> String? {
-  for candidate in [ProcessInfo.processInfo.environment["ANNOTA_PYTHON"], "python3"].compactMap({ $0 }) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = [candidate, "-c", "import \(modules)"]
-    p.standardOutput = FileHandle.nullDevice
-    p.standardError = FileHandle.nullDevice
-    guard (try? p.run()) != nil else { continue }
-    p.waitUntilExit()
-    if p.terminationStatus == 0 { return candidate }
-  }
-  return nil
-}
 
 private func python(_ interpreter: String, _ arguments: [String]) throws -> String {
   let p = Process()

@@ -11,6 +11,22 @@ private let annotaBinary: URL = {
   return dir.appendingPathComponent("annota")
 }()
 
+/// A Python that imports `modules` (comma-separated): $ANNOTA_PYTHON if it does, else python3;
+/// nil when neither does (tests needing it skip with a message).
+func pythonWith(_ modules: String) -> String? {
+  for candidate in [ProcessInfo.processInfo.environment["ANNOTA_PYTHON"], "python3"].compactMap({ $0 }) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = [candidate, "-c", "import \(modules)"]
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    guard (try? p.run()) != nil else { continue }
+    p.waitUntilExit()
+    if p.terminationStatus == 0 { return candidate }
+  }
+  return nil
+}
+
 private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
   .deletingLastPathComponent().deletingLastPathComponent()
 private let images = root.appendingPathComponent("testdata/images")

@@ -6,20 +6,7 @@ private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 private let mini = root.deletingLastPathComponent().appendingPathComponent("shared/data/coco-val-mini")
 private let haveMini = FileManager.default.fileExists(atPath: mini.appendingPathComponent("annotations.json").path)
 
-/// A Python with pycocotools: $ANNOTA_PYTHON if it imports it, else python3.
-private let cocoPython: String? = {
-  for candidate in [ProcessInfo.processInfo.environment["ANNOTA_PYTHON"], "python3"].compactMap({ $0 }) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = [candidate, "-c", "import pycocotools"]
-    p.standardOutput = FileHandle.nullDevice
-    p.standardError = FileHandle.nullDevice
-    guard (try? p.run()) != nil else { continue }
-    p.waitUntilExit()
-    if p.terminationStatus == 0 { return candidate }
-  }
-  return nil
-}()
+private let cocoPython = pythonWith("pycocotools")
 
 private func json(_ url: URL) throws -> [String: Any] {
   try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
