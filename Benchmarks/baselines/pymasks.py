@@ -33,7 +33,6 @@ import contextlib
 import csv
 import io
 import json
-import math
 import os
 import sys
 import time
