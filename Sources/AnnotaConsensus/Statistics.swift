@@ -85,14 +85,16 @@ public enum Agreement {
     let n = Double(a.count)
     var observed = 0.0
     var countA: [Label: Double] = [:], countB: [Label: Double] = [:]
+    var labels: [Label] = []  // first-seen order: a fixed summation order (Dictionary order is not)
     for (x, y) in zip(a, b) {
       if x == y { observed += 1 }
+      if countA[x] == nil { labels.append(x) }
       countA[x, default: 0] += 1
       countB[y, default: 0] += 1
     }
     observed /= n
     var expected = 0.0
-    for (label, ca) in countA { expected += ca * (countB[label] ?? 0) / (n * n) }
+    for label in labels { expected += countA[label]! * (countB[label] ?? 0) / (n * n) }
     if expected >= 1 { return nil }
     return (observed - expected) / (1 - expected)
   }

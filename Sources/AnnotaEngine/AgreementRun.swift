@@ -292,12 +292,18 @@ public enum AgreementRun {
         var counts: [Int64?: Double] = [:]
         for l in unit { counts[l, default: 0] += 1 }
         alphaN += m
-        for (l, c) in counts {
+        // Sum in label order: Dictionary order changes from process to process (per-process hash
+        // seeds), and floating-point sums must not, or the figures would differ in the last bit.
+        for l in counts.keys.sorted(by: Stats.labelOrder) {
+          let c = counts[l]!
           alphaDiagonal += c * (c - 1) / (m - 1)
           alphaTotals[l, default: 0] += c
         }
       }
     }
+
+    /// A fixed order of labels (nil first) for order-independent floating-point sums.
+    static func labelOrder(_ a: Int64?, _ b: Int64?) -> Bool { (a ?? Int64.min) < (b ?? Int64.min) }
 
     func figures(raters n: Int) -> (iou: Double?, dice: Double?, kappa: Double?, alpha: Double?) {
       let iou = pairs > 0 ? iouSum / Double(pairs) : nil
@@ -306,14 +312,14 @@ public enum AgreementRun {
       if fleissSubjects > 0 && n >= 2 {
         let pBar = fleissPSum / Double(fleissSubjects)
         var pe = 0.0
-        for t in fleissTotals.values {
-          let p = t / (Double(fleissSubjects) * Double(n))
+        for label in fleissTotals.keys.sorted(by: Stats.labelOrder) {
+          let p = fleissTotals[label]! / (Double(fleissSubjects) * Double(n))
           pe += p * p
         }
         kappa = pe < 1 ? (pBar - pe) / (1 - pe) : nil
       }
       var alpha: Double?
-      let squares = alphaTotals.values.reduce(0) { $0 + $1 * $1 }
+      let squares = alphaTotals.keys.sorted(by: Stats.labelOrder).reduce(0) { $0 + alphaTotals[$1]! * alphaTotals[$1]! }
       let expected = alphaN * alphaN - squares
       if expected > 0 && alphaN > 1 {
         alpha = 1 - (alphaN - 1) * (alphaN - alphaDiagonal) / expected
