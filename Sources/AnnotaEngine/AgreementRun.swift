@@ -77,7 +77,6 @@ public enum AgreementRun {
     files: [String], datasets: [COCODataset], gold: COCODataset?, options: AgreeOptions,
     runner: BatchRunner, progress: ProgressReporter? = nil
   ) async -> AgreeResult {
-    let n = files.count
     // Canonical order: by path, so that clusters do not depend on the order files were given.
     let canonical = files.indices.sorted { files[$0] < files[$1] }
     let sets = canonical.map { datasets[$0] }
@@ -105,8 +104,7 @@ public enum AgreementRun {
       }
       progress?.advance(failed: (try? outcome.get()) == nil)
     }
-    _ = n
-    return assemble(results, issues: issues, files: files, canonical: canonical, sets: sets, gold: gold != nil,
+    return assemble(results, issues: issues, files: files, canonical: canonical, gold: gold != nil,
                     options: options, firstDataset: datasets[0])
   }
 
@@ -329,11 +327,10 @@ public enum AgreementRun {
   }
 
   static func assemble(
-    _ results: [ImageResult], issues: [COCOIssue], files: [String], canonical: [Int], sets: [COCODataset],
+    _ results: [ImageResult], issues: [COCOIssue], files: [String], canonical: [Int],
     gold: Bool, options: AgreeOptions, firstDataset: COCODataset
   ) -> AgreeResult {
     let n = files.count
-    let names = canonical.map { files[$0] }
     // Report annotators in the user's order: user index u ↔ canonical index c.
     var userOf = [Int](repeating: 0, count: n)
     for (c, u) in canonical.enumerated() { userOf[c] = u }
@@ -546,7 +543,6 @@ public enum AgreementRun {
       ("objects", .array(objectsJSON)),
       ("issues", .array(issues.map { .string($0.description) })),
     ])
-    _ = names
     var consensus: [(String, JSONValue)] = [
       ("info", .object([("description", .string("annota agree consensus")), ("sources", .array(files.map { .string($0) }))])),
     ]
@@ -554,7 +550,6 @@ public enum AgreementRun {
       if let value = firstDataset.document.first(where: { $0.0 == key })?.1 { consensus.append((key, value)) }
     }
     consensus.append(("annotations", .array(annotationsJSON)))
-    _ = sets
     return AgreeResult(consensus: .object(consensus), report: report, queueCSV: queue, issues: issues, tiers: tiers)
   }
 

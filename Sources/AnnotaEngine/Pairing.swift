@@ -72,12 +72,13 @@ public enum Pairing {
     _ a: COCODataset, _ b: COCODataset, options: Options, runner: BatchRunner,
     deliver: (Int64, Result<[PairRow], COCOIssue>) async -> Void
   ) async {
-    let groupsA = Dictionary(uniqueKeysWithValues: a.annotationsByImage())
-    let groupsB = Dictionary(uniqueKeysWithValues: b.annotationsByImage())
+    let byImageA = a.annotationsByImage(), byImageB = b.annotationsByImage()
+    let groupsA = Dictionary(uniqueKeysWithValues: byImageA)
+    let groupsB = Dictionary(uniqueKeysWithValues: byImageB)
     var order: [Int64] = []
     var seen: Set<Int64> = []
-    for id in a.images.map(\.id) + a.annotationsByImage().map(\.0) + b.images.map(\.id)
-      + b.annotationsByImage().map(\.0) where seen.insert(id).inserted
+    for id in a.images.map(\.id) + byImageA.map(\.0) + b.images.map(\.id) + byImageB.map(\.0)
+    where seen.insert(id).inserted
     {
       order.append(id)
     }
