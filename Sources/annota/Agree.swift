@@ -27,10 +27,7 @@ struct Agree: AsyncParsableCommand {
   @Option(help: "CSV of the review and escalate queue.")
   var queue: String?
 
-  @Option(name: .customLong("type"), help: "Compare boxes or masks: box or mask.", transform: { text in
-    guard let kind = GeometryKind(rawValue: text) else { throw ValidationError("--type must be box or mask (got '\(text)')") }
-    return kind
-  })
+  @Option(name: .customLong("type"), help: "Compare boxes or masks: box or mask.", transform: choice("--type"))
   var kind: GeometryKind = .box
 
   @Option(help: "IoU at which two objects are the same object.")
@@ -39,16 +36,10 @@ struct Agree: AsyncParsableCommand {
   @Flag(help: "Match only objects with the same category.")
   var matchByLabel = false
 
-  @Option(help: "Box fusion: mean or median.", transform: { text in
-    guard let value = BoxFusion(rawValue: text) else { throw ValidationError("--fusion must be mean or median") }
-    return value
-  })
+  @Option(help: "Box fusion: mean or median.", transform: choice("--fusion"))
   var fusion: BoxFusion = .mean
 
-  @Option(help: "Mask fusion: vote (pixel majority on runs) or staple.", transform: { text in
-    guard let value = MaskFusion(rawValue: text) else { throw ValidationError("--mask-fusion must be vote or staple") }
-    return value
-  })
+  @Option(help: "Mask fusion: vote (pixel majority on runs) or staple.", transform: choice("--mask-fusion"))
   var maskFusion: MaskFusion = .vote
 
   @Flag(help: "Weight box fusion by each object's score field.")

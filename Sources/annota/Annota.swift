@@ -38,6 +38,20 @@ enum Exit {
   static let couldNotRun = ExitCode(2)
 }
 
+/// An `@Option` transform for a string-backed enum: accepts the raw values, and on anything else
+/// fails with a usage error (exit 64) that lists them, derived from the enum itself.
+func choice<T: RawRepresentable & CaseIterable & SendableMetatype>(_ option: String) -> @Sendable (String) throws -> T
+where T.RawValue == String {
+  { text in
+    guard let value = T(rawValue: text) else {
+      let names = T.allCases.map(\.rawValue)
+      let list = names.count > 1 ? names.dropLast().joined(separator: ", ") + " or " + names.last! : names.joined()
+      throw ValidationError("\(option) must be \(list) (got '\(text)')")
+    }
+    return value
+  }
+}
+
 /// Writes a line to standard error.
 func printError(_ text: String) {
   var stderr = StandardError()

@@ -45,12 +45,7 @@ struct Convert: ParsableCommand {
   var applyOrientation = false
 
   @Option(help: "When damaged data is an error: none, truncated (default) or warning.",
-          transform: { text in
-            guard let policy = FailOn(rawValue: text) else {
-              throw ValidationError("--fail-on must be none, truncated or warning (got '\(text)')")
-            }
-            return policy
-          })
+          transform: choice("--fail-on"))
   var failOn: FailOn = .truncated
 
   @Option(help: "Largest image accepted, in pixels.")

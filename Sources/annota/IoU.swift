@@ -22,12 +22,7 @@ struct IoU: AsyncParsableCommand {
   @Option(help: "Output CSV (written atomically).")
   var out: String
 
-  @Option(name: .customLong("type"), help: "Compare boxes or masks: box or mask.", transform: { text in
-    guard let kind = GeometryKind(rawValue: text) else {
-      throw ValidationError("--type must be box or mask (got '\(text)')")
-    }
-    return kind
-  })
+  @Option(name: .customLong("type"), help: "Compare boxes or masks: box or mask.", transform: choice("--type"))
   var kind: GeometryKind = .box
 
   @Option(help: "Smallest IoU for a match.")

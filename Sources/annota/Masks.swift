@@ -19,12 +19,7 @@ struct Masks: AsyncParsableCommand {
   @Option(help: "Output COCO file (written atomically).")
   var out: String
 
-  @Option(help: "Target format: rle or polygon.", transform: { text in
-    guard let format = MaskFormat(rawValue: text) else {
-      throw ValidationError("--to must be rle or polygon (got '\(text)')")
-    }
-    return format
-  })
+  @Option(help: "Target format: rle or polygon.", transform: choice("--to"))
   var to: MaskFormat = .rle
 
   @OptionGroup var common: CommonOptions
