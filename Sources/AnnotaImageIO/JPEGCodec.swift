@@ -36,7 +36,9 @@ enum JPEGCodec {
       request.region_y = UInt32(scaledRegion.y)
       request.region_w = UInt32(scaledRegion.width)
       request.region_h = UInt32(scaledRegion.height)
-      header = try readInfo(bytes, request: request)
+      // The output is the region; decode_into validates it again against the header in C.
+      header.out_width = request.region_w
+      header.out_height = request.region_h
     } else {
       scaledRegion = PixelRect(x: 0, y: 0, width: Int(header.scaled_width),
                                height: Int(header.scaled_height))
