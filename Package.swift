@@ -26,10 +26,12 @@ let package = Package(
     .library(name: "AnnotaConsensus", targets: ["AnnotaConsensus"]),
     .library(name: "AnnotaImageIO", targets: ["AnnotaImageIO"]),
     .library(name: "AnnotaLinearAlgebra", targets: ["AnnotaLinearAlgebra"]),
+    .library(name: "AnnotaClassifier", targets: ["AnnotaClassifier"]),
     .library(name: "AnnotaEngine", targets: ["AnnotaEngine"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
   ],
   targets: [
     // MARK: C libraries (system-library targets: module map + header only)
@@ -61,12 +63,20 @@ let package = Package(
       swiftSettings: swiftSettings),
     .target(
       name: "AnnotaLinearAlgebra", dependencies: ["COpenBLAS"], swiftSettings: swiftSettings),
+    // Softmax classifier, calibration and batch selection: OpenBLAS GEMMs, libm through Numerics.
+    .target(
+      name: "AnnotaClassifier",
+      dependencies: [
+        "AnnotaLinearAlgebra", "AnnotaGeometry", .product(name: "RealModule", package: "swift-numerics"),
+      ],
+      swiftSettings: swiftSettings),
 
     // MARK: Files, JSON, threads
     .target(
       name: "AnnotaEngine",
       dependencies: [
         "AnnotaGeometry", "AnnotaImage", "AnnotaImageIO", "AnnotaConsensus", "AnnotaLinearAlgebra",
+        "AnnotaClassifier",
       ],
       swiftSettings: swiftSettings),
 
@@ -103,6 +113,9 @@ let package = Package(
       swiftSettings: swiftSettings),
     .testTarget(
       name: "AnnotaLinearAlgebraTests", dependencies: ["AnnotaLinearAlgebra"],
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "AnnotaClassifierTests", dependencies: ["AnnotaClassifier", "AnnotaEngine"],
       swiftSettings: swiftSettings),
     .testTarget(
       name: "AnnotaEngineTests", dependencies: ["AnnotaEngine"], swiftSettings: swiftSettings),

@@ -1,0 +1,235 @@
+public import AnnotaClassifier
+public import AnnotaLinearAlgebra
+import AnnotaGeometry
+
+/// `x` with `digits` decimals, no exponent (for CSV, SVG and summaries).
+public func fixed(_ x: Double, _ digits: Int) -> String {
+  guard x.isFinite else { return x.isNaN ? "nan" : (x > 0 ? "inf" : "-inf") }
+  var p = 1.0
+  for _ in 0..<digits { p *= 10 }
+  let scaled = (abs(x) * p).rounded()
+  guard scaled < 9e18 else { return String(x) }
+  let n = Int64(scaled)
+  let whole = n / Int64(p)
+  var frac = String(n % Int64(p))
+  frac = String(repeating: "0", count: max(0, digits - frac.count)) + frac
+  let sign = x < 0 && n != 0 ? "-" : ""
+  return digits == 0 ? "\(sign)\(whole)" : "\(sign)\(whole).\(frac)"
+}
+
+/// A trained model with its class names, as saved by `rank --save-model` and read by
+/// `--warm-start`.
+public struct ClassifierFile: Sendable {
+  public var classNames: [String]
+  public var model: SoftmaxModel
+
+  public init(classNames: [String], model: SoftmaxModel) {
+    self.classNames = classNames
+    self.model = model
+  }
+
+  /// The JSON document: `{"format": "annota-softmax", "version": 1, "classes": [...],
+  /// "features": d, "temperature": T, "mean": [...], "scale": [...], "bias": [...],
+  /// "weights": [[... classes ...] per feature]}`.
+  public func json() -> JSONValue {
+    let m = model
+    let rows: [JSONValue] = (0..<m.features).map { j in
+      .numbers((0..<m.classes).map { Double(m.weights[j * m.classes + $0]) }, integral: false)
+    }
+    return .object([
+      ("format", .string("annota-softmax")), ("version", .int(1)),
+      ("classes", .array(classNames.map { .string($0) })), ("features", .int(Int64(m.features))),
+      ("temperature", .double(m.temperature)),
+      ("mean", .numbers(m.mean.map(Double.init), integral: false)),
+      ("scale", .numbers(m.scale.map(Double.init), integral: false)),
+      ("bias", .numbers(m.bias.map(Double.init), integral: false)),
+      ("weights", .array(rows)),
+    ])
+  }
+
+  /// Reads a model file.
+  public static func read(_ path: String) throws(FileError) -> ClassifierFile {
+    let doc: JSONValue
+    do { doc = try JSONReader.parse(try FileIO.read(path)) } catch let e as FileError {
+      throw e
+    } catch {
+      throw FileError(path: path, message: "not JSON: \(error)")
+    }
+    func fail(_ m: String) -> FileError { FileError(path: path, message: m) }
+    guard doc["format"] == .string("annota-softmax") else { throw fail("not an annota-softmax model (\"format\")") }
+    guard case .array(let names)? = doc["classes"] else { throw fail("\"classes\" is missing") }
+    let classNames = names.compactMap { v -> String? in if case .string(let s) = v { s } else { nil } }
+    guard let d = doc["features"]?.integer, d >= 0, classNames.count >= 2, classNames.count == names.count
+    else { throw fail("\"features\" or \"classes\" is invalid") }
+    let k = classNames.count
+    var model = SoftmaxModel(features: Int(d), classes: k)
+    func vector(_ key: String, _ n: Int) throws(FileError) -> [Float] {
+      guard let v = doc[key]?.numberArray, v.count == n, v.allSatisfy(\.isFinite) else {
+        throw fail("\"\(key)\" must be \(n) finite numbers")
+      }
+      return v.map(Float.init)
+    }
+    model.mean = try vector("mean", Int(d))
+    model.scale = try vector("scale", Int(d))
+    model.bias = try vector("bias", k)
+    guard case .array(let rows)? = doc["weights"], rows.count == Int(d) else {
+      throw fail("\"weights\" must have \(d) rows")
+    }
+    for (j, row) in rows.enumerated() {
+      guard let v = row.numberArray, v.count == k, v.allSatisfy(\.isFinite) else {
+        throw fail("weights[\(j)] must be \(k) finite numbers")
+      }
+      for c in 0..<k { model.weights[j * k + c] = Float(v[c]) }
+    }
+    model.temperature = doc["temperature"]?.number ?? 1
+    guard model.temperature > 0 else { throw fail("\"temperature\" must be positive") }
+    return ClassifierFile(classNames: classNames, model: model)
+  }
+}
+
+/// Settings of one `rank` round.
+public struct RankOptions: Sendable {
+  public var strategy = Strategy.entropy
+  public var training = TrainingOptions()
+  public var selection = SelectionOptions()
+  /// Folds of the cross-validated accuracy estimate when no hold-out is given (0 skips it).
+  public var folds = 5
+
+  public init() {}
+}
+
+/// What a `rank` round produced.
+public struct RankResult: Sendable {
+  /// The batch, in pick order.
+  public var picks: [Pick]
+  public var classNames: [String]
+  /// The trained (and, with a hold-out, calibrated) model.
+  public var model: SoftmaxModel
+  public var fit: FitReport
+  public var labeledRows: Int
+  public var candidates: Int
+  /// Hold-out summary before and after temperature scaling.
+  public var holdoutBefore: CalibrationSummary?
+  public var holdoutAfter: CalibrationSummary?
+  /// Cross-validated summary on the labeled rows (no hold-out given).
+  public var crossValidated: CalibrationSummary?
+  /// Label-file lines skipped.
+  public var issues: [LabelIssue]
+
+  /// The batch as CSV: `index,score,reason`.
+  public var csv: String {
+    var out = "index,score,reason\n"
+    for p in picks { out += "\(p.index),\(fixed(p.score, 6)),\(p.reason.rawValue)\n" }
+    return out
+  }
+}
+
+/// A fatal problem with `rank`/`simulate` input.
+public struct ActiveLearningError: Error, Sendable, CustomStringConvertible {
+  public var description: String
+  public init(_ description: String) { self.description = description }
+}
+
+/// The `rank` and `simulate` commands over a feature matrix and label files.
+public enum ActiveLearningRun {
+  /// One round: train on the labeled rows, estimate accuracy and calibration, score every row
+  /// that is neither labeled nor in the hold-out, and pick the next batch.
+  public static func rank(
+    features x: Matrix<Float>, labels: [LabeledRow], holdout: [LabeledRow]?,
+    warmStart: ClassifierFile?, options: RankOptions, issues: [LabelIssue]
+  ) throws(ActiveLearningError) -> RankResult {
+    var allIssues = issues
+    var names = LabelFile.classOrder(labels.map(\.label))
+    if let warm = warmStart {
+      // Keep the previous round's class order, so its weights line up; add new classes at the end.
+      let extra = names.filter { !warm.classNames.contains($0) }
+      names = warm.classNames + extra
+    }
+    guard names.count >= 2 else {
+      throw ActiveLearningError("the labels have \(names.count) class\(names.count == 1 ? "" : "es"); a classifier needs at least two")
+    }
+    let classIndex = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+    let rows = labels.map(\.index)
+    let y = labels.map { classIndex[$0.label]! }
+    var hold: [LabeledRow] = []
+    if let holdout {
+      let labeledSet = Set(rows)
+      for h in holdout {
+        if labeledSet.contains(h.index) {
+          allIssues.append(LabelIssue(path: "hold-out", line: h.line, message: "row \(h.index) is also in the training labels; left out of the hold-out"))
+        } else if classIndex[h.label] == nil {
+          allIssues.append(LabelIssue(path: "hold-out", line: h.line, message: "class '\(h.label)' does not occur in the training labels; row \(h.index) left out"))
+        } else {
+          hold.append(h)
+        }
+      }
+    }
+    let warm = warmStart.flatMap { w -> SoftmaxModel? in
+      w.model.features == x.columns && w.classNames == names ? w.model : nil
+    }
+    // Standardise on every row of the feature file: the unlabeled rows are known, and with few
+    // labels the labeled rows alone give noisy statistics.
+    let stats = Standardizer(fitting: x)
+    var (model, report) = SoftmaxRegression.fit(
+      x, rows: rows, labels: y, classes: names.count, options: options.training, warmStart: warm,
+      statistics: stats)
+    var before: CalibrationSummary? = nil
+    var after: CalibrationSummary? = nil
+    var cv: CalibrationSummary? = nil
+    if !hold.isEmpty {
+      let hx = gather(x, hold.map(\.index))
+      let hy = hold.map { classIndex[$0.label]! }
+      let logits = model.logits(hx)
+      var p = logits
+      Softmax.apply(&p)
+      before = CalibrationSummary(probabilities: p, labels: hy)
+      model.temperature = TemperatureScaling.fit(logits: logits, labels: hy)
+      p = logits
+      Softmax.apply(&p, temperature: model.temperature)
+      after = CalibrationSummary(probabilities: p, labels: hy)
+    } else if options.folds >= 2 && rows.count >= options.folds * 2 {
+      cv = crossValidate(x, rows: rows, labels: y, classes: names.count, options: options, statistics: stats)
+    }
+    let excluded = Set(rows).union(hold.map(\.index))
+    let candidates = (0..<x.rows).filter { !excluded.contains($0) }
+    let learner = ActiveLearner(strategy: options.strategy, training: options.training, selection: options.selection)
+    let picks = learner.nextBatch(x, candidates: candidates, model: model, labeled: rows, labels: y)
+    return RankResult(
+      picks: picks, classNames: names, model: model, fit: report, labeledRows: rows.count,
+      candidates: candidates.count, holdoutBefore: before, holdoutAfter: after,
+      crossValidated: cv, issues: allIssues)
+  }
+
+  /// Out-of-fold probabilities of k-fold cross-validation (folds by a seeded shuffle), summarised.
+  static func crossValidate(
+    _ x: Matrix<Float>, rows: [Int], labels: [Int], classes: Int, options: RankOptions,
+    statistics: Standardizer
+  ) -> CalibrationSummary {
+    var order = Array(rows.indices)
+    var rng = SplitMix64(seed: options.selection.seed ^ 0xC5)
+    order.shuffle(using: &rng)
+    var probs = Matrix<Float>(rows: rows.count, columns: classes)
+    for f in 0..<options.folds {
+      let test = order.enumerated().filter { $0.offset % options.folds == f }.map(\.element)
+      let testSet = Set(test)
+      let train = rows.indices.filter { !testSet.contains($0) }
+      let (m, _) = SoftmaxRegression.fit(
+        x, rows: train.map { rows[$0] }, labels: train.map { labels[$0] }, classes: classes,
+        options: options.training, statistics: statistics)
+      let p = m.probabilities(gather(x, test.map { rows[$0] }))
+      for (i, t) in test.enumerated() {
+        for c in 0..<classes { probs[t, c] = p[i, c] }
+      }
+    }
+    return CalibrationSummary(probabilities: probs, labels: labels)
+  }
+
+  static func gather(_ x: Matrix<Float>, _ rows: [Int]) -> Matrix<Float> {
+    let d = x.columns
+    var out = Matrix<Float>(rows: rows.count, columns: d)
+    for (i, r) in rows.enumerated() {
+      for j in 0..<d { out.storage[i * d + j] = x.storage[r * d + j] }
+    }
+    return out
+  }
+}
