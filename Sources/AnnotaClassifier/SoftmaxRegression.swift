@@ -273,6 +273,20 @@ public enum SoftmaxRegression {
   }
 }
 
+/// The training objective on already standardised rows, exposed for gradient checks: value and
+/// gradient at a packed parameter vector (`W` row-major, then `b`).
+public struct SoftmaxObjectiveProbe {
+  var objective: SoftmaxObjective
+
+  public init(x: Matrix<Float>, labels: [Int], classes: Int, sampleWeights: [Float], c: Double) {
+    objective = SoftmaxObjective(x: x, labels: labels, classes: classes, sampleWeights: sampleWeights, c: c)
+  }
+
+  public mutating func evaluate(_ p: [Double], gradient: inout [Double]) -> Double {
+    objective.evaluate(p, gradient: &gradient)
+  }
+}
+
 /// The regularised cross-entropy and its gradient, with reusable GEMM buffers.
 ///
 /// Parameters are packed as `W` (`features × classes`, row-major) followed by `b` (`classes`).

@@ -94,6 +94,8 @@ public struct RankOptions: Sendable {
   public var selection = SelectionOptions()
   /// Folds of the cross-validated accuracy estimate when no hold-out is given (0 skips it).
   public var folds = 5
+  /// Also predict every row not used for training (for `--predictions`).
+  public var predictions = false
 
   public init() {}
 }
@@ -113,8 +115,24 @@ public struct RankResult: Sendable {
   public var holdoutAfter: CalibrationSummary?
   /// Cross-validated summary on the labeled rows (no hold-out given).
   public var crossValidated: CalibrationSummary?
+  /// Summary on the independent evaluation rows, before and after the temperature.
+  public var evaluationBefore: CalibrationSummary?
+  public var evaluationAfter: CalibrationSummary?
   /// Label-file lines skipped.
   public var issues: [LabelIssue]
+  /// Every row not used for training (candidates and hold-out), in row order.
+  public var scoredRows: [Int]
+  /// Predicted class, its (calibrated) probability and the uncertainty score, per scored row.
+  public var predictions: [(label: Int, confidence: Float, score: Double)]
+
+  /// Predictions as CSV: `index,label,confidence,score`, every row not used for training.
+  public var predictionsCSV: String {
+    var out = "index,label,confidence,score\n"
+    for (r, p) in zip(scoredRows, predictions) {
+      out += "\(r),\(LabelFile.csvField(classNames[p.label])),\(fixed(Double(p.confidence), 6)),\(fixed(p.score, 6))\n"
+    }
+    return out
+  }
 
   /// The batch as CSV: `index,score,reason`.
   public var csv: String {
@@ -136,7 +154,8 @@ public enum ActiveLearningRun {
   /// that is neither labeled nor in the hold-out, and pick the next batch.
   public static func rank(
     features x: Matrix<Float>, labels: [LabeledRow], holdout: [LabeledRow]?,
-    warmStart: ClassifierFile?, options: RankOptions, issues: [LabelIssue]
+    warmStart: ClassifierFile?, options: RankOptions, issues: [LabelIssue],
+    evaluation: [LabeledRow]? = nil
   ) throws(ActiveLearningError) -> RankResult {
     var allIssues = issues
     var names = LabelFile.classOrder(labels.map(\.label))
@@ -190,14 +209,52 @@ public enum ActiveLearningRun {
     } else if options.folds >= 2 && rows.count >= options.folds * 2 {
       cv = crossValidate(x, rows: rows, labels: y, classes: names.count, options: options, statistics: stats)
     }
-    let excluded = Set(rows).union(hold.map(\.index))
+    var evalBefore: CalibrationSummary? = nil
+    var evalAfter: CalibrationSummary? = nil
+    var evalRows: [LabeledRow] = []
+    if let evaluation {
+      let used = Set(rows).union(hold.map(\.index))
+      for e in evaluation {
+        if used.contains(e.index) {
+          allIssues.append(LabelIssue(path: "evaluation", line: e.line, message: "row \(e.index) is also used for training or calibration; left out of the evaluation"))
+        } else if classIndex[e.label] == nil {
+          allIssues.append(LabelIssue(path: "evaluation", line: e.line, message: "class '\(e.label)' does not occur in the training labels; row \(e.index) left out"))
+        } else {
+          evalRows.append(e)
+        }
+      }
+      if !evalRows.isEmpty {
+        let ex = gather(x, evalRows.map(\.index))
+        let ey = evalRows.map { classIndex[$0.label]! }
+        let logits = model.logits(ex)
+        var p = logits
+        Softmax.apply(&p)
+        evalBefore = CalibrationSummary(probabilities: p, labels: ey)
+        p = logits
+        Softmax.apply(&p, temperature: model.temperature)
+        evalAfter = CalibrationSummary(probabilities: p, labels: ey)
+      }
+    }
+    let excluded = Set(rows).union(hold.map(\.index)).union(evalRows.map(\.index))
     let candidates = (0..<x.rows).filter { !excluded.contains($0) }
     let learner = ActiveLearner(strategy: options.strategy, training: options.training, selection: options.selection)
     let picks = learner.nextBatch(x, candidates: candidates, model: model, labeled: rows, labels: y)
+    let trained = Set(rows)
+    let scored = (0..<x.rows).filter { !trained.contains($0) }
+    var predictions: [(label: Int, confidence: Float, score: Double)] = []
+    if options.predictions {
+      let p = model.probabilities(gather(x, scored))
+      let measure = options.strategy.measure ?? .entropy
+      let s = measure.scores(p)
+      let labelsOut = Softmax.argmax(p)
+      predictions = scored.indices.map { (labelsOut[$0], p[$0, labelsOut[$0]], s[$0]) }
+    }
     return RankResult(
       picks: picks, classNames: names, model: model, fit: report, labeledRows: rows.count,
       candidates: candidates.count, holdoutBefore: before, holdoutAfter: after,
-      crossValidated: cv, issues: allIssues)
+      crossValidated: cv, evaluationBefore: evalBefore, evaluationAfter: evalAfter,
+      issues: allIssues, scoredRows: options.predictions ? scored : [],
+      predictions: predictions)
   }
 
   /// Out-of-fold probabilities of k-fold cross-validation (folds by a seeded shuffle), summarised.

@@ -101,6 +101,12 @@ struct Rank: AsyncParsableCommand {
   @Option(help: "Labeled hold-out rows (CSV index,label) to fit the temperature and report ECE on.")
   var calibrateOn: String?
 
+  @Option(help: "Independent labeled rows (CSV index,label) to report accuracy and ECE on, with and without the temperature; never picked.")
+  var evaluateOn: String?
+
+  @Option(help: "Predictions for every row not trained on: CSV index,label,confidence,score (score by --strategy's measure; entropy for random and disagreement).")
+  var predictions: String?
+
   @Option(help: "Save the trained model (JSON) here; give it back with --warm-start next round.")
   var saveModel: String?
 
@@ -124,6 +130,12 @@ struct Rank: AsyncParsableCommand {
       holdout = h
       issues += hIssues
     }
+    var evaluation: [LabeledRow]? = nil
+    if let evaluateOn {
+      let (e, eIssues) = try readLabels(evaluateOn, rows: x.rows)
+      evaluation = e
+      issues += eIssues
+    }
     var warm: ClassifierFile? = nil
     if let warmStart {
       do { warm = try ClassifierFile.read(warmStart) } catch {
@@ -139,11 +151,13 @@ struct Rank: AsyncParsableCommand {
     options.training = classifier.training
     options.selection = classifier.selection
     options.selection.batch = batch
+    options.predictions = predictions != nil
     let result: RankResult
     let start = ContinuousClock.now
     do {
       result = try ActiveLearningRun.rank(
-        features: x, labels: rows, holdout: holdout, warmStart: warm, options: options, issues: issues)
+        features: x, labels: rows, holdout: holdout, warmStart: warm, options: options, issues: issues,
+        evaluation: evaluation)
     } catch {
       printError("annota: error: \(labels): \(error.description)")
       throw Exit.couldNotRun
@@ -151,6 +165,7 @@ struct Rank: AsyncParsableCommand {
     let elapsed = ContinuousClock.now - start
     rows = []
     try writeOutput(result.csv, to: out)
+    if let predictions { try writeOutput(result.predictionsCSV, to: predictions) }
     if let saveModel {
       try writeOutput(ClassifierFile(classNames: result.classNames, model: result.model).json().serializedBytes(), to: saveModel)
     }
@@ -162,6 +177,9 @@ struct Rank: AsyncParsableCommand {
         printError("  hold-out (\(calibrateOn!)): accuracy \(fixed(b.accuracy, 4)), ECE \(fixed(b.ece, 4)) → \(fixed(a.ece, 4)) after temperature \(fixed(result.model.temperature, 3)), log-loss \(fixed(b.logLoss, 4)) → \(fixed(a.logLoss, 4))")
       } else if let cv = result.crossValidated {
         printError("  \(options.folds)-fold cross-validation on the labeled rows: accuracy \(fixed(cv.accuracy, 4)), ECE \(fixed(cv.ece, 4))")
+      }
+      if let b = result.evaluationBefore, let a = result.evaluationAfter {
+        printError("  evaluation (\(evaluateOn!)): accuracy \(fixed(b.accuracy, 4)), ECE \(fixed(b.ece, 4)) uncalibrated, \(fixed(a.ece, 4)) with the temperature")
       }
       var counts: [PickReason: Int] = [:]
       for p in result.picks { counts[p.reason, default: 0] += 1 }

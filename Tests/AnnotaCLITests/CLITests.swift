@@ -41,14 +41,23 @@ func annota(_ arguments: [String]) throws -> Run {
   let process = Process()
   process.executableURL = annotaBinary
   process.arguments = arguments
-  let out = Pipe()
-  let err = Pipe()
-  process.standardOutput = out
-  process.standardError = err
+  // Both streams go to files: reading two pipes one after the other deadlocks once the child
+  // fills the second pipe's buffer (64 KiB of error lines) while we wait on the first.
+  let dir = FileManager.default.temporaryDirectory
+  let outURL = dir.appendingPathComponent("annota-out-\(UUID().uuidString)")
+  let errURL = dir.appendingPathComponent("annota-err-\(UUID().uuidString)")
+  _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+  _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+  defer {
+    try? FileManager.default.removeItem(at: outURL)
+    try? FileManager.default.removeItem(at: errURL)
+  }
+  process.standardOutput = try FileHandle(forWritingTo: outURL)
+  process.standardError = try FileHandle(forWritingTo: errURL)
   try process.run()
-  let stdout = out.fileHandleForReading.readDataToEndOfFile()
-  let stderr = err.fileHandleForReading.readDataToEndOfFile()
   process.waitUntilExit()
+  let stdout = try Data(contentsOf: outURL)
+  let stderr = try Data(contentsOf: errURL)
   #expect(process.terminationReason == .exit, "annota \(arguments) died from a signal")
   return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
              stderr: String(decoding: stderr, as: UTF8.self))
