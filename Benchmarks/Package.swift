@@ -9,6 +9,7 @@
 //   swift package --disable-sandbox benchmark --target Masks
 //   ./compare-masks.sh                                      # side by side with pycocotools and
 //                                                           # faster-coco-eval
+//   ./compare-classifier.sh                                 # side by side with scikit-learn
 import PackageDescription
 
 let package = Package(
@@ -53,5 +54,13 @@ let package = Package(
         .product(name: "AnnotaEngine", package: "Annota"),
       ],
       path: "Sources/MasksTimer"),
+    // The timing loop of compare-classifier.sh, on the inputs baselines/pyclassifier.py writes.
+    .executableTarget(
+      name: "annota-classifier-bench",
+      dependencies: [
+        .product(name: "AnnotaClassifier", package: "Annota"),
+        .product(name: "AnnotaEngine", package: "Annota"),
+      ],
+      path: "Sources/ClassifierTimer"),
   ]
 )
