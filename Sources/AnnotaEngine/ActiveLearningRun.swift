@@ -96,6 +96,9 @@ public struct RankOptions: Sendable {
   public var folds = 5
   /// Also predict every row not used for training (for `--predictions`).
   public var predictions = false
+  /// Choose `C` by cross-validated log-loss on the labeled rows from this grid (empty: use
+  /// `training.c`).
+  public var cGrid: [Double] = []
 
   public init() {}
 }
@@ -115,6 +118,8 @@ public struct RankResult: Sendable {
   public var holdoutAfter: CalibrationSummary?
   /// Cross-validated summary on the labeled rows (no hold-out given).
   public var crossValidated: CalibrationSummary?
+  /// `C` chosen by cross-validation (`--C auto`), if it was.
+  public var chosenC: Double?
   /// Summary on the independent evaluation rows, before and after the temperature.
   public var evaluationBefore: CalibrationSummary?
   public var evaluationAfter: CalibrationSummary?
@@ -189,6 +194,19 @@ public enum ActiveLearningRun {
     // Standardise on every row of the feature file: the unlabeled rows are known, and with few
     // labels the labeled rows alone give noisy statistics.
     let stats = Standardizer(fitting: x)
+    var options = options
+    var chosenC: Double? = nil
+    if options.cGrid.count > 1 && rows.count >= max(options.folds, 2) * 2 {
+      var best = (loss: Double.infinity, c: options.training.c)
+      for c in options.cGrid {
+        var o = options
+        o.training.c = c
+        let cv = crossValidate(x, rows: rows, labels: y, classes: names.count, options: o, statistics: stats)
+        if cv.logLoss < best.loss { best = (cv.logLoss, c) }
+      }
+      options.training.c = best.c
+      chosenC = best.c
+    }
     var (model, report) = SoftmaxRegression.fit(
       x, rows: rows, labels: y, classes: names.count, options: options.training, warmStart: warm,
       statistics: stats)
@@ -252,7 +270,7 @@ public enum ActiveLearningRun {
     return RankResult(
       picks: picks, classNames: names, model: model, fit: report, labeledRows: rows.count,
       candidates: candidates.count, holdoutBefore: before, holdoutAfter: after,
-      crossValidated: cv, evaluationBefore: evalBefore, evaluationAfter: evalAfter,
+      crossValidated: cv, chosenC: chosenC, evaluationBefore: evalBefore, evaluationAfter: evalAfter,
       issues: allIssues, scoredRows: options.predictions ? scored : [],
       predictions: predictions)
   }
@@ -262,12 +280,13 @@ public enum ActiveLearningRun {
     _ x: Matrix<Float>, rows: [Int], labels: [Int], classes: Int, options: RankOptions,
     statistics: Standardizer
   ) -> CalibrationSummary {
+    let folds = max(options.folds, 2)
     var order = Array(rows.indices)
     var rng = SplitMix64(seed: options.selection.seed ^ 0xC5)
     order.shuffle(using: &rng)
     var probs = Matrix<Float>(rows: rows.count, columns: classes)
-    for f in 0..<options.folds {
-      let test = order.enumerated().filter { $0.offset % options.folds == f }.map(\.element)
+    for f in 0..<folds {
+      let test = order.enumerated().filter { $0.offset % folds == f }.map(\.element)
       let testSet = Set(test)
       let train = rows.indices.filter { !testSet.contains($0) }
       let (m, _) = SoftmaxRegression.fit(

@@ -6,8 +6,14 @@ import ArgumentParser
 
 /// Classifier options shared by `rank` and `simulate`.
 struct ClassifierOptions: ParsableArguments {
-  @Option(name: .customLong("C"), help: "Inverse L2 strength, as scikit-learn's C.")
-  var c = 1.0
+  @Option(name: .customLong("C"), help: "Inverse L2 strength, as scikit-learn's C; 'auto' (rank only) picks it from 0.01..100 by 5-fold cross-validated log-loss on the labeled rows.")
+  var cText = "1"
+
+  /// The fixed C, or nil for auto.
+  var c: Double? { cText == "auto" ? nil : Double(cText) }
+
+  /// Candidate C values of `--C auto`.
+  static let cGrid = [0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100]
 
   @Option(help: "Class weights: none or balanced (n / (classes × n_c)).", transform: choice("--class-weight"))
   var classWeight: ClassWeighting = .none
@@ -31,7 +37,7 @@ struct ClassifierOptions: ParsableArguments {
   var seed: UInt64 = 0
 
   func validate() throws {
-    if !(c > 0) { throw ValidationError("--C must be positive") }
+    if cText != "auto" && !((c ?? 0) > 0) { throw ValidationError("--C must be a positive number or auto (got '\(cText)')") }
     if maxIterations < 1 { throw ValidationError("--max-iterations must be at least 1") }
     if poolFactor < 1 { throw ValidationError("--pool-factor must be at least 1") }
     if !(reserve >= 0 && reserve <= 1) { throw ValidationError("--reserve must be in [0, 1]") }
@@ -39,7 +45,7 @@ struct ClassifierOptions: ParsableArguments {
 
   var training: TrainingOptions {
     var t = TrainingOptions()
-    t.c = c
+    t.c = c ?? 1
     t.classWeighting = classWeight
     t.solver.maxIterations = maxIterations
     return t
@@ -152,6 +158,7 @@ struct Rank: AsyncParsableCommand {
     options.selection = classifier.selection
     options.selection.batch = batch
     options.predictions = predictions != nil
+    if classifier.c == nil { options.cGrid = ClassifierOptions.cGrid }
     let result: RankResult
     let start = ContinuousClock.now
     do {
@@ -172,6 +179,7 @@ struct Rank: AsyncParsableCommand {
     for issue in result.issues { printError("annota: error: \(issue.description)") }
     if !common.quiet {
       let f = result.fit
+      if let chosen = result.chosenC { printError("annota rank: --C auto chose C = \(chosen) (5-fold cross-validated log-loss)") }
       printError("annota rank: \(result.labeledRows) labeled rows, \(result.classNames.count) classes, \(x.columns) features; fit in \(f.iterations) L-BFGS iterations (\(f.converged ? "converged" : "not converged"), loss \(fixed(f.loss, 5)))")
       if let b = result.holdoutBefore, let a = result.holdoutAfter {
         printError("  hold-out (\(calibrateOn!)): accuracy \(fixed(b.accuracy, 4)), ECE \(fixed(b.ece, 4)) → \(fixed(a.ece, 4)) after temperature \(fixed(result.model.temperature, 3)), log-loss \(fixed(b.logLoss, 4)) → \(fixed(a.logLoss, 4))")
@@ -241,6 +249,7 @@ struct Simulate: AsyncParsableCommand {
     if budget < initial { throw ValidationError("--budget must be at least --initial") }
     if !(testFraction > 0 && testFraction < 1) { throw ValidationError("--test-fraction must be in (0, 1)") }
     if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
+    if classifier.c == nil { throw ValidationError("--C auto is for rank; give simulate a number") }
     _ = try strategies()
   }
 

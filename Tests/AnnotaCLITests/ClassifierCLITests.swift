@@ -121,6 +121,12 @@ struct DigitsTests {
       "--warm-start", dir.appendingPathComponent("m.json").path,
     ])
     #expect(warm.status == 0, "\(warm.stderr)")
+    let auto = try annota([
+      "rank", "--features", dir.appendingPathComponent("digits.npy").path,
+      "--labels", dir.appendingPathComponent("l.csv").path, "--out", dir.appendingPathComponent("a.csv").path,
+      "--C", "auto",
+    ])
+    #expect(auto.status == 0 && auto.stderr.contains("--C auto chose C = "), "\(auto.stderr)")
     let iterations = try #require(warm.stderr.firstMatch(of: /fit in (\d+) L-BFGS/)?.1)
     #expect(Int(iterations)! <= 3, "warm start from the same optimum: \(warm.stderr)")
   }
@@ -178,6 +184,8 @@ struct ClassifierErrorTests {
     let h = try annota(["rank", "--features", dir.appendingPathComponent("ok.npy").path, "--labels", dir.appendingPathComponent("nohead.csv").path, "--out", out])
     #expect(h.status == 2 && h.stderr.contains("nohead.csv") && h.stderr.contains("header"), "\(h.stderr)")
     #expect(!FileManager.default.fileExists(atPath: out))
+    let usage = try annota(["rank", "--features", dir.appendingPathComponent("ok.npy").path, "--labels", dir.appendingPathComponent("l.csv").path, "--out", out, "--C", "big"])
+    #expect(usage.status == 64 && usage.stderr.contains("--C must be a positive number or auto"), "\(usage.stderr)")
     // A bad label line is skipped and reported; the batch is still written; exit 1.
     try "index,label\n0,a\n1,b\n7,a\n".write(to: dir.appendingPathComponent("bad.csv"), atomically: true, encoding: .utf8)
     let b = try annota(["rank", "--features", dir.appendingPathComponent("ok.npy").path, "--labels", dir.appendingPathComponent("bad.csv").path, "--out", out, "--batch", "2"])
