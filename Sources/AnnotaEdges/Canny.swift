@@ -110,7 +110,7 @@ public struct CannyThresholds: Sendable, Hashable {
     for image: Image, norm: GradientNorm = .l1, highQuantile: Double = defaultHighQuantile,
     lowRatio: Double = defaultLowRatio
   ) -> CannyThresholds {
-    let histogram = MagnitudeHistogram(norm: norm)
+    var histogram = MagnitudeHistogram(norm: norm)
     if image.width > 0 && image.height > 0 {
       image.pixels.withUnsafeBufferPointer { source in
         SobelRows.withRows(
@@ -142,7 +142,7 @@ public struct CannyThresholds: Sendable, Hashable {
     for gradients: Gradients, norm: GradientNorm = .l1,
     highQuantile: Double = defaultHighQuantile, lowRatio: Double = defaultLowRatio
   ) -> CannyThresholds {
-    let histogram = MagnitudeHistogram(norm: norm)
+    var histogram = MagnitudeHistogram(norm: norm)
     let values = norm == .l2 ? gradients.squaredMagnitudeL2() : gradients.magnitudeL1()
     values.withUnsafeBufferPointer { histogram.add($0) }
     return histogram.thresholds(highQuantile: highQuantile, lowRatio: lowRatio)
@@ -150,22 +150,36 @@ public struct CannyThresholds: Sendable, Hashable {
 }
 
 /// Counts of integer gradient magnitudes (L1, or ⌊√·⌋ of the squared L2 norm).
-private final class MagnitudeHistogram {
+private struct MagnitudeHistogram {
   let norm: GradientNorm
-  var counts: [Int]
+  /// Bins 0...2040 cover every 8-bit Sobel magnitude; hand-made `Gradients` may grow them.
+  var counts = [Int](repeating: 0, count: 2041)
 
   init(norm: GradientNorm) {
     self.norm = norm
-    counts = [Int](repeating: 0, count: 2041)
   }
 
-  /// Adds L1 norms or squared L2 norms. Values outside the 8-bit Sobel range (possible only
-  /// for hand-made `Gradients`) grow the histogram; negative ones (a wrapped square) count as 0.
-  func add(_ values: UnsafeBufferPointer<Int32>) {
-    for v in values {
-      let value = v <= 0 ? 0 : Int(norm == .l2 ? EdgeMath.isqrt(v) : v)
-      if value >= counts.count { counts += [Int](repeating: 0, count: value + 1 - counts.count) }
-      counts[value] += 1
+  /// The bin of one L1 norm or squared L2 norm; a negative value (a wrapped square, possible
+  /// only for hand-made extremes) counts as 0.
+  @inline(__always)
+  func bin(_ v: Int32) -> Int {
+    if v <= 0 { return 0 }
+    return norm == .l2 ? Int(EdgeMath.isqrt(v)) : Int(v)
+  }
+
+  /// Adds L1 norms or squared L2 norms.
+  mutating func add(_ values: UnsafeBufferPointer<Int32>) {
+    var largest: Int32 = 0
+    for v in values { largest = max(largest, v) }
+    let top = bin(largest)
+    if top >= counts.count { counts += [Int](repeating: 0, count: top + 1 - counts.count) }
+    let l2 = norm == .l2
+    counts.withUnsafeMutableBufferPointer { bins in
+      let bins = bins.baseAddress!
+      for v in values {
+        let value = v <= 0 ? 0 : (l2 ? Int(EdgeMath.isqrt(v)) : Int(v))
+        bins[value] += 1
+      }
     }
   }
 
@@ -423,40 +437,74 @@ func runCanny<Source: CannyRowSource>(
 private let tan22: Int32 = 13573
 
 /// Non-maximum suppression and double threshold of one row, written to `map[0..<width]` as
-/// 1 (not an edge), 0 (weak) or 2 (strong). Branch-free, so that it vectorises.
+/// 1 (not an edge), 0 (weak) or 2 (strong).
+///
+/// Eight pixels at a time in `SIMD8<Int32>` lanes, branch-free: every neighbour is loaded and the
+/// pair to compare with is selected by the quantised direction (the norm rows are padded, so
+/// `x − 1` and `x + 1` are always readable). A scalar loop with the same rules does the tail.
 @inline(__always)
 private func suppressRow(
   previous: UnsafePointer<Int32>, current: UnsafePointer<Int32>, next: UnsafePointer<Int32>,
   gx: UnsafePointer<Int16>, gy: UnsafePointer<Int16>, width: Int, low: Int32, high: Int32,
   map: UnsafeMutablePointer<UInt8>
 ) {
-  for x in 0..<width {
+  typealias Lanes = SIMD8<Int32>
+  @inline(__always) func load(_ p: UnsafePointer<Int32>) -> Lanes {
+    UnsafeRawPointer(p).loadUnaligned(as: Lanes.self)
+  }
+  @inline(__always) func load(_ p: UnsafePointer<Int16>) -> Lanes {
+    Lanes(truncatingIfNeeded: UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Int16>.self))
+  }
+  let lowLanes = Lanes(repeating: low)
+  let highLanes = Lanes(repeating: high)
+  let zero = Lanes(repeating: 0)
+  let one = Lanes(repeating: 1)
+  let two = Lanes(repeating: 2)
+  var x = 0
+  while x + 8 <= width {
+    let m = load(current + x)
+    let u = load(gx + x)
+    let v = load(gy + x)
+    let ax = u.replacing(with: zero &- u, where: u .< zero)
+    let ay = v.replacing(with: zero &- v, where: v .< zero) &<< 15
+    let t22 = ax &* tan22
+    let t67 = t22 &+ (ax &<< 16)
+    let horizontal = ay .< t22
+    let vertical = ay .> t67
+    let sameSign = (u ^ v) .>= zero
+    // `first` must be strictly smaller, `second` smaller (diagonals) or not larger (axes).
+    let diagonalFirst = load(previous + x + 1).replacing(with: load(previous + x - 1), where: sameSign)
+    let diagonalSecond = load(next + x - 1).replacing(with: load(next + x + 1), where: sameSign)
+    let first = diagonalFirst.replacing(with: load(previous + x), where: vertical)
+      .replacing(with: load(current + x - 1), where: horizontal)
+    let second = diagonalSecond.replacing(with: load(next + x) &- one, where: vertical)
+      .replacing(with: load(current + x + 1) &- one, where: horizontal)
+    let keep = (m .> first) .& (m .> second) .& (m .> lowLanes)
+    let code = one.replacing(with: zero.replacing(with: two, where: m .> highLanes), where: keep)
+    UnsafeMutableRawPointer(map + x).storeBytes(
+      of: SIMD8<UInt8>(truncatingIfNeeded: code), as: SIMD8<UInt8>.self)
+    x += 8
+  }
+  while x < width {
     let m = current[x]
     let u = Int32(gx[x])
     let v = Int32(gy[x])
     let ax = u < 0 ? 0 &- u : u
     let ay = (v < 0 ? 0 &- v : v) &<< 15
     let t22 = ax &* tan22
-    let t67 = t22 &+ (ax &<< 16)
-    let horizontal = ay < t22
-    let vertical = ay > t67
-    let sameSign = (u ^ v) >= 0
-    let left = current[x - 1]
-    let right = current[x + 1]
-    let upLeft = previous[x - 1]
-    let up = previous[x]
-    let upRight = previous[x + 1]
-    let downLeft = next[x - 1]
-    let down = next[x]
-    let downRight = next[x + 1]
-    // `first` must be strictly smaller, `second` smaller (diagonals) or not larger (axes).
-    let diagonalFirst = sameSign ? upLeft : upRight
-    let diagonalSecond = sameSign ? downRight : downLeft
-    let first = horizontal ? left : (vertical ? up : diagonalFirst)
-    let second = horizontal ? right &- 1 : (vertical ? down &- 1 : diagonalSecond)
-    let maximum = (m > first) && (m > second)
-    let keep = maximum && m > low
-    map[x] = keep ? (m > high ? 2 : 0) : 1
+    var first: Int32
+    var second: Int32
+    if ay < t22 {
+      (first, second) = (current[x - 1], current[x + 1] &- 1)
+    } else if ay > t22 &+ (ax &<< 16) {
+      (first, second) = (previous[x], next[x] &- 1)
+    } else if (u ^ v) >= 0 {
+      (first, second) = (previous[x - 1], next[x + 1])
+    } else {
+      (first, second) = (previous[x + 1], next[x - 1])
+    }
+    map[x] = m > first && m > second && m > low ? (m > high ? 2 : 0) : 1
+    x += 1
   }
 }
 

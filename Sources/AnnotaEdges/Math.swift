@@ -72,9 +72,15 @@ enum EdgeMath {
     return y < 0 ? -angle : angle
   }
 
-  /// ⌊√v⌋ for v ≥ 0, exact (the double square root is corrected by one step either way).
+  /// ⌊√v⌋ for v ≥ 0, exact.
+  ///
+  /// Below 2^21 (every squared Sobel magnitude: at most 2080800) the `Float` square root
+  /// truncated is exact: `Float(v)` is exact, the root is correctly rounded, and √(k² − 1) lies
+  /// more than 1/(2k) ≥ 1/2900 below k, far more than half an ulp of k (≤ 2^-14), so rounding
+  /// never reaches the next integer. Larger values take a corrected double root.
   @inline(__always)
   static func isqrt(_ v: Int32) -> Int32 {
+    if v < 1 << 21 { return Int32(Float(v).squareRoot()) }
     let wide = Int64(v)
     var r = Int64(Double(wide).squareRoot())
     if r * r > wide { r -= 1 }

@@ -54,6 +54,10 @@ struct Agreement {
       if p || q { union += 1 }
     }
     jaccard = union == 0 ? 1 : Double(intersection) / Double(union)
+    if a == b {  // the usual case; the neighbourhood scan below is slow in debug builds
+      f1 = 1
+      return
+    }
     func near(_ map: [UInt8], _ x: Int, _ y: Int) -> Bool {
       for v in max(0, y - 1)...min(height - 1, y + 1) {
         for u in max(0, x - 1)...min(width - 1, x + 1) where map[v * width + u] != 0 { return true }
@@ -127,10 +131,13 @@ private func crossCheck(_ files: [URL], python: String) throws -> [CrossCheckRow
         sobelChecks.append(("\(name) \(variant)", image, sobelOut))
         lines.append("sobel\t\(png)\t\(sobelOut)")
       }
-      let sigma = variant == "gray" ? 1.4 : 2.0
-      let gaussianOut = dir.appendingPathComponent("\(index)-\(variant)-gaussian.raw").path
-      gaussianChecks.append(("\(name) \(variant)", image, sigma, gaussianOut))
-      lines.append("gaussian\t\(png)\t\(sigma)\t\(gaussianOut)")
+      // Colour blurs only on the first image: SIMD code is slow in debug builds.
+      if variant == "gray" || index == 0 {
+        let sigma = variant == "gray" ? 1.4 : 2.0
+        let gaussianOut = dir.appendingPathComponent("\(index)-\(variant)-gaussian.raw").path
+        gaussianChecks.append(("\(name) \(variant)", image, sigma, gaussianOut))
+        lines.append("gaussian\t\(png)\t\(sigma)\t\(gaussianOut)")
+      }
     }
   }
   let jobFile = dir.appendingPathComponent("jobs.tsv")
@@ -208,8 +215,9 @@ struct OpenCVTests {
     #expect(worst >= 0.999, "worst exact Jaccard \(worst)")
   }
 
-  /// Real photos: every tenth COCO val photo of `../shared/data/coco-val-mini` (8 photos;
-  /// ANNOTA_EDGES_ALL_PHOTOS=1 takes all 80).
+  /// Real photos: every sixteenth COCO val photo of `../shared/data/coco-val-mini` (5 photos,
+  /// about 15 s in a debug build; ANNOTA_EDGES_ALL_PHOTOS=1 takes all 80, best with
+  /// `swift test -c release`).
   @Test(
     "Canny, Sobel and Gaussian equal OpenCV's on real COCO photos",
     .enabled(if: haveCOCO, "../shared/data/coco-val-mini is absent: skipped"),
@@ -218,8 +226,8 @@ struct OpenCVTests {
     let all = try FileManager.default.contentsOfDirectory(atPath: cocoImages.path)
       .filter { $0.hasSuffix(".jpg") }.sorted()
     let everything = ProcessInfo.processInfo.environment["ANNOTA_EDGES_ALL_PHOTOS"] == "1"
-    let chosen = everything ? all : stride(from: 0, to: all.count, by: 10).map { all[$0] }
-    #expect(chosen.count >= 8)
+    let chosen = everything ? all : stride(from: 0, to: all.count, by: 16).map { all[$0] }
+    #expect(chosen.count >= 5)
     let rows = try crossCheck(chosen.map { cocoImages.appendingPathComponent($0) },
                               python: try #require(opencvPython))
     let worst = report(rows, title: "OpenCV cross-check, coco-val-mini")
