@@ -113,20 +113,17 @@ public struct CannyThresholds: Sendable, Hashable {
     var histogram = MagnitudeHistogram(norm: norm)
     if image.width > 0 && image.height > 0 {
       image.pixels.withUnsafeBufferPointer { source in
+        let width = image.width
+        // Scratch after the kernel's own: one norm row, then gx and gy (Int16) in `width` more.
         SobelRows.withRows(
-          source.baseAddress!, stride: image.stride, width: image.width, height: image.height,
-          channels: image.format.channels
-        ) { rows in
-          let width = image.width
-          withUnsafeTemporaryAllocation(of: Int16.self, capacity: 2 * width) { derivatives in
-            withUnsafeTemporaryAllocation(of: Int32.self, capacity: width) { norms in
-              let gx = derivatives.baseAddress!
-              for y in 0..<image.height {
-                rows.compute(
-                  row: y, gx: gx, gy: gx + width, norm: norms.baseAddress!, l2: norm == .l2)
-                histogram.add(UnsafeBufferPointer(start: norms.baseAddress!, count: width))
-              }
-            }
+          source.baseAddress!, stride: image.stride, width: width, height: image.height,
+          channels: image.format.channels, extra: 2 * width
+        ) { rows, scratch in
+          let gx = UnsafeMutableRawPointer(scratch + width)
+            .bindMemory(to: Int16.self, capacity: 2 * width)
+          for y in 0..<image.height {
+            rows.compute(row: y, gx: gx, gy: gx + width, norm: scratch, l2: norm == .l2)
+            histogram.add(UnsafeBufferPointer(start: scratch, count: width))
           }
         }
       }
@@ -235,10 +232,11 @@ extension EdgeDetector {
     return image.pixels.withUnsafeBufferPointer { source in
       SobelRows.withRows(
         source.baseAddress!, stride: image.stride, width: width, height: height,
-        channels: image.format.channels
-      ) { rows in
+        channels: image.format.channels, extra: cannyScratchCount(width: width, height: height)
+      ) { rows, scratch in
         var input = SobelSource(rows: rows, l2: l2)
-        return runCanny(width: width, height: height, limits: limits, source: &input)
+        return runCanny(
+          width: width, height: height, limits: limits, source: &input, scratch: scratch)
       }
     }
   }
@@ -282,7 +280,12 @@ extension EdgeDetector {
       gradients.gy.withUnsafeBufferPointer { ys in
         var input = PrecomputedSource(
           gx: xs.baseAddress!, gy: ys.baseAddress!, width: width, l2: l2)
-        return runCanny(width: width, height: height, limits: limits, source: &input)
+        let count = cannyScratchCount(width: width, height: height)
+        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: count) { scratch in
+          runCanny(
+            width: width, height: height, limits: limits, source: &input,
+            scratch: scratch.baseAddress!)
+        }
       }
     }
   }
@@ -359,74 +362,79 @@ struct PrecomputedSource: CannyRowSource {
   }
 }
 
+/// The `Int32`s of scratch `runCanny` needs for a `width × height` image.
+func cannyScratchCount(width: Int, height: Int) -> Int {
+  let mapStep = width + 2
+  let mapCount = mapStep * (height + 2)
+  return width * height + 4 * mapStep + 2 * width + (mapCount + 3) / 4
+}
+
 /// OpenCV's Canny on streamed gradient rows.
 ///
-/// Layout: a map of `(width + 2) × (height + 2)` bytes with a border of 1s, holding per pixel
-/// 1 = not an edge, 0 = weak candidate, 2 = edge; three norm rows (previous, current, next)
-/// padded with a zero on each side, plus a row of zeros for above the first and below the last
-/// row; two rows of gx and gy. Row r is suppressed once row r + 1's gradients exist. Strong
-/// pixels go on a stack of map offsets; the flood pops them and marks their weak 8-neighbours,
-/// each pixel being pushed at most once, so a stack of `width × height` entries never overflows.
+/// Layout of `scratch` (`cannyScratchCount` `Int32`s, one allocation shared with the row
+/// source): the hysteresis stack of map offsets, `width × height` entries; four norm rows — a
+/// row of zeros for above the first and below the last image row, then the previous, current
+/// and next rows — each padded with a zero on both sides; two rows each of gx and gy (`Int16`);
+/// the map of `(width + 2) × (height + 2)` bytes with a border of 1s, holding per pixel 1 = not
+/// an edge, 0 = weak candidate, 2 = edge. Row r is suppressed once row r + 1's gradients exist.
+/// Strong pixels go on the stack; the flood pops them and marks their weak 8-neighbours. Every
+/// pixel is pushed at most once, so the stack never overflows.
 func runCanny<Source: CannyRowSource>(
-  width: Int, height: Int, limits: CannyLimits, source: inout Source
+  width: Int, height: Int, limits: CannyLimits, source: inout Source,
+  scratch: UnsafeMutablePointer<Int32>
 ) -> EdgeMap {
   let mapStep = width + 2
   let mapCount = mapStep * (height + 2)
   precondition(
     mapCount < Int(Int32.max), "image of \(width)x\(height) pixels is too large for Canny")
   let pixelCount = width * height
+  let stack = scratch
+  let normBase = scratch + pixelCount
+  normBase.initialize(repeating: 0, count: 4 * mapStep)
+  let zeroRow = UnsafePointer(normBase + 1)
+  @inline(__always) func normRow(_ r: Int) -> UnsafeMutablePointer<Int32> {
+    normBase + (1 + r % 3) * mapStep + 1
+  }
+  // gx of rows r and r + 1 (by parity), then gy likewise.
+  let derivatives = UnsafeMutableRawPointer(normBase + 4 * mapStep)
+    .bindMemory(to: Int16.self, capacity: 4 * width)
+  @inline(__always) func gxRow(_ r: Int) -> UnsafeMutablePointer<Int16> {
+    derivatives + (r & 1) * width
+  }
+  @inline(__always) func gyRow(_ r: Int) -> UnsafeMutablePointer<Int16> {
+    derivatives + (2 + (r & 1)) * width
+  }
+  let map = UnsafeMutableRawPointer(normBase + 4 * mapStep + 2 * width)
+    .bindMemory(to: UInt8.self, capacity: mapCount)
+  map.initialize(repeating: 1, count: mapStep)
+  (map + mapStep * (height + 1)).initialize(repeating: 1, count: mapStep)
+
+  var top = 0
+  source.fill(row: 0, gx: gxRow(0), gy: gyRow(0), norm: normRow(0))
+  for r in 0..<height {
+    if r + 1 < height {
+      source.fill(row: r + 1, gx: gxRow(r + 1), gy: gyRow(r + 1), norm: normRow(r + 1))
+    }
+    let line = map + (r + 1) * mapStep
+    line[0] = 1
+    line[width + 1] = 1
+    suppressRow(
+      previous: r > 0 ? UnsafePointer(normRow(r + 2)) : zeroRow,
+      current: UnsafePointer(normRow(r)),
+      next: r + 1 < height ? UnsafePointer(normRow(r + 1)) : zeroRow,
+      gx: UnsafePointer(gxRow(r)), gy: UnsafePointer(gyRow(r)),
+      width: width, low: limits.low, high: limits.high, map: line + 1)
+    top = collectStrong(
+      line + 1, width: width, offset: (r + 1) * mapStep + 1, stack: stack, top: top)
+  }
+  hysteresis(map: map, mapStep: mapStep, stack: stack, top: top)
+
   let output = [UInt8](unsafeUninitializedCapacity: pixelCount) { out, initialized in
-    // Norm rows: a zero row, then three ring rows; each padded with a zero on both sides.
-    withUnsafeTemporaryAllocation(of: Int32.self, capacity: 4 * mapStep) { normBuffer in
-      let normBase = normBuffer.baseAddress!
-      normBase.initialize(repeating: 0, count: 4 * mapStep)
-      let zeroRow = UnsafePointer(normBase + 1)
-      @inline(__always) func normRow(_ r: Int) -> UnsafeMutablePointer<Int32> {
-        normBase + (1 + r % 3) * mapStep + 1
-      }
-      // gx of rows r and r + 1 (by parity), then gy likewise.
-      withUnsafeTemporaryAllocation(of: Int16.self, capacity: 4 * width) { derivativeBuffer in
-        let derivatives = derivativeBuffer.baseAddress!
-        @inline(__always) func gxRow(_ r: Int) -> UnsafeMutablePointer<Int16> {
-          derivatives + (r & 1) * width
-        }
-        @inline(__always) func gyRow(_ r: Int) -> UnsafeMutablePointer<Int16> {
-          derivatives + (2 + (r & 1)) * width
-        }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: mapCount) { mapBuffer in
-          let map = mapBuffer.baseAddress!
-          map.initialize(repeating: 1, count: mapStep)
-          (map + mapStep * (height + 1)).initialize(repeating: 1, count: mapStep)
-          withUnsafeTemporaryAllocation(of: Int32.self, capacity: pixelCount) { stackBuffer in
-            let stack = stackBuffer.baseAddress!
-            var top = 0
-            source.fill(row: 0, gx: gxRow(0), gy: gyRow(0), norm: normRow(0))
-            for r in 0..<height {
-              if r + 1 < height {
-                source.fill(row: r + 1, gx: gxRow(r + 1), gy: gyRow(r + 1), norm: normRow(r + 1))
-              }
-              let line = map + (r + 1) * mapStep
-              line[0] = 1
-              line[width + 1] = 1
-              suppressRow(
-                previous: r > 0 ? UnsafePointer(normRow(r + 2)) : zeroRow,
-                current: UnsafePointer(normRow(r)),
-                next: r + 1 < height ? UnsafePointer(normRow(r + 1)) : zeroRow,
-                gx: UnsafePointer(gxRow(r)), gy: UnsafePointer(gyRow(r)),
-                width: width, low: limits.low, high: limits.high, map: line + 1)
-              top = collectStrong(
-                line + 1, width: width, offset: (r + 1) * mapStep + 1, stack: stack, top: top)
-            }
-            hysteresis(map: map, mapStep: mapStep, stack: stack, top: top)
-          }
-          let target = out.baseAddress!
-          for y in 0..<height {
-            let line = map + (y + 1) * mapStep + 1
-            let dst = target + y * width
-            for x in 0..<width { dst[x] = 0 &- (line[x] >> 1) }
-          }
-        }
-      }
+    let target = out.baseAddress!
+    for y in 0..<height {
+      let line = map + (y + 1) * mapStep + 1
+      let dst = target + y * width
+      for x in 0..<width { dst[x] = 0 &- (line[x] >> 1) }
     }
     initialized = pixelCount
   }
@@ -473,8 +481,10 @@ private func suppressRow(
     let vertical = ay .> t67
     let sameSign = (u ^ v) .>= zero
     // `first` must be strictly smaller, `second` smaller (diagonals) or not larger (axes).
-    let diagonalFirst = load(previous + x + 1).replacing(with: load(previous + x - 1), where: sameSign)
-    let diagonalSecond = load(next + x - 1).replacing(with: load(next + x + 1), where: sameSign)
+    let diagonalFirst = load(previous + x + 1)
+      .replacing(with: load(previous + x - 1), where: sameSign)
+    let diagonalSecond = load(next + x - 1)
+      .replacing(with: load(next + x + 1), where: sameSign)
     let first = diagonalFirst.replacing(with: load(previous + x), where: vertical)
       .replacing(with: load(current + x - 1), where: horizontal)
     let second = diagonalSecond.replacing(with: load(next + x) &- one, where: vertical)

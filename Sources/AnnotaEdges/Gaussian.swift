@@ -111,39 +111,41 @@ extension EdgeDetector {
     let ringRows = kernel.size
     let taps = kernel.weights
     let output = [UInt8](unsafeUninitializedCapacity: rowLength * height) { target, initialized in
-      // Scratch, in 16-bit units: the padded source row, the ring of horizontally filtered
-      // rows and, per output row, the ring slots of its taps. Zeroed once, so that the lanes
-      // past the row's end hold defined values.
+      // Scratch, in 16-bit units: the padded source row and the ring of horizontally filtered
+      // rows, zeroed once so that the lanes past the row's end hold defined values; and the
+      // ring rows of the current output row's taps.
       let paddedUnits = (paddedLength + 1) / 2
       let scratchUnits = paddedUnits + ringRows * vectorLength
       withUnsafeTemporaryAllocation(of: UInt16.self, capacity: scratchUnits) { scratch in
-        let base = scratch.baseAddress!
-        base.initialize(repeating: 0, count: scratchUnits)
-        let padded = UnsafeMutableRawPointer(base).bindMemory(to: UInt8.self, capacity: paddedLength)
-        let ring = base + paddedUnits
         withUnsafeTemporaryAllocation(of: UnsafeRawPointer.self, capacity: ringRows) { rows in
-        let tapRows = rows.baseAddress!
-        image.pixels.withUnsafeBufferPointer { source in
-          let src = source.baseAddress!
-          let dst = target.baseAddress!
-          var nextRow = 0
-          for y in 0..<height {
-            while nextRow <= min(height - 1, y + radius) {
-              filterRow(
-                src + nextRow * image.stride, width: width, channels: channels, taps: taps,
-                padded: padded, vectorLength: vectorLength,
-                out: ring + (nextRow % ringRows) * vectorLength)
-              nextRow += 1
+          let base = scratch.baseAddress!
+          base.initialize(repeating: 0, count: scratchUnits)
+          let padded = UnsafeMutableRawPointer(base)
+            .bindMemory(to: UInt8.self, capacity: paddedLength)
+          let ring = base + paddedUnits
+          let tapRows = rows.baseAddress!
+          image.pixels.withUnsafeBufferPointer { source in
+            let src = source.baseAddress!
+            let dst = target.baseAddress!
+            var nextRow = 0
+            for y in 0..<height {
+              while nextRow <= min(height - 1, y + radius) {
+                filterRow(
+                  src + nextRow * image.stride, width: width, channels: channels, taps: taps,
+                  padded: padded, vectorLength: vectorLength,
+                  out: ring + (nextRow % ringRows) * vectorLength)
+                nextRow += 1
+              }
+              // Ring rows of the taps, in order −r ... r (reflected at the top and bottom).
+              for k in -radius...radius {
+                let slot = reflect101(y + k, count: height) % ringRows
+                tapRows[radius + k] = UnsafeRawPointer(ring + slot * vectorLength)
+              }
+              filterColumn(
+                UnsafePointer(tapRows), taps: taps, out: dst + y * rowLength,
+                rowLength: rowLength)
             }
-            // Ring rows of the taps, in order −r ... r (reflected at the top and bottom).
-            for k in -radius...radius {
-              let slot = reflect101(y + k, count: height) % ringRows
-              tapRows[radius + k] = UnsafeRawPointer(ring + slot * vectorLength)
-            }
-            filterColumn(
-              UnsafePointer(tapRows), taps: taps, out: dst + y * rowLength, rowLength: rowLength)
           }
-        }
         }
       }
       initialized = rowLength * height

@@ -123,14 +123,12 @@ extension EdgeDetector {
         gy.withUnsafeMutableBufferPointer { ys in
           SobelRows.withRows(
             source.baseAddress!, stride: image.stride, width: width, height: height,
-            channels: image.format.channels
-          ) { rows in
-            withUnsafeTemporaryAllocation(of: Int32.self, capacity: width) { norms in
-              for y in 0..<height {
-                rows.compute(
-                  row: y, gx: xs.baseAddress! + y * width, gy: ys.baseAddress! + y * width,
-                  norm: norms.baseAddress!, l2: channelSelection == .l2)
-              }
+            channels: image.format.channels, extra: width
+          ) { rows, norms in
+            for y in 0..<height {
+              rows.compute(
+                row: y, gx: xs.baseAddress! + y * width, gy: ys.baseAddress! + y * width,
+                norm: norms, l2: channelSelection == .l2)
             }
           }
         }
@@ -157,18 +155,20 @@ struct SobelRows {
   let smooth: UnsafeMutablePointer<Int16>
   let difference: UnsafeMutablePointer<Int16>
 
-  /// Runs `body` with a row kernel whose scratch rows live for the duration of the call.
+  /// Runs `body` with a row kernel whose scratch rows live for the duration of the call, and
+  /// `extra` more uninitialised `Int32`s of scratch for the caller: one allocation in all.
   static func withRows<R>(
     _ source: UnsafePointer<UInt8>, stride: Int, width: Int, height: Int, channels: Int,
-    _ body: (SobelRows) -> R
+    extra: Int, _ body: (SobelRows, UnsafeMutablePointer<Int32>) -> R
   ) -> R {
-    let padded = (width + 2) * channels
-    return withUnsafeTemporaryAllocation(of: Int16.self, capacity: 2 * padded) { scratch in
+    let padded = (width + 2) * channels  // Int16s per row; two rows fill `padded` Int32s
+    return withUnsafeTemporaryAllocation(of: Int32.self, capacity: padded + extra) { scratch in
       let base = scratch.baseAddress!
+      let halves = UnsafeMutableRawPointer(base).bindMemory(to: Int16.self, capacity: 2 * padded)
       let rows = SobelRows(
         source: source, stride: stride, width: width, height: height, channels: channels,
-        smooth: base + channels, difference: base + padded + channels)
-      return body(rows)
+        smooth: halves + channels, difference: halves + padded + channels)
+      return body(rows, base + padded)
     }
   }
 
