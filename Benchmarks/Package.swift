@@ -9,6 +9,8 @@
 //   swift package --disable-sandbox benchmark --target Masks
 //   ./compare-masks.sh                                      # side by side with pycocotools and
 //                                                           # faster-coco-eval
+//   swift package --disable-sandbox benchmark --target Edges
+//   ./compare-edges.sh                                      # side by side with OpenCV
 import PackageDescription
 
 let package = Package(
@@ -53,5 +55,22 @@ let package = Package(
         .product(name: "AnnotaEngine", package: "Annota"),
       ],
       path: "Sources/MasksTimer"),
+    .executableTarget(
+      name: "Edges",
+      dependencies: [
+        .product(name: "Benchmark", package: "benchmark"),
+        .product(name: "AnnotaEdges", package: "Annota"),
+        .product(name: "AnnotaEngine", package: "Annota"),
+      ],
+      path: "Benchmarks/Edges",
+      plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+    // The timing loop of compare-edges.sh (Canny, Sobel, Gaussian on one grey image).
+    .executableTarget(
+      name: "annota-edges-bench",
+      dependencies: [
+        .product(name: "AnnotaEdges", package: "Annota"),
+        .product(name: "AnnotaEngine", package: "Annota"),
+      ],
+      path: "Sources/EdgesTimer"),
   ]
 )
