@@ -1,11 +1,13 @@
-"""Times OpenCV's edge operations on one grey PNG, single thread, with the same loop and output as
+"""Times OpenCV's edge operations on one PNG, single thread, with the same loop and output as
 annota-edges-bench (used by compare-edges.sh).
 
-    python pyedges.py GRAY.png --op canny|sobel|gaussian [--low 50] [--high 150] [--l2]
+    python pyedges.py IMAGE.png --op canny|sobel|gaussian [--low 50] [--high 150] [--l2]
                       [--sigma 1.4] [--iters N] [--warmup N]
 
-GRAY.png is the grey image annota-edges-bench wrote (--write-gray), so both sides work on the
-same pixels. Prints one line: `opencv op=… median_ms=… best_ms=… out=WxH checksum=…`.
+IMAGE.png is the grey or RGB image annota-edges-bench wrote (--write-input), so both sides work
+on the same pixels; an RGB file is handed to OpenCV in RGB order, as Annota holds it (cv2.imread
+gives BGR), so that Canny's "first strongest channel" is the same channel on both sides. Prints
+one line: `opencv op=… median_ms=… best_ms=… out=WxH checksum=…`.
 
 - canny:    cv2.Canny(img, low, high, apertureSize=3, L2gradient=l2)
 - sobel:    cv2.Sobel dx and dy, CV_16S, ksize 3, BORDER_REPLICATE (what Canny computes; the
@@ -62,8 +64,10 @@ def main():
     parser.add_argument("--warmup", type=int, default=5)
     args = parser.parse_args()
     gray = cv2.imread(args.file, cv2.IMREAD_UNCHANGED)
-    if gray is None or gray.ndim != 2:
-        raise SystemExit(f"pyedges: {args.file} is not a grey image")
+    if gray is None or gray.ndim not in (2, 3):
+        raise SystemExit(f"pyedges: cannot read {args.file}")
+    if gray.ndim == 3:
+        gray = np.ascontiguousarray(cv2.cvtColor(gray, cv2.COLOR_BGR2RGB))
 
     if args.op == "canny":
         def run():
@@ -78,7 +82,7 @@ def main():
             return cv2.GaussianBlur(gray, (0, 0), args.sigma)
 
     median, best, out = measure(run, args.iters, args.warmup)
-    h, w = gray.shape
+    h, w = gray.shape[:2]
     print(f"opencv op={args.op} median_ms={median:.4f} best_ms={best:.4f} out={w}x{h} "
           f"checksum={checksum(out)}")
 

@@ -461,7 +461,7 @@ private func suppressRow(
     UnsafeRawPointer(p).loadUnaligned(as: Lanes.self)
   }
   @inline(__always) func load(_ p: UnsafePointer<Int16>) -> Lanes {
-    Lanes(truncatingIfNeeded: UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Int16>.self))
+    Lanes(widening: UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Int16>.self))
   }
   let lowLanes = Lanes(repeating: low)
   let highLanes = Lanes(repeating: high)
@@ -492,7 +492,7 @@ private func suppressRow(
     let keep = (m .> first) .& (m .> second) .& (m .> lowLanes)
     let code = one.replacing(with: zero.replacing(with: two, where: m .> highLanes), where: keep)
     UnsafeMutableRawPointer(map + x).storeBytes(
-      of: SIMD8<UInt8>(truncatingIfNeeded: code), as: SIMD8<UInt8>.self)
+      of: SIMD8<UInt8>(truncating: code), as: SIMD8<UInt8>.self)
     x += 8
   }
   while x < width {

@@ -116,11 +116,11 @@ extension EdgeDetector {
     let height = image.height
     let count = width * height
     if count == 0 { return Gradients(width: width, height: height, gx: [], gy: []) }
-    var gx = [Int16](repeating: 0, count: count)
-    var gy = [Int16](repeating: 0, count: count)
-    image.pixels.withUnsafeBufferPointer { source in
-      gx.withUnsafeMutableBufferPointer { xs in
-        gy.withUnsafeMutableBufferPointer { ys in
+    // Every value is written below, so the arrays start uninitialised.
+    var gy: [Int16] = []
+    let gx = [Int16](unsafeUninitializedCapacity: count) { xs, xCount in
+      gy = [Int16](unsafeUninitializedCapacity: count) { ys, yCount in
+        image.pixels.withUnsafeBufferPointer { source in
           SobelRows.withRows(
             source.baseAddress!, stride: image.stride, width: width, height: height,
             channels: image.format.channels, extra: width
@@ -132,7 +132,9 @@ extension EdgeDetector {
             }
           }
         }
+        yCount = count
       }
+      xCount = count
     }
     return Gradients(width: width, height: height, gx: gx, gy: gy)
   }
@@ -144,16 +146,25 @@ extension EdgeDetector {
 /// The 3×3 Sobel kernels are separable: a vertical pass gives, per sample, the smoothed column
 /// `a + 2b + c` and the difference `c − a` of the rows above, at and below; a horizontal pass
 /// then takes `gx = s[x+1] − s[x−1]` and `gy = d[x−1] + 2d[x] + d[x+1]`. Every intermediate fits
-/// in 16 bits (|values| ≤ 1020), so the loops run on `Int16` lanes and vectorise.
+/// in 16 bits (|values| ≤ 1020), so the loops run on `Int16` lanes and vectorise. Colour rows
+/// are split into one plane per channel by the vertical pass; each plane then goes through the
+/// grey horizontal pass, and a pointwise select keeps the strongest channel.
 struct SobelRows {
   let source: UnsafePointer<UInt8>
   let stride: Int
   let width: Int
   let height: Int
   let channels: Int
-  /// Vertical sums and differences, `(width + 2) × channels` each, pointing past the left pad.
-  let smooth: UnsafeMutablePointer<Int16>
-  let difference: UnsafeMutablePointer<Int16>
+  /// Scratch: per channel used (1 or 3) a row of vertical sums and one of differences, each
+  /// `width + 2` long with a pad on both sides; for colour, then a row each of gx and gy and a
+  /// row of norms (`Int32`) for the channel being compared.
+  let scratch: UnsafeMutablePointer<Int16>
+
+  /// `Int16`s of scratch for rows of `width` pixels of `channels` samples (always even, so that
+  /// what follows stays 4-byte aligned).
+  static func scratchCount(width: Int, channels: Int) -> Int {
+    channels == 1 ? 2 * (width + 2) : 6 * (width + 2) + 4 * width
+  }
 
   /// Runs `body` with a row kernel whose scratch rows live for the duration of the call, and
   /// `extra` more uninitialised `Int32`s of scratch for the caller: one allocation in all.
@@ -161,14 +172,14 @@ struct SobelRows {
     _ source: UnsafePointer<UInt8>, stride: Int, width: Int, height: Int, channels: Int,
     extra: Int, _ body: (SobelRows, UnsafeMutablePointer<Int32>) -> R
   ) -> R {
-    let padded = (width + 2) * channels  // Int16s per row; two rows fill `padded` Int32s
-    return withUnsafeTemporaryAllocation(of: Int32.self, capacity: padded + extra) { scratch in
+    let own = scratchCount(width: width, channels: channels) / 2
+    return withUnsafeTemporaryAllocation(of: Int32.self, capacity: own + extra) { scratch in
       let base = scratch.baseAddress!
-      let halves = UnsafeMutableRawPointer(base).bindMemory(to: Int16.self, capacity: 2 * padded)
+      let halves = UnsafeMutableRawPointer(base).bindMemory(to: Int16.self, capacity: 2 * own)
       let rows = SobelRows(
         source: source, stride: stride, width: width, height: height, channels: channels,
-        smooth: halves + channels, difference: halves + padded + channels)
-      return body(rows, base + padded)
+        scratch: halves)
+      return body(rows, base + own)
     }
   }
 
@@ -181,65 +192,123 @@ struct SobelRows {
     let above = source + max(row - 1, 0) * stride
     let centre = source + row * stride
     let below = source + min(row + 1, height - 1) * stride
-    let samples = width * channels
-    let s = smooth
-    let d = difference
-    for i in 0..<samples {
-      let a = Int16(above[i])
-      let c = Int16(below[i])
-      s[i] = a &+ (Int16(centre[i]) &<< 1) &+ c
-      d[i] = c &- a
-    }
-    // Replicate the first and last pixel into the pads.
-    for k in 0..<channels {
-      s[k - channels] = s[k]
-      d[k - channels] = d[k]
-      s[samples + k] = s[samples - channels + k]
-      d[samples + k] = d[samples - channels + k]
-    }
+    let plane = width + 2
     if channels == 1 {
-      for x in 0..<width {
-        gx[x] = s[x + 1] &- s[x - 1]
-        gy[x] = d[x - 1] &+ (d[x] &<< 1) &+ d[x + 1]
-      }
-      if l2 {
-        for x in 0..<width {
-          let u = Int32(gx[x])
-          let v = Int32(gy[x])
-          norm[x] = u &* u &+ v &* v
-        }
-      } else {
-        for x in 0..<width {
-          let u = Int32(gx[x])
-          let v = Int32(gy[x])
-          norm[x] = (u < 0 ? 0 &- u : u) &+ (v < 0 ? 0 &- v : v)
-        }
-      }
+      let s = scratch + 1
+      let d = scratch + plane + 1
+      vertical(above, centre, below, step: 1, smooth: s, difference: d)
+      horizontal(smooth: s, difference: d, gx: gx, gy: gy, norm: norm, l2: l2)
       return
     }
-    // Colour: the channel with the strongest gradient wins; the first one on a tie.
-    for x in 0..<width {
-      var best: Int32 = -1
-      var bestX: Int16 = 0
-      var bestY: Int16 = 0
-      let i = x * channels
-      for c in 0..<3 {
-        let j = i + c
-        let u = s[j + channels] &- s[j - channels]
-        let v = d[j - channels] &+ (d[j] &<< 1) &+ d[j + channels]
-        let u32 = Int32(u)
-        let v32 = Int32(v)
-        let strength = l2
-          ? u32 &* u32 &+ v32 &* v32 : (u32 < 0 ? 0 &- u32 : u32) &+ (v32 < 0 ? 0 &- v32 : v32)
-        if strength > best {
-          best = strength
-          bestX = u
-          bestY = v
-        }
+    // Colour: planes of vertical sums and differences, channel 0 straight into the outputs,
+    // channels 1 and 2 into scratch rows and kept where they are strictly stronger (so the
+    // first channel wins a tie, as in OpenCV).
+    for c in 0..<3 {
+      let s = scratch + 2 * c * plane + 1
+      let d = s + plane
+      if channels == 3 {
+        vertical(above + c, centre + c, below + c, step: 3, smooth: s, difference: d)
+      } else {
+        vertical(above + c, centre + c, below + c, step: 4, smooth: s, difference: d)
       }
-      gx[x] = bestX
-      gy[x] = bestY
-      norm[x] = best
+    }
+    horizontal(
+      smooth: scratch + 1, difference: scratch + plane + 1, gx: gx, gy: gy, norm: norm, l2: l2)
+    let otherX = scratch + 6 * plane
+    let otherY = otherX + width
+    let otherNorm = UnsafeMutableRawPointer(otherY + width)
+      .bindMemory(to: Int32.self, capacity: width)
+    for c in 1..<3 {
+      let s = scratch + 2 * c * plane + 1
+      horizontal(
+        smooth: s, difference: s + plane, gx: otherX, gy: otherY, norm: otherNorm, l2: l2)
+      keepStronger(
+        gx: gx, gy: gy, norm: norm, otherX: otherX, otherY: otherY, otherNorm: otherNorm)
+    }
+  }
+
+  /// Vertical pass over one channel (samples `step` apart): `smooth[x] = a + 2b + c`,
+  /// `difference[x] = c − a`, and the first and last values replicated into the pads.
+  @inline(__always)
+  private func vertical(
+    _ above: UnsafePointer<UInt8>, _ centre: UnsafePointer<UInt8>, _ below: UnsafePointer<UInt8>,
+    step: Int, smooth s: UnsafeMutablePointer<Int16>, difference d: UnsafeMutablePointer<Int16>
+  ) {
+    for x in 0..<width {
+      let i = x &* step
+      let a = Int16(above[i])
+      let c = Int16(below[i])
+      s[x] = a &+ (Int16(centre[i]) &<< 1) &+ c
+      d[x] = c &- a
+    }
+    s[-1] = s[0]
+    d[-1] = d[0]
+    s[width] = s[width - 1]
+    d[width] = d[width - 1]
+  }
+
+  /// Horizontal pass over one plane: gx, gy and their norm.
+  @inline(__always)
+  private func horizontal(
+    smooth s: UnsafeMutablePointer<Int16>, difference d: UnsafeMutablePointer<Int16>,
+    gx: UnsafeMutablePointer<Int16>, gy: UnsafeMutablePointer<Int16>,
+    norm: UnsafeMutablePointer<Int32>, l2: Bool
+  ) {
+    for x in 0..<width {
+      gx[x] = s[x + 1] &- s[x - 1]
+      gy[x] = d[x - 1] &+ (d[x] &<< 1) &+ d[x + 1]
+    }
+    if l2 {
+      for x in 0..<width {
+        let u = Int32(gx[x])
+        let v = Int32(gy[x])
+        norm[x] = u &* u &+ v &* v
+      }
+    } else {
+      for x in 0..<width {
+        let u = Int32(gx[x])
+        let v = Int32(gy[x])
+        norm[x] = (u < 0 ? 0 &- u : u) &+ (v < 0 ? 0 &- v : v)
+      }
+    }
+  }
+
+  /// Where `otherNorm` is strictly greater than `norm`, takes the other channel's gx, gy and
+  /// norm; eight pixels at a time.
+  @inline(__always)
+  private func keepStronger(
+    gx: UnsafeMutablePointer<Int16>, gy: UnsafeMutablePointer<Int16>,
+    norm: UnsafeMutablePointer<Int32>, otherX: UnsafePointer<Int16>,
+    otherY: UnsafePointer<Int16>, otherNorm: UnsafePointer<Int32>
+  ) {
+    typealias Wide = SIMD8<Int32>
+    typealias Narrow = SIMD8<Int16>
+    var x = 0
+    while x + 8 <= width {
+      let current = UnsafeRawPointer(norm + x).loadUnaligned(as: Wide.self)
+      let other = UnsafeRawPointer(otherNorm + x).loadUnaligned(as: Wide.self)
+      let stronger = other .> current
+      let u = Wide(widening: UnsafeRawPointer(gx + x).loadUnaligned(as: Narrow.self))
+        .replacing(
+          with: Wide(widening: UnsafeRawPointer(otherX + x).loadUnaligned(as: Narrow.self)),
+          where: stronger)
+      let v = Wide(widening: UnsafeRawPointer(gy + x).loadUnaligned(as: Narrow.self))
+        .replacing(
+          with: Wide(widening: UnsafeRawPointer(otherY + x).loadUnaligned(as: Narrow.self)),
+          where: stronger)
+      UnsafeMutableRawPointer(norm + x).storeBytes(
+        of: current.replacing(with: other, where: stronger), as: Wide.self)
+      UnsafeMutableRawPointer(gx + x).storeBytes(of: Narrow(truncating: u), as: Narrow.self)
+      UnsafeMutableRawPointer(gy + x).storeBytes(of: Narrow(truncating: v), as: Narrow.self)
+      x += 8
+    }
+    while x < width {
+      if otherNorm[x] > norm[x] {
+        norm[x] = otherNorm[x]
+        gx[x] = otherX[x]
+        gy[x] = otherY[x]
+      }
+      x += 1
     }
   }
 }

@@ -1,12 +1,12 @@
-// annota-edges-bench: times AnnotaEdges on one grey image, single thread, the same loop as
+// annota-edges-bench: times AnnotaEdges on one image, single thread, the same loop as
 // baselines/pyedges.py (warm-up, then the median of N), used by compare-edges.sh.
 //
 //   annota-edges-bench IMAGE --op canny|canny-auto|sobel|gaussian [--low 50] [--high 150] [--l2]
-//                      [--sigma 1.4] [--iters N] [--warmup N] [--write-gray OUT.png]
+//                      [--sigma 1.4] [--colour] [--iters N] [--warmup N] [--write-input OUT.png]
 //
-// IMAGE is decoded with Annota's decoder and converted to grey (ITU-R 601 luma) once, outside the
-// timed loop. --write-gray saves that grey image as a PNG and exits, so that the reference reads
-// the very same pixels. Prints one line:
+// IMAGE is decoded with Annota's decoder and converted once, outside the timed loop, to grey
+// (ITU-R 601 luma) or, with --colour, to RGB. --write-input saves that image as a PNG and exits,
+// so that the reference reads the very same pixels. Prints one line:
 //   op=… median_ms=… best_ms=… out=WxH checksum=…
 // where the checksum (position-weighted sum of the output samples, as in annota-decode-bench;
 // Sobel: of gx then gy as int16 bit patterns) lets compare-edges.sh check that both sides
@@ -57,7 +57,7 @@ func number(_ flag: String, _ value: String) -> Double {
 var arguments = CommandLine.arguments.dropFirst()
 guard let path = arguments.popFirst() else {
   fail("usage: annota-edges-bench IMAGE --op canny|canny-auto|sobel|gaussian [--low L] [--high H] "
-    + "[--l2] [--sigma S] [--iters N] [--warmup N] [--write-gray OUT.png]")
+    + "[--l2] [--sigma S] [--colour] [--iters N] [--warmup N] [--write-input OUT.png]")
 }
 var op = "canny"
 var low = 50.0
@@ -66,10 +66,11 @@ var l2 = false
 var sigma = 1.4
 var iterations = 50
 var warmup = 5
-var grayOutput: String?
+var colour = false
+var inputOutput: String?
 while let flag = arguments.popFirst() {
-  if flag == "--l2" {
-    l2 = true
+  if flag == "--l2" || flag == "--colour" {
+    if flag == "--l2" { l2 = true } else { colour = true }
     continue
   }
   guard let value = arguments.popFirst() else { fail("\(flag) needs a value") }
@@ -84,20 +85,20 @@ while let flag = arguments.popFirst() {
   case "--warmup":
     guard let n = Int(value), n >= 0 else { fail("bad --warmup \(value)") }
     warmup = n
-  case "--write-gray": grayOutput = value
+  case "--write-input": inputOutput = value
   default: fail("unknown option \(flag)")
   }
 }
 
-let gray: Image
+let input: Image
 do throws(ItemError) {
-  gray = try ImageFiles.decode(path).image.converted(to: .gray)
+  input = try ImageFiles.decode(path).image.converted(to: colour ? .rgb : .gray)
 } catch {
   fail("\(path): \(error)")
 }
-if let grayOutput {
-  do throws(ItemError) { try ImageFiles.writePNG(gray, to: grayOutput) } catch {
-    fail("\(grayOutput): \(error)")
+if let inputOutput {
+  do throws(ItemError) { try ImageFiles.writePNG(input, to: inputOutput) } catch {
+    fail("\(inputOutput): \(error)")
   }
   exit(0)
 }
@@ -123,23 +124,23 @@ func measure<T>(_ body: () -> T) -> (median: Double, best: Double, last: T) {
   return (median / 1e6, Double(times[0]) / 1e6, last!)
 }
 
-let size = "\(gray.width)x\(gray.height)"
+let size = "\(input.width)x\(input.height)"
 switch op {
 case "canny":
-  let (median, best, edges) = measure { EdgeDetector.canny(gray, low: low, high: high, l2: l2) }
+  let (median, best, edges) = measure { EdgeDetector.canny(input, low: low, high: high, l2: l2) }
   print(
     "op=canny median_ms=\(median) best_ms=\(best) out=\(size) checksum=\(checksum(edges.pixels))")
 case "canny-auto":
-  let (median, best, result) = measure { EdgeDetector.canny(gray, l2: l2) }
+  let (median, best, result) = measure { EdgeDetector.canny(input, l2: l2) }
   print("op=canny-auto median_ms=\(median) best_ms=\(best) out=\(size) "
     + "checksum=\(checksum(result.edges.pixels)) low=\(result.thresholds.low) "
     + "high=\(result.thresholds.high)")
 case "sobel":
-  let (median, best, g) = measure { EdgeDetector.sobel(gray) }
+  let (median, best, g) = measure { EdgeDetector.sobel(input) }
   print(
     "op=sobel median_ms=\(median) best_ms=\(best) out=\(size) checksum=\(checksum(g.gx + g.gy))")
 case "gaussian":
-  let (median, best, blurred) = measure { EdgeDetector.gaussian(gray, sigma: sigma) }
+  let (median, best, blurred) = measure { EdgeDetector.gaussian(input, sigma: sigma) }
   print("op=gaussian median_ms=\(median) best_ms=\(best) out=\(size) "
     + "checksum=\(checksum(blurred.pixels))")
 default:
