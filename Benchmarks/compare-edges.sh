@@ -80,7 +80,8 @@ for round in $(seq "$rounds"); do
     a_line=$("$annota" "$input" $args --iters "$iters" --warmup "$warmup")
     annota_ms[$key]=$(lower "$(field median_ms "$a_line")" "${annota_ms[$key]:-}")
     if [[ "$args" == *canny-auto* ]]; then
-      same[$key]="(no OpenCV equivalent; low=$(field low "$a_line") high=$(field high "$a_line"))"
+      same[$key]=$(printf '(no OpenCV equivalent; low %.2f, high %.2f)' \
+        "$(field low "$a_line")" "$(field high "$a_line")")
       continue
     fi
     # shellcheck disable=SC2086
