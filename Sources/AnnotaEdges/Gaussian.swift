@@ -7,7 +7,8 @@ public import AnnotaImage
 /// sampled Gaussian `exp(−i² / 2σ²)` for offsets `i = −r...r`, normalised to sum 1, scaled by 256
 /// and rounded from the outside in while carrying each rounding error to the next tap; the
 /// centre takes whatever keeps the sum at 256. The kernel is symmetric and its weights are
-/// non-negative and non-increasing away from the centre (up to the error diffusion).
+/// non-negative; the error diffusion can make the tails of wide kernels ripple by one unit
+/// (σ = 7.5 starts `0, 0, 1, 0, 1, 0, 1, 2`), exactly as OpenCV's do.
 public struct GaussianKernel: Sendable, Hashable {
   /// The standard deviation, in pixels.
   public let sigma: Double
