@@ -14,6 +14,15 @@ public enum GradientNorm: Sendable, Hashable, CaseIterable {
   case l2
 }
 
+/// How a 3×3 filter reads the pixels just outside the image.
+public enum SobelBorder: Sendable, Hashable, CaseIterable {
+  /// The edge pixel repeated, `aa|abc` (OpenCV's `BORDER_REPLICATE`): what `cv2.Canny` uses.
+  case replicate
+  /// Mirrored without repeating the edge pixel, `b|abc` (`BORDER_REFLECT_101`): the default of
+  /// `cv2.Sobel`.
+  case reflect101
+}
+
 /// Sobel gradients of an image: per pixel, the horizontal and vertical derivatives `gx`, `gy`.
 ///
 /// `gx` is the 3×3 Sobel kernel `[-1 0 1; -2 0 2; -1 0 1]` (positive where the image gets
@@ -95,8 +104,8 @@ public struct Gradients: Sendable, Equatable {
 }
 
 extension EdgeDetector {
-  /// Sobel 3×3 gradients of `image`, with the border replicated (`BORDER_REPLICATE`: `aaa|abc`),
-  /// as OpenCV's Canny computes them.
+  /// Sobel 3×3 gradients of `image`. The default border replicates the edge pixels, as OpenCV's
+  /// Canny does, so that `canny(sobel(image), …)` equals `canny(image, …)`.
   ///
   /// Grey images give their own derivatives. For colour images (RGB, or RGBA with alpha
   /// ignored) each pixel takes gx and gy from the channel with the strongest gradient under
@@ -104,14 +113,19 @@ extension EdgeDetector {
   /// does for 3-channel input. An image whose three channels are equal gives exactly the grey
   /// result.
   ///
-  /// Equal to `cv2.Sobel(image, cv2.CV_16S, 1, 0, ksize=3, borderType=cv2.BORDER_REPLICATE)` and
-  /// its `0, 1` twin on grey images.
+  /// Equal to `cv2.Sobel(image, cv2.CV_16S, 1, 0, ksize=3, borderType=b)` and its `0, 1` twin
+  /// on grey images, for `b` = `BORDER_REPLICATE` (`.replicate`) or the default
+  /// `BORDER_REFLECT_101` (`.reflect101`). The two differ only in the first and last row and
+  /// column.
   ///
   /// - Parameters:
   ///   - image: any 8-bit image; an empty image gives empty gradients.
   ///   - channelSelection: the norm that ranks the channels of a colour pixel (unused for grey).
+  ///   - border: how the pixels outside the image are read.
   /// - Complexity: O(width × height × channels).
-  public static func sobel(_ image: Image, channelSelection: GradientNorm = .l2) -> Gradients {
+  public static func sobel(
+    _ image: Image, channelSelection: GradientNorm = .l2, border: SobelBorder = .replicate
+  ) -> Gradients {
     let width = image.width
     let height = image.height
     let count = width * height
@@ -123,7 +137,7 @@ extension EdgeDetector {
         image.pixels.withUnsafeBufferPointer { source in
           SobelRows.withRows(
             source.baseAddress!, stride: image.stride, width: width, height: height,
-            channels: image.format.channels, extra: width
+            channels: image.format.channels, border: border, extra: width
           ) { rows, norms in
             for y in 0..<height {
               rows.compute(
@@ -141,7 +155,7 @@ extension EdgeDetector {
 }
 
 /// The row kernel shared by `sobel` and `canny`: computes one row of gx, gy and the chosen norm
-/// (|gx| + |gy|, or gx² + gy²) from three source rows, with the border replicated.
+/// (|gx| + |gy|, or gx² + gy²) from three source rows, the border replicated or reflected.
 ///
 /// The 3×3 Sobel kernels are separable: a vertical pass gives, per sample, the smoothed column
 /// `a + 2b + c` and the difference `c − a` of the rows above, at and below; a horizontal pass
@@ -155,6 +169,8 @@ struct SobelRows {
   let width: Int
   let height: Int
   let channels: Int
+  /// Reflect (`BORDER_REFLECT_101`) instead of replicating the edge pixels.
+  let reflect: Bool
   /// Scratch: per channel used (1 or 3) a row of vertical sums and one of differences, each
   /// `width + 2` long with a pad on both sides; for colour, then a row each of gx and gy and a
   /// row of norms (`Int32`) for the channel being compared.
@@ -170,7 +186,8 @@ struct SobelRows {
   /// `extra` more uninitialised `Int32`s of scratch for the caller: one allocation in all.
   static func withRows<R>(
     _ source: UnsafePointer<UInt8>, stride: Int, width: Int, height: Int, channels: Int,
-    extra: Int, _ body: (SobelRows, UnsafeMutablePointer<Int32>) -> R
+    border: SobelBorder = .replicate, extra: Int,
+    _ body: (SobelRows, UnsafeMutablePointer<Int32>) -> R
   ) -> R {
     let own = scratchCount(width: width, channels: channels) / 2
     return withUnsafeTemporaryAllocation(of: Int32.self, capacity: own + extra) { scratch in
@@ -178,7 +195,7 @@ struct SobelRows {
       let halves = UnsafeMutableRawPointer(base).bindMemory(to: Int16.self, capacity: 2 * own)
       let rows = SobelRows(
         source: source, stride: stride, width: width, height: height, channels: channels,
-        scratch: halves)
+        reflect: border == .reflect101, scratch: halves)
       return body(rows, base + own)
     }
   }
@@ -189,9 +206,12 @@ struct SobelRows {
     row: Int, gx: UnsafeMutablePointer<Int16>, gy: UnsafeMutablePointer<Int16>,
     norm: UnsafeMutablePointer<Int32>, l2: Bool
   ) {
-    let above = source + max(row - 1, 0) * stride
+    // Rows −1 and `height` are row 0 and the last row (replicate), or row 1 and the one before
+    // the last (reflect); a single row is its own neighbour either way.
+    let outside = reflect ? 1 : 0
+    let above = source + (row > 0 ? row - 1 : min(outside, height - 1)) * stride
     let centre = source + row * stride
-    let below = source + min(row + 1, height - 1) * stride
+    let below = source + (row < height - 1 ? row + 1 : max(height - 1 - outside, 0)) * stride
     let plane = width + 2
     if channels == 1 {
       let s = scratch + 1
@@ -228,7 +248,7 @@ struct SobelRows {
   }
 
   /// Vertical pass over one channel (samples `step` apart): `smooth[x] = a + 2b + c`,
-  /// `difference[x] = c − a`, and the first and last values replicated into the pads.
+  /// `difference[x] = c − a`, and the pads filled by replicating or reflecting the row.
   @inline(__always)
   private func vertical(
     _ above: UnsafePointer<UInt8>, _ centre: UnsafePointer<UInt8>, _ below: UnsafePointer<UInt8>,
@@ -241,10 +261,12 @@ struct SobelRows {
       s[x] = a &+ (Int16(centre[i]) &<< 1) &+ c
       d[x] = c &- a
     }
-    s[-1] = s[0]
-    d[-1] = d[0]
-    s[width] = s[width - 1]
-    d[width] = d[width - 1]
+    let first = reflect ? min(1, width - 1) : 0
+    let last = reflect ? max(width - 2, 0) : width - 1
+    s[-1] = s[first]
+    d[-1] = d[first]
+    s[width] = s[last]
+    d[width] = d[last]
   }
 
   /// Horizontal pass over one plane: gx, gy and their norm.

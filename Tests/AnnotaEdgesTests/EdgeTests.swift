@@ -149,6 +149,15 @@ struct EdgeTests {
         #expect(g.gx[y * 6 + x] == expectedX && g.gy[y * 6 + x] == expectedY, "(\(x), \(y))")
       }
     }
+    // Reflected (cv2.Sobel's default border), the mirror image cancels the derivative at the edge.
+    let reflected = EdgeDetector.sobel(image, border: .reflect101)
+    for y in 0..<4 {
+      for x in 0..<6 {
+        let expectedX: Int16 = (x == 0 || x == 5) ? 0 : 80
+        let expectedY: Int16 = (y == 0 || y == 3) ? 0 : 24
+        #expect(reflected.gx[y * 6 + x] == expectedX && reflected.gy[y * 6 + x] == expectedY)
+      }
+    }
     #expect(g.magnitudeL1()[7] == 104)
     #expect(g.squaredMagnitudeL2()[7] == 80 * 80 + 24 * 24)
     #expect(g.magnitudeL2()[7] == Float(80 * 80 + 24 * 24).squareRoot())

@@ -105,7 +105,7 @@ private func crossCheck(_ files: [URL], python: String) throws -> [CrossCheckRow
   }
   var jobs: [Job] = []
   var lines: [String] = []
-  var sobelChecks: [(name: String, image: Image, output: String)] = []
+  var sobelChecks: [(name: String, image: Image, border: SobelBorder, output: String)] = []
   var gaussianChecks: [(name: String, image: Image, sigma: Double, output: String)] = []
   for (index, file) in files.enumerated() {
     let decoded = try ImageDecoder.decode([UInt8](try Data(contentsOf: file))).image
@@ -126,10 +126,12 @@ private func crossCheck(_ files: [URL], python: String) throws -> [CrossCheckRow
           lines.append("canny\t\(png)\t\(low)\t\(high)\t\(l2 ? 1 : 0)\t\(out)")
         }
       }
-      let sobelOut = dir.appendingPathComponent("\(index)-\(variant)-sobel.raw").path
       if variant == "gray" {
-        sobelChecks.append(("\(name) \(variant)", image, sobelOut))
-        lines.append("sobel\t\(png)\t\(sobelOut)")
+        for border in SobelBorder.allCases {
+          let out = dir.appendingPathComponent("\(index)-\(variant)-sobel-\(border).raw").path
+          sobelChecks.append(("\(name) \(variant)", image, border, out))
+          lines.append("sobel\t\(png)\t\(border)\t\(out)")
+        }
       }
       // Colour blurs only on the first image: SIMD code is slow in debug builds.
       if variant == "gray" || index == 0 {
@@ -155,8 +157,9 @@ private func crossCheck(_ files: [URL], python: String) throws -> [CrossCheckRow
     let values = raw.withUnsafeBytes {
       Array($0.bindMemory(to: Int16.self)).map { Int16(littleEndian: $0) }
     }
-    let g = EdgeDetector.sobel(check.image)
-    #expect(values == g.gx + g.gy, "Sobel differs from cv2.Sobel on \(check.name)")
+    let g = EdgeDetector.sobel(check.image, border: check.border)
+    #expect(
+      values == g.gx + g.gy, "Sobel (\(check.border)) differs from cv2.Sobel on \(check.name)")
   }
   for check in gaussianChecks {
     let theirs = [UInt8](try Data(contentsOf: URL(fileURLWithPath: check.output)))

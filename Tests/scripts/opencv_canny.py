@@ -10,8 +10,9 @@ channel" means the same channel on both sides.
 
     canny     IN.png LOW HIGH L2(0|1) OUT.raw   cv2.Canny(img, LOW, HIGH, apertureSize=3,
                                                 L2gradient=L2): width*height bytes, 0 or 255
-    sobel     IN.png OUT.raw                    cv2.Sobel dx then dy, CV_16S, ksize 3,
-                                                BORDER_REPLICATE: 2*width*height int16 (LE)
+    sobel     IN.png BORDER OUT.raw             cv2.Sobel dx then dy, CV_16S, ksize 3, BORDER
+                                                replicate or reflect101 (cv2.Sobel's default):
+                                                2*width*height int16 (LE)
     gaussian  IN.png SIGMA OUT.raw              cv2.GaussianBlur(img, (0, 0), SIGMA): raw bytes,
                                                 interleaved channels (RGB order)
 
@@ -52,9 +53,11 @@ def main():
                 edges = cv2.Canny(image, low, high, apertureSize=3, L2gradient=l2)
                 edges.astype(np.uint8).tofile(fields[5])
             elif op == "sobel":
-                dx = cv2.Sobel(image, cv2.CV_16S, 1, 0, ksize=3, borderType=cv2.BORDER_REPLICATE)
-                dy = cv2.Sobel(image, cv2.CV_16S, 0, 1, ksize=3, borderType=cv2.BORDER_REPLICATE)
-                np.concatenate([dx.ravel(), dy.ravel()]).astype("<i2").tofile(fields[2])
+                border = {"replicate": cv2.BORDER_REPLICATE,
+                          "reflect101": cv2.BORDER_REFLECT_101}[fields[2]]
+                dx = cv2.Sobel(image, cv2.CV_16S, 1, 0, ksize=3, borderType=border)
+                dy = cv2.Sobel(image, cv2.CV_16S, 0, 1, ksize=3, borderType=border)
+                np.concatenate([dx.ravel(), dy.ravel()]).astype("<i2").tofile(fields[3])
             elif op == "gaussian":
                 blurred = cv2.GaussianBlur(image, (0, 0), float(fields[2]))
                 blurred.astype(np.uint8).tofile(fields[3])
