@@ -223,8 +223,9 @@ extension EdgeDetector {
   /// - Parameters:
   ///   - low, high: the hysteresis thresholds (swapped if `low > high`; not NaN).
   ///   - l2: use √(gx² + gy²) instead of |gx| + |gy|.
-  /// - Complexity: O(width × height × channels) time; memory one byte per pixel plus, in the
-  ///   worst case, four bytes per edge pixel for the hysteresis stack.
+  /// - Complexity: O(width × height × channels) time. Memory: the output, and one scratch block
+  ///   of about five bytes per pixel (the map, and a hysteresis stack sized for the worst case
+  ///   of which only four bytes per edge pixel are ever touched) plus a few rows.
   public static func canny(_ image: Image, low: Double, high: Double, l2: Bool = false) -> EdgeMap {
     let limits = CannyLimits(low: low, high: high, l2: l2)
     let width = image.width
