@@ -23,6 +23,7 @@ let package = Package(
     .executable(name: "annota", targets: ["annota"]),
     .library(name: "AnnotaGeometry", targets: ["AnnotaGeometry"]),
     .library(name: "AnnotaImage", targets: ["AnnotaImage"]),
+    .library(name: "AnnotaEdges", targets: ["AnnotaEdges"]),
     .library(name: "AnnotaConsensus", targets: ["AnnotaConsensus"]),
     .library(name: "AnnotaImageIO", targets: ["AnnotaImageIO"]),
     .library(name: "AnnotaLinearAlgebra", targets: ["AnnotaLinearAlgebra"]),
@@ -55,6 +56,7 @@ let package = Package(
       // Floating-point rounding (`rounded(.up)`) lowers to libm; nothing else is imported.
       linkerSettings: [.linkedLibrary("m")]),
     .target(name: "AnnotaImage", dependencies: ["AnnotaGeometry"], swiftSettings: swiftSettings),
+    .target(name: "AnnotaEdges", dependencies: ["AnnotaImage"], swiftSettings: swiftSettings),
     .target(name: "AnnotaConsensus", dependencies: ["AnnotaGeometry"], swiftSettings: swiftSettings),
 
     // MARK: Swift wrappers over C (each C library imported by exactly one module)
@@ -75,8 +77,8 @@ let package = Package(
     .target(
       name: "AnnotaEngine",
       dependencies: [
-        "AnnotaGeometry", "AnnotaImage", "AnnotaImageIO", "AnnotaConsensus", "AnnotaLinearAlgebra",
-        "AnnotaClassifier",
+        "AnnotaGeometry", "AnnotaImage", "AnnotaImageIO", "AnnotaEdges", "AnnotaConsensus",
+        "AnnotaLinearAlgebra", "AnnotaClassifier",
       ],
       swiftSettings: swiftSettings),
 
@@ -107,6 +109,9 @@ let package = Package(
       swiftSettings: swiftSettings),
     .testTarget(
       name: "AnnotaGeometryTests", dependencies: ["AnnotaGeometry", "AnnotaEngine"],
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "AnnotaEdgesTests", dependencies: ["AnnotaEdges", "AnnotaImageIO", "AnnotaEngine"],
       swiftSettings: swiftSettings),
     .testTarget(
       name: "AnnotaConsensusTests", dependencies: ["AnnotaConsensus", "AnnotaEngine"],

@@ -10,6 +10,8 @@
 //   ./compare-masks.sh                                      # side by side with pycocotools and
 //                                                           # faster-coco-eval
 //   ./compare-classifier.sh                                 # side by side with scikit-learn
+//   swift package --disable-sandbox benchmark --target Edges
+//   ./compare-edges.sh                                      # side by side with OpenCV
 import PackageDescription
 
 let package = Package(
@@ -62,5 +64,22 @@ let package = Package(
         .product(name: "AnnotaEngine", package: "Annota"),
       ],
       path: "Sources/ClassifierTimer"),
+    .executableTarget(
+      name: "Edges",
+      dependencies: [
+        .product(name: "Benchmark", package: "benchmark"),
+        .product(name: "AnnotaEdges", package: "Annota"),
+        .product(name: "AnnotaEngine", package: "Annota"),
+      ],
+      path: "Benchmarks/Edges",
+      plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+    // The timing loop of compare-edges.sh (Canny, Sobel, Gaussian on one grey image).
+    .executableTarget(
+      name: "annota-edges-bench",
+      dependencies: [
+        .product(name: "AnnotaEdges", package: "Annota"),
+        .product(name: "AnnotaEngine", package: "Annota"),
+      ],
+      path: "Sources/EdgesTimer"),
   ]
 )
