@@ -111,7 +111,7 @@ let package = Package(
       name: "AnnotaGeometryTests", dependencies: ["AnnotaGeometry", "AnnotaEngine"],
       swiftSettings: swiftSettings),
     .testTarget(
-      name: "AnnotaEdgesTests", dependencies: ["AnnotaEdges", "AnnotaImageIO", "AnnotaEngine"],
+      name: "AnnotaEdgesTests", dependencies: ["AnnotaEdges", "AnnotaImageIO", "AnnotaEngine", "AnnotaGeometry"],
       swiftSettings: swiftSettings),
     .testTarget(
       name: "AnnotaConsensusTests", dependencies: ["AnnotaConsensus", "AnnotaEngine"],
