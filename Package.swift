@@ -24,6 +24,7 @@ let package = Package(
     .library(name: "AnnotaGeometry", targets: ["AnnotaGeometry"]),
     .library(name: "AnnotaImage", targets: ["AnnotaImage"]),
     .library(name: "AnnotaConsensus", targets: ["AnnotaConsensus"]),
+    .library(name: "AnnotaDedup", targets: ["AnnotaDedup"]),
     .library(name: "AnnotaImageIO", targets: ["AnnotaImageIO"]),
     .library(name: "AnnotaLinearAlgebra", targets: ["AnnotaLinearAlgebra"]),
     .library(name: "AnnotaClassifier", targets: ["AnnotaClassifier"]),
@@ -56,6 +57,11 @@ let package = Package(
       linkerSettings: [.linkedLibrary("m")]),
     .target(name: "AnnotaImage", dependencies: ["AnnotaGeometry"], swiftSettings: swiftSettings),
     .target(name: "AnnotaConsensus", dependencies: ["AnnotaGeometry"], swiftSettings: swiftSettings),
+    // Exact and perceptual hashes, the multi-index Hamming search, duplicate groups.
+    .target(
+      name: "AnnotaDedup",
+      dependencies: ["AnnotaImage", .product(name: "RealModule", package: "swift-numerics")],
+      swiftSettings: swiftSettings),
 
     // MARK: Swift wrappers over C (each C library imported by exactly one module)
     .target(
@@ -76,7 +82,7 @@ let package = Package(
       name: "AnnotaEngine",
       dependencies: [
         "AnnotaGeometry", "AnnotaImage", "AnnotaImageIO", "AnnotaConsensus", "AnnotaLinearAlgebra",
-        "AnnotaClassifier",
+        "AnnotaClassifier", "AnnotaDedup",
       ],
       swiftSettings: swiftSettings),
 
@@ -116,6 +122,9 @@ let package = Package(
       swiftSettings: swiftSettings),
     .testTarget(
       name: "AnnotaClassifierTests", dependencies: ["AnnotaClassifier", "AnnotaEngine"],
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "AnnotaDedupTests", dependencies: ["AnnotaDedup", "AnnotaEngine"],
       swiftSettings: swiftSettings),
     .testTarget(
       name: "AnnotaEngineTests", dependencies: ["AnnotaEngine"], swiftSettings: swiftSettings),
