@@ -142,41 +142,54 @@ public struct HammingIndex: Sendable {
     return out
   }
 
-  /// The pairs `(i, j)`, `i` in `queries`, `j > i`, with distance ≤ `maxDistance`, sorted.
-  /// Split the query range across threads to parallelise; the union over a partition of
-  /// `0..<n` is every pair once.
+  /// The pairs `(i, j)`, `j > i`, with distance ≤ `maxDistance`, that fall to part `part` of
+  /// `parts`, sorted. Each chunk's key space is cut into `parts` ranges and part `p` answers the
+  /// queries whose key lies in range `p`, so the union over `0..<parts` is every pair exactly
+  /// once: run the parts on different threads to parallelise.
   ///
-  /// - Complexity: about |queries| · m · probes · (1 + n / 2^b) distance checks.
-  public func pairs(queries: Range<Int>) -> [HammingPair] {
+  /// Queries are taken bucket by bucket, so the probed buckets are reused by every query of the
+  /// bucket while they are in cache (a per-query loop was memory-bound: 4× slower at 1M hashes).
+  ///
+  /// - Precondition: `0 <= part < parts`.
+  /// - Complexity: about (n / parts) · m · probes · (1 + n / 2^b) distance checks.
+  public func pairs(part: Int, of parts: Int) -> [HammingPair] {
+    precondition(parts >= 1 && part >= 0 && part < parts, "part must be in 0..<parts")
     var out: [HammingPair] = []
     let d = maxDistance
     let r = chunkRadius
     // Chunk masks as (shift, mask) for the "found by an earlier chunk" test.
     let chunkMasks = (0..<chunkCount).map { (UInt64(shifts[$0]), UInt64((1 << widths[$0]) - 1)) }
     for c in 0..<chunkCount {
-      let (shift, mask) = chunkMasks[c]
+      let size = 1 << widths[c]
+      let keys = (size * part / parts)..<(size * (part + 1) / parts)
       offsets[c].withUnsafeBufferPointer { starts in
         ids[c].withUnsafeBufferPointer { members in
           sortedHashes[c].withUnsafeBufferPointer { values in
             probes[c].withUnsafeBufferPointer { flips in
-              for i in queries {
-                let h = hashes[i]
-                let key = UInt32((h >> shift) & mask)
+              for key in keys {
+                let queries = Int(starts[key])..<Int(starts[key + 1])
+                if queries.isEmpty { continue }
                 for p in flips {
-                  let k = Int(key ^ p)
-                  for t in Int(starts[k])..<Int(starts[k + 1]) {
-                    let x = h ^ values[t]
-                    let dist = x.nonzeroBitCount
-                    if dist > d { continue }
-                    let j = Int(members[t])
-                    if j <= i { continue }
-                    // Reported by the first chunk whose bits differ by ≤ r.
-                    var earlier = false
-                    for e in 0..<c where ((x >> chunkMasks[e].0) & chunkMasks[e].1).nonzeroBitCount <= r {
-                      earlier = true
-                      break
+                  let k = key ^ Int(p)
+                  let candidates = Int(starts[k])..<Int(starts[k + 1])
+                  for q in queries {
+                    let h = values[q]
+                    let i = Int(members[q])
+                    for t in candidates {
+                      let x = h ^ values[t]
+                      let dist = x.nonzeroBitCount
+                      if dist > d { continue }
+                      let j = Int(members[t])
+                      if j <= i { continue }
+                      // Reported by the first chunk whose bits differ by ≤ r.
+                      var earlier = false
+                      for e in 0..<c
+                      where ((x >> chunkMasks[e].0) & chunkMasks[e].1).nonzeroBitCount <= r {
+                        earlier = true
+                        break
+                      }
+                      if !earlier { out.append(HammingPair(first: i, second: j, distance: dist)) }
                     }
-                    if !earlier { out.append(HammingPair(first: i, second: j, distance: dist)) }
                   }
                 }
               }
@@ -190,7 +203,7 @@ public struct HammingIndex: Sendable {
   }
 
   /// Every pair within `maxDistance`, sorted (single thread).
-  public func allPairs() -> [HammingPair] { pairs(queries: 0..<hashes.count) }
+  public func allPairs() -> [HammingPair] { pairs(part: 0, of: 1) }
 
   /// Reference: every pair within `distance` by comparing all n(n−1)/2 pairs.
   ///

@@ -225,9 +225,9 @@ public enum DedupRun {
     let valid = records.indices.filter { records[$0] != nil }
     let keys = valid.map { i in options.hash == .dhash ? records[i]!.dhash : records[i]!.phash }
     let index = HammingIndex(keys, maxDistance: options.distance)
-    let slices = stride(from: 0, to: keys.count, by: 4096).map { $0..<min($0 + 4096, keys.count) }
+    let parts = keys.count < 10_000 ? 1 : 64
     var pairs: [HammingPair] = []
-    let found = await runner.map(slices) { index.pairs(queries: $0) }
+    let found = await runner.map(Array(0..<parts)) { index.pairs(part: $0, of: parts) }
     for case .success(let part) in found {
       for p in part {
         let a = records[valid[p.first]]!
@@ -240,6 +240,7 @@ public enum DedupRun {
         pairs.append(HammingPair(first: valid[p.first], second: valid[p.second], distance: d))
       }
     }
+    pairs.sort()
     let groups = DuplicateGroups.components(count: items.count, pairs: pairs)
     let traits = records.map { r in
       ItemTraits(pixels: r.map { $0.width * $0.height } ?? 0, sharpness: r?.sharpness ?? 0)
@@ -521,10 +522,9 @@ public struct SyntheticSearch: Sendable {
     let t0 = ProgressReporter.now()
     let index = HammingIndex(hashes, maxDistance: distance)
     let t1 = ProgressReporter.now()
-    let slices = stride(from: 0, to: count, by: 16384).map { $0..<min($0 + 16384, count) }
     var found = Set<Int64>()
     var total = 0
-    for case .success(let part) in await runner.map(slices, { index.pairs(queries: $0) }) {
+    for case .success(let part) in await runner.map(Array(0..<64), { index.pairs(part: $0, of: 64) }) {
       total += part.count
       for p in part { found.insert(Int64(p.first) << 32 | Int64(p.second)) }
     }
