@@ -126,32 +126,41 @@ def main():
     origins = np.array([origin(n) for n in names])
     same_origin = origins[:, None] == origins[None, :]
     iu = np.triu_indices(len(names), 1)
-    core = np.array([k in CORE for k in kinds])
     results = {}
     dist = {}
     for impl, hashes in (("annota", an), ("imagehash", ih)):
         d = {k: popcount_matrix(to_u64(hashes[k])) for k in ("dhash", "phash")}
         d["both"] = np.maximum(d["dhash"], d["phash"])
         dist[impl] = d
-    print("\ncore set (originals, copies, re-encodes, resizes, crops): pair precision / recall")
-    header = "  d | " + " | ".join(f"{h} annota P/R  imagehash P/R" for h in ("dhash", "phash", "both"))
-    print(header)
-    mask_core = core[:, None] & core[None, :]
-    for t in range(lo, hi + 1):
-        cells = []
-        for h in ("dhash", "phash", "both"):
-            cell = []
-            for impl in ("annota", "imagehash"):
-                pred = (dist[impl][h] <= t) & mask_core
-                truth = same_origin & mask_core
-                p, tr = pred[iu], truth[iu]
-                tp = np.sum(p & tr)
-                prec = tp / max(p.sum(), 1)
-                rec = tp / max(tr.sum(), 1)
-                results.setdefault(impl, {}).setdefault(h, []).append((t, float(prec), float(rec)))
-                cell.append(f"{prec:.4f}/{rec:.4f}")
-            cells.append("  ".join(cell))
-        print(f" {t:2d} | " + " | ".join(cells))
+    truth_all = same_origin
+    for title, subset in (
+        ("core set (originals, copies, re-encodes, resizes, crops 5-20%)", CORE),
+        ("re-encodes, resizes, crops 5% (originals, copies, q95-q50, png, resize, crop05)",
+         CORE - {"crop10", "crop20"}),
+    ):
+        member = np.array([k in subset for k in kinds])
+        mask = member[:, None] & member[None, :]
+        print(f"\n{title}: pair precision / recall")
+        print("  d | " + " | ".join(f"{h} annota P/R  imagehash P/R" for h in ("dhash", "phash", "both")))
+        for t in range(lo, hi + 1):
+            cells = []
+            for h in ("dhash", "phash", "both"):
+                cell = []
+                for impl in ("annota", "imagehash"):
+                    p = ((dist[impl][h] <= t) & mask)[iu]
+                    tr = (truth_all & mask)[iu]
+                    tp = np.sum(p & tr)
+                    prec = tp / max(p.sum(), 1)
+                    rec = tp / max(tr.sum(), 1)
+                    results.setdefault(title, {}).setdefault(impl, {}).setdefault(h, []).append(
+                        (t, float(prec), float(rec)))
+                    cell.append(f"{prec:.4f}/{rec:.4f}")
+                cells.append("  ".join(cell))
+            print(f" {t:2d} | " + " | ".join(cells))
+    neg = (~same_origin)[iu]
+    for impl in ("annota", "imagehash"):
+        print(f"closest unrelated pair ({impl}): " + ", ".join(
+            f"{h} {int(dist[impl][h][iu][neg].min())}" for h in ("dhash", "phash", "both")))
 
     print("\nrecall per transform (pairs original<->derived), annota / imagehash:")
     kinds_order = ["copy", "png", "q95", "q75", "q50", "resize75", "resize50", "crop05", "crop10",
