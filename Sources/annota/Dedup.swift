@@ -103,23 +103,27 @@ struct Dedup: AsyncParsableCommand {
     options.keep = keep
     options.pixelHash = pixelHash
     let progress = ProgressReporter(total: items.count, label: "images", quiet: common.quiet)
-    let result = await DedupRun.run(items, options: options, cache: previous, runner: runner, progress: progress)
+    let result = await DedupRun.run(
+      items, options: options, cache: previous, runner: runner, progress: progress)
     progress.finish()
     try writeOutput(result.report.serializedBytes(), to: out)
     if let csv { try writeOutput(result.csv, to: csv) }
     if let writeKeep { try writeOutput(result.keepList, to: writeKeep) }
-    if let writeCoco, let dataset { try writeOutput(result.filteredCOCO(dataset).serializedBytes(), to: writeCoco) }
+    if let writeCoco, let dataset {
+      try writeOutput(result.filteredCOCO(dataset).serializedBytes(), to: writeCoco)
+    }
     if let cache { try writeOutput(previous.merging(result).json.serializedBytes(), to: cache) }
     for e in result.errors { printError("annota: error: \(e.error.description)") }
     if !common.quiet {
-      let hashed = items.count - result.errors.count - result.cached
-      let perImage = hashed > 0 ? (result.decodeSeconds + result.hashSeconds) / Double(hashed) * 1000 : 0
+      let hashed = Double(max(items.count - result.errors.count - result.cached, 1))
+      let decode = result.decodeSeconds / hashed * 1000
+      let hashing = result.hashSeconds / hashed * 1000
       printError("annota dedup: \(items.count) images, \(result.groups.count) groups, "
         + "\(result.duplicates.count) duplicates, \(result.pairs.count) pairs → \(out)"
         + (result.cached > 0 ? "; \(result.cached) from cache" : "")
         + (result.errors.isEmpty ? "" : "; \(result.errors.count) failed"))
-      printError("annota dedup: per image \(formatMs(perImage)) ms (decode \(formatMs(hashed > 0 ? result.decodeSeconds / Double(hashed) * 1000 : 0)) ms, "
-        + "hash \(formatMs(hashed > 0 ? result.hashSeconds / Double(hashed) * 1000 : 0)) ms, thread time); search \(formatMs(result.searchSeconds * 1000)) ms")
+      printError("annota dedup: per image \(formatMs(decode + hashing)) ms (decode \(formatMs(decode)) ms, "
+        + "hash \(formatMs(hashing)) ms, thread time); search \(formatMs(result.searchSeconds * 1000)) ms")
     }
     if !result.errors.isEmpty { throw Exit.someFailed }
   }
