@@ -69,6 +69,25 @@ public enum PerceptualHash {
     return h
   }
 
+  /// Windows of a `width × height` image for crop-tolerant matching: sides 90% and 80% of the
+  /// image's, each at the 3×3 grid of positions (corners, edge midpoints, centre); 18 windows.
+  /// Hashing them lets a crop that removes up to about 25% of each side match its original.
+  ///
+  /// - Complexity: O(1).
+  public static func cropWindows(width: Int, height: Int) -> [PixelRect] {
+    var out: [PixelRect] = []
+    for fraction in [9, 8] {
+      let w = max(1, width * fraction / 10)
+      let h = max(1, height * fraction / 10)
+      for gy in 0..<3 {
+        for gx in 0..<3 {
+          out.append(PixelRect(x: (width - w) * gx / 2, y: (height - h) * gy / 2, width: w, height: h))
+        }
+      }
+    }
+    return out
+  }
+
   /// `cos(π k (2n + 1) / 64)` for k in 0..<8, n in 0..<32.
   static let cosineTable: [Double] = {
     let n = dctSide

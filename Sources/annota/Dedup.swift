@@ -47,6 +47,9 @@ struct Dedup: AsyncParsableCommand {
   @Flag(help: "Also hash the full decode's pixels, so lossless re-encodes are marked exact (one more full decode per image).")
   var pixelHash = false
 
+  @Flag(help: "Also match each image against 18 crop windows of the others (90% and 80% of each side), to find crops of up to about 25% a side; slower hashing and search.")
+  var crops = false
+
   @Option(help: .hidden)
   var synthetic: Int?
 
@@ -102,6 +105,7 @@ struct Dedup: AsyncParsableCommand {
     options.distance = distance
     options.keep = keep
     options.pixelHash = pixelHash
+    options.crops = crops
     let progress = ProgressReporter(total: items.count, label: "images", quiet: common.quiet)
     let result = await DedupRun.run(
       items, options: options, cache: previous, runner: runner, progress: progress)

@@ -115,6 +115,29 @@ struct DedupCLITests {
     #expect((result["info"] as? [String: String])?["note"] == "kept")
   }
 
+  @Test("--crops groups a 15% crop with its original; the cache keeps the windows")
+  func crops() throws {
+    let dir = try tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let large = images.appendingPathComponent("jpeg_large_420.jpg")
+    try FileManager.default.copyItem(at: large, to: dir.appendingPathComponent("a.jpg"))
+    #expect(try annota(["convert", large.path, dir.appendingPathComponent("b.png").path,
+                        "--region", "24,18,136,102"]).status == 0)
+    try FileManager.default.copyItem(at: images.appendingPathComponent("jpeg_baseline_444.jpg"), to: dir.appendingPathComponent("c.jpg"))
+    let out = dir.path + "-crops.json", cache = dir.path + "-crops-cache.json"
+    defer { for f in [out, cache] { try? FileManager.default.removeItem(atPath: f) } }
+    for _ in 0..<2 {
+      let run = try annota(["dedup", dir.path, "--out", out, "--crops", "--hash", "both", "--distance", "14", "--cache", cache])
+      #expect(run.status == 0, "\(run.stderr)")
+      let report = try json(out)
+      let groups = report["groups"] as! [[String: Any]]
+      let names = groups.map { g in (g["members"] as! [[String: Any]]).map { URL(fileURLWithPath: $0["path"] as! String).lastPathComponent } }
+      #expect(names == [["a.jpg", "b.png"]])
+      #expect((report["settings"] as! [String: Any])["crops"] as? Bool == true)
+    }
+    #expect((try json(out)["summary"] as! [String: Int])["cached"] == 3)
+  }
+
   @Test("usage errors exit 64; an unreadable input exits 2")
   func usage() throws {
     #expect(try annota(["dedup", images.path, "--out", "/tmp/x.json", "--distance", "65"]).status == 64)

@@ -85,6 +85,15 @@ struct HashTests {
     #expect(PerceptualHash.parseHex("xyz") == nil)
   }
 
+  @Test("crop windows: 18, inside the image, 90% and 80% of each side")
+  func windows() {
+    let w = PerceptualHash.cropWindows(width: 80, height: 60)
+    #expect(w.count == 18)
+    #expect(w.allSatisfy { $0.x >= 0 && $0.y >= 0 && $0.x + $0.width <= 80 && $0.y + $0.height <= 60 })
+    #expect(w[4] == PixelRect(x: 4, y: 3, width: 72, height: 54))
+    #expect(w[17] == PixelRect(x: 16, y: 12, width: 64, height: 48))
+  }
+
   @Test("Lanczos resize: constant stays constant, sizes as asked, tiny inputs upsample")
   func lanczos() {
     let flat = Image(width: 50, height: 40, format: .gray, pixels: [UInt8](repeating: 77, count: 2000))

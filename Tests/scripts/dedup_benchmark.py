@@ -13,7 +13,9 @@ Then hashes every file with imagehash (dhash, phash) and reads annota's hashes f
   (they should not match).
 Also prints the mean bit agreement between annota's hashes and imagehash's.
 
-Usage: dedup_benchmark.py ANNOTA_BIN [--images DIR] [--work DIR] [--distances 0-16]
+With --crops, annota also runs with --crops (full hashes against crop windows) as a third column.
+
+Usage: dedup_benchmark.py ANNOTA_BIN [--images DIR] [--work DIR] [--distances 0-16] [--crops]
 """
 import argparse
 import json
@@ -87,6 +89,8 @@ def main():
     ap.add_argument("--work", default="/tmp/annota-dedup-bench")
     ap.add_argument("--distances", default="0-16")
     ap.add_argument("--json", help="also write the tables as JSON here")
+    ap.add_argument("--crops", action="store_true",
+                    help="also run annota --crops (crop windows) and add it as a third column")
     args = ap.parse_args()
     lo, hi = map(int, args.distances.split("-"))
     build(args.images, args.work)
@@ -132,6 +136,24 @@ def main():
         d = {k: popcount_matrix(to_u64(hashes[k])) for k in ("dhash", "phash")}
         d["both"] = np.maximum(d["dhash"], d["phash"])
         dist[impl] = d
+    impls = ["annota", "imagehash"]
+    if args.crops:
+        # annota --crops decides pairs itself (full hash against the other's crop windows): read
+        # the pairs it reports at D = hi; pairs it does not report count as "farther than hi".
+        impls.append("annota --crops")
+        index = {n: i for i, n in enumerate(names)}
+        d = {}
+        for h in ("dhash", "phash", "both"):
+            out_c = args.work + f"-crops-{h}.json"
+            subprocess.run([args.annota, "dedup", args.work, "--out", out_c, "--quiet", "--crops",
+                            "--hash", h, "--distance", str(hi)], check=True)
+            m = np.full((len(names), len(names)), 99)
+            for g in json.load(open(out_c))["groups"]:
+                members = [index[os.path.basename(x["path"])] for x in g["members"]]
+                for a, b, dd in g["pairs"]:
+                    m[members[a], members[b]] = m[members[b], members[a]] = dd
+            d[h] = m
+        dist["annota --crops"] = d
     truth_all = same_origin
     for title, subset in (
         ("core set (originals, copies, re-encodes, resizes, crops 5-20%)", CORE),
@@ -141,12 +163,12 @@ def main():
         member = np.array([k in subset for k in kinds])
         mask = member[:, None] & member[None, :]
         print(f"\n{title}: pair precision / recall")
-        print("  d | " + " | ".join(f"{h} annota P/R  imagehash P/R" for h in ("dhash", "phash", "both")))
+        print("  d | " + " | ".join(f"{h} " + "  ".join(f"{i} P/R" for i in impls) for h in ("dhash", "phash", "both")))
         for t in range(lo, hi + 1):
             cells = []
             for h in ("dhash", "phash", "both"):
                 cell = []
-                for impl in ("annota", "imagehash"):
+                for impl in impls:
                     p = ((dist[impl][h] <= t) & mask)[iu]
                     tr = (truth_all & mask)[iu]
                     tp = np.sum(p & tr)
@@ -158,23 +180,23 @@ def main():
                 cells.append("  ".join(cell))
             print(f" {t:2d} | " + " | ".join(cells))
     neg = (~same_origin)[iu]
-    for impl in ("annota", "imagehash"):
+    for impl in impls:
         print(f"closest unrelated pair ({impl}): " + ", ".join(
             f"{h} {int(dist[impl][h][iu][neg].min())}" for h in ("dhash", "phash", "both")))
 
-    print("\nrecall per transform (pairs original<->derived), annota / imagehash:")
+    print("\nrecall per transform (pairs original<->derived), " + " / ".join(impls) + ":")
     kinds_order = ["copy", "png", "q95", "q75", "q50", "resize75", "resize50", "crop05", "crop10",
                    "crop20", "bright120", "bright80", "flip"]
     orig_index = {origin(n): i for i, n in enumerate(names) if kind(n) == "original"}
     for h in ("dhash", "phash", "both"):
-        print(f"  {h}: " + "d  " + " ".join(f"{k:>9s}" for k in kinds_order))
+        print(f"  {h}: " + "d  " + " ".join(f"{k:>14s}" for k in kinds_order))
         for t in range(lo, hi + 1, 2):
             row = []
             for k in kinds_order:
                 idx = [(orig_index[origin(n)], i) for i, n in enumerate(names) if kind(n) == k]
-                r = [np.mean([dist[impl][h][a, b] <= t for a, b in idx]) for impl in ("annota", "imagehash")]
-                row.append(f"{r[0]:.2f}/{r[1]:.2f}")
-            print(f"        {t:2d} " + " ".join(f"{c:>9s}" for c in row))
+                r = [np.mean([dist[impl][h][a, b] <= t for a, b in idx]) for impl in impls]
+                row.append("/".join(f"{x:.2f}" for x in r))
+            print(f"        {t:2d} " + " ".join(f"{c:>14s}" for c in row))
     n = len(names)
     print(f"\nimagehash on {n} files, 1 thread: decode {t_decode / n * 1000:.2f} ms/image, "
           f"dhash+phash {t_hash / n * 1000:.2f} ms/image")
