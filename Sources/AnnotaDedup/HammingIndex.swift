@@ -150,10 +150,18 @@ public struct HammingIndex: Sendable {
   /// Queries are taken bucket by bucket, so the probed buckets are reused by every query of the
   /// bucket while they are in cache (a per-query loop was memory-bound: 4× slower at 1M hashes).
   ///
-  /// - Precondition: `0 <= part < parts`.
-  /// - Complexity: about (n / parts) · m · probes · (1 + n / 2^b) distance checks.
-  public func pairs(part: Int, of parts: Int) -> [HammingPair] {
+  /// With `queries`, only pairs with at least one query hash are wanted (`queries[i]` says
+  /// whether hash `i` is one); non-query hashes are only found, never searched from, so the cost
+  /// scales with the number of queries. A pair with one query is reported as (query, other),
+  /// which may have `first > second`.
+  ///
+  /// - Precondition: `0 <= part < parts`; `queries`, if given, has one flag per hash.
+  /// - Complexity: about (queries / parts) · m · probes · (1 + n / 2^b) distance checks.
+  public func pairs(part: Int, of parts: Int, queries: [Bool]? = nil) -> [HammingPair] {
     precondition(parts >= 1 && part >= 0 && part < parts, "part must be in 0..<parts")
+    precondition(queries == nil || queries!.count == hashes.count, "one query flag per hash")
+    let everyone = queries == nil
+    let isQuery = queries ?? []
     var out: [HammingPair] = []
     let d = maxDistance
     let r = chunkRadius
@@ -175,12 +183,13 @@ public struct HammingIndex: Sendable {
                   for q in queries {
                     let h = values[q]
                     let i = Int(members[q])
+                    if !everyone && !isQuery[i] { continue }
                     for t in candidates {
                       let x = h ^ values[t]
                       let dist = x.nonzeroBitCount
                       if dist > d { continue }
                       let j = Int(members[t])
-                      if j <= i { continue }
+                      if j <= i && (everyone || isQuery[j]) || j == i { continue }
                       // Reported by the first chunk whose bits differ by ≤ r.
                       var earlier = false
                       for e in 0..<c

@@ -261,7 +261,9 @@ public enum DedupRun {
     let index = HammingIndex(keys, maxDistance: options.distance)
     let parts = keys.count < 10_000 ? 1 : 64
     var best: [Int64: Int] = [:]
-    let found = await runner.map(Array(0..<parts)) { index.pairs(part: $0, of: parts) }
+    // Crop windows are only found, never searched from (window-to-window pairs are not wanted).
+    let queries = options.crops ? variants.map { $0 < 0 } : nil
+    let found = await runner.map(Array(0..<parts)) { index.pairs(part: $0, of: parts, queries: queries) }
     for case .success(let part) in found {
       for p in part {
         let a = owners[p.first]

@@ -133,6 +133,12 @@ struct IndexTests {
     // The parts together give the same pairs, each once.
     let split = (0..<7).flatMap { index.pairs(part: $0, of: 7) }.sorted()
     #expect(split == expected)
+    // With query flags: exactly the pairs that have a query, each once.
+    let flags = h.indices.map { $0 % 3 == 0 }
+    let some = (0..<3).flatMap { index.pairs(part: $0, of: 3, queries: flags) }
+      .map { p in HammingPair(first: min(p.first, p.second), second: max(p.first, p.second), distance: p.distance) }
+      .sorted()
+    #expect(some == expected.filter { flags[$0.first] || flags[$0.second] })
   }
 
   @Test("groups are connected components, independent of pair order")
