@@ -15,6 +15,7 @@ public struct ItemTraits: Sendable, Hashable {
   /// `PerceptualHash.sharpness` (variance of the Laplacian).
   public var sharpness: Double
 
+  /// Traits of an item with `pixels` pixels and the given sharpness.
   public init(pixels: Int, sharpness: Double) {
     self.pixels = pixels
     self.sharpness = sharpness

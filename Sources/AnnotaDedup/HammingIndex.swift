@@ -1,10 +1,13 @@
 /// Two hashes within the search distance: indices into the indexed array, `first < second`.
 public struct HammingPair: Sendable, Hashable, Comparable {
+  /// The smaller index (with query flags: the query).
   public var first: Int
+  /// The other index.
   public var second: Int
   /// Hamming distance between their hashes.
   public var distance: Int
 
+  /// A pair of indices at `distance`.
   public init(first: Int, second: Int, distance: Int) {
     self.first = first
     self.second = second

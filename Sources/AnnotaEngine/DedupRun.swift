@@ -24,6 +24,7 @@ public struct DedupItem: Sendable, Hashable {
   /// The COCO image id, when the pool came from a COCO file.
   public var imageID: Int64?
 
+  /// An item at `path`, with its COCO image id if any.
   public init(path: String, imageID: Int64? = nil) {
     self.path = path
     self.imageID = imageID
@@ -36,19 +37,23 @@ public struct DedupRecord: Sendable, Hashable {
   public var bytes: UInt64
   /// `PerceptualHash.pixelHash` of the full decode (only with `pixelHash` on).
   public var pixels: UInt64?
-  /// Difference and DCT hashes of the scaled grey decode.
+  /// Difference hash of the scaled grey decode.
   public var dhash: UInt64
+  /// DCT hash of the scaled grey decode.
   public var phash: UInt64
-  /// Full-resolution size from the header.
+  /// Full-resolution width from the header.
   public var width: Int
+  /// Full-resolution height from the header.
   public var height: Int
-  /// dHash and pHash of the 18 `PerceptualHash.cropWindows` (only with `crops` on).
+  /// dHash of the 18 `PerceptualHash.cropWindows` (only with `crops` on).
   public var cropDhashes: [UInt64]?
+  /// pHash of the 18 `PerceptualHash.cropWindows` (only with `crops` on).
   public var cropPhashes: [UInt64]?
   /// `PerceptualHash.sharpness` of the scaled grey decode.
   public var sharpness: Double
-  /// File size and modification time (ns since the epoch): the cache key with the path.
+  /// File size in bytes (part of the cache key).
   public var fileSize: Int
+  /// Modification time, ns since the epoch (part of the cache key).
   public var modified: Int64
 }
 
@@ -66,6 +71,7 @@ public struct DedupOptions: Sendable {
   /// (finds crops of up to about 25% per side; about 19× the index and 3× the hashing time).
   public var crops = false
 
+  /// The defaults: pHash, distance 10, keep first, no pixel hash, no crops.
   public init() {}
 }
 
@@ -85,9 +91,11 @@ public struct DedupResult: Sendable {
   public var errors: [(index: Int, error: ItemError)]
   /// Items served from the cache.
   public var cached: Int
-  /// Thread-summed seconds spent decoding and hashing, and wall seconds of the search.
+  /// Thread-summed seconds spent reading and decoding.
   public var decodeSeconds: Double
+  /// Thread-summed seconds spent hashing.
   public var hashSeconds: Double
+  /// Wall seconds of the search and grouping.
   public var searchSeconds: Double
   /// The settings used.
   public var options: DedupOptions
@@ -473,6 +481,7 @@ public struct DedupCache: Sendable {
   /// Entries by path.
   public var entries: [String: DedupRecord] = [:]
 
+  /// An empty cache.
   public init() {}
 
   /// Reads a cache file; a missing file is an empty cache.
@@ -565,11 +574,13 @@ public struct SyntheticSearch: Sendable {
   public var plantedFound: Int
   /// All pairs found.
   public var pairs: Int
-  /// Seconds to build the index and to query it.
+  /// Seconds to build the index.
   public var buildSeconds: Double
+  /// Seconds to find every pair.
   public var querySeconds: Double
-  /// Chunks and per-chunk radius the index chose.
+  /// Chunks the index chose.
   public var chunks: Int
+  /// Per-chunk radius the index chose.
   public var chunkRadius: Int
 
   /// `count` hashes: 90% uniform random, 10% planted near-duplicates of a random earlier hash;
