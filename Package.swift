@@ -25,6 +25,7 @@ let package = Package(
     .library(name: "AnnotaImage", targets: ["AnnotaImage"]),
     .library(name: "AnnotaEdges", targets: ["AnnotaEdges"]),
     .library(name: "AnnotaConsensus", targets: ["AnnotaConsensus"]),
+    .library(name: "AnnotaDedup", targets: ["AnnotaDedup"]),
     .library(name: "AnnotaImageIO", targets: ["AnnotaImageIO"]),
     .library(name: "AnnotaLinearAlgebra", targets: ["AnnotaLinearAlgebra"]),
     .library(name: "AnnotaClassifier", targets: ["AnnotaClassifier"]),
@@ -58,6 +59,11 @@ let package = Package(
     .target(name: "AnnotaImage", dependencies: ["AnnotaGeometry"], swiftSettings: swiftSettings),
     .target(name: "AnnotaEdges", dependencies: ["AnnotaImage"], swiftSettings: swiftSettings),
     .target(name: "AnnotaConsensus", dependencies: ["AnnotaGeometry"], swiftSettings: swiftSettings),
+    // Exact and perceptual hashes, the multi-index Hamming search, duplicate groups.
+    .target(
+      name: "AnnotaDedup",
+      dependencies: ["AnnotaImage", .product(name: "RealModule", package: "swift-numerics")],
+      swiftSettings: swiftSettings),
 
     // MARK: Swift wrappers over C (each C library imported by exactly one module)
     .target(
@@ -78,7 +84,7 @@ let package = Package(
       name: "AnnotaEngine",
       dependencies: [
         "AnnotaGeometry", "AnnotaImage", "AnnotaImageIO", "AnnotaEdges", "AnnotaConsensus",
-        "AnnotaLinearAlgebra", "AnnotaClassifier",
+        "AnnotaLinearAlgebra", "AnnotaClassifier", "AnnotaDedup",
       ],
       swiftSettings: swiftSettings),
 
@@ -121,6 +127,9 @@ let package = Package(
       swiftSettings: swiftSettings),
     .testTarget(
       name: "AnnotaClassifierTests", dependencies: ["AnnotaClassifier", "AnnotaEngine"],
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "AnnotaDedupTests", dependencies: ["AnnotaDedup", "AnnotaEngine"],
       swiftSettings: swiftSettings),
     .testTarget(
       name: "AnnotaEngineTests", dependencies: ["AnnotaEngine"], swiftSettings: swiftSettings),

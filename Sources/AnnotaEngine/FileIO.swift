@@ -132,6 +132,12 @@ public enum FileIO {
     return stat(path, &info) == 0
   }
 
+  /// True if `path` names an existing directory.
+  public static func isDirectory(_ path: String) -> Bool {
+    var info = stat()
+    return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+  }
+
   /// True when the standard error stream is a terminal.
   public static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
 

@@ -11,7 +11,10 @@ struct Annota: AsyncParsableCommand {
       2 could not run (unreadable input or unwritable output); 64 usage error.
       """,
     version: "0.1.0",
-    subcommands: [Info.self, Convert.self, Masks.self, IoU.self, Validate.self, Agree.self, AutoFit.self, EvalFit.self, Features.self, Rank.self, Simulate.self])
+    subcommands: [
+      Info.self, Convert.self, Masks.self, IoU.self, Validate.self, Agree.self, AutoFit.self,
+      EvalFit.self, Features.self, Rank.self, Simulate.self, Dedup.self,
+    ])
 }
 
 /// Options every batch command takes.
