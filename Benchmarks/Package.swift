@@ -9,6 +9,7 @@
 //   swift package --disable-sandbox benchmark --target Masks
 //   ./compare-masks.sh                                      # side by side with pycocotools and
 //                                                           # faster-coco-eval
+//   swift package --disable-sandbox benchmark --target Classifier
 //   ./compare-classifier.sh                                 # side by side with scikit-learn
 //   swift package --disable-sandbox benchmark --target Edges
 //   ./compare-edges.sh                                      # side by side with OpenCV
@@ -56,6 +57,16 @@ let package = Package(
         .product(name: "AnnotaEngine", package: "Annota"),
       ],
       path: "Sources/MasksTimer"),
+    .executableTarget(
+      name: "Classifier",
+      dependencies: [
+        .product(name: "Benchmark", package: "benchmark"),
+        .product(name: "AnnotaClassifier", package: "Annota"),
+        .product(name: "AnnotaGeometry", package: "Annota"),
+        .product(name: "AnnotaLinearAlgebra", package: "Annota"),
+      ],
+      path: "Benchmarks/Classifier",
+      plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
     // The timing loop of compare-classifier.sh, on the inputs baselines/pyclassifier.py writes.
     .executableTarget(
       name: "annota-classifier-bench",

@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(Decode Masks Edges)
+[ ${#targets[@]} -eq 0 ] && targets=(Decode Masks Edges Classifier)
 mkdir -p Thresholds
 for target in "${targets[@]}"; do
   rm -f Thresholds/"$target".*.p90.json
