@@ -160,7 +160,8 @@ public enum ActiveLearningRun {
   public static func rank(
     features x: Matrix<Float>, labels: [LabeledRow], holdout: [LabeledRow]?,
     warmStart: ClassifierFile?, options: RankOptions, issues: [LabelIssue],
-    evaluation: [LabeledRow]? = nil
+    evaluation: [LabeledRow]? = nil, holdoutFile: String = "hold-out",
+    evaluationFile: String = "evaluation"
   ) throws(ActiveLearningError) -> RankResult {
     var allIssues = issues
     var names = LabelFile.classOrder(labels.map(\.label))
@@ -177,16 +178,9 @@ public enum ActiveLearningRun {
     let y = labels.map { classIndex[$0.label]! }
     var hold: [LabeledRow] = []
     if let holdout {
-      let labeledSet = Set(rows)
-      for h in holdout {
-        if labeledSet.contains(h.index) {
-          allIssues.append(LabelIssue(path: "hold-out", line: h.line, message: "row \(h.index) is also in the training labels; left out of the hold-out"))
-        } else if classIndex[h.label] == nil {
-          allIssues.append(LabelIssue(path: "hold-out", line: h.line, message: "class '\(h.label)' does not occur in the training labels; row \(h.index) left out"))
-        } else {
-          hold.append(h)
-        }
-      }
+      hold = usableRows(
+        holdout, file: holdoutFile, role: "hold-out", excluding: Set(rows), classIndex: classIndex,
+        issues: &allIssues)
     }
     let warm = warmStart.flatMap { w -> SoftmaxModel? in
       w.model.features == x.columns && w.classNames == names ? w.model : nil
@@ -231,16 +225,9 @@ public enum ActiveLearningRun {
     var evalAfter: CalibrationSummary? = nil
     var evalRows: [LabeledRow] = []
     if let evaluation {
-      let used = Set(rows).union(hold.map(\.index))
-      for e in evaluation {
-        if used.contains(e.index) {
-          allIssues.append(LabelIssue(path: "evaluation", line: e.line, message: "row \(e.index) is also used for training or calibration; left out of the evaluation"))
-        } else if classIndex[e.label] == nil {
-          allIssues.append(LabelIssue(path: "evaluation", line: e.line, message: "class '\(e.label)' does not occur in the training labels; row \(e.index) left out"))
-        } else {
-          evalRows.append(e)
-        }
-      }
+      evalRows = usableRows(
+        evaluation, file: evaluationFile, role: "evaluation",
+        excluding: Set(rows).union(hold.map(\.index)), classIndex: classIndex, issues: &allIssues)
       if !evalRows.isEmpty {
         let ex = gather(x, evalRows.map(\.index))
         let ey = evalRows.map { classIndex[$0.label]! }
@@ -273,6 +260,25 @@ public enum ActiveLearningRun {
       crossValidated: cv, chosenC: chosenC, evaluationBefore: evalBefore, evaluationAfter: evalAfter,
       issues: allIssues, scoredRows: options.predictions ? scored : [],
       predictions: predictions)
+  }
+
+  /// The rows of a hold-out or evaluation file that can serve: not used for anything else, of a
+  /// class the training labels have. The others become issues naming `file` and the line.
+  static func usableRows(
+    _ candidates: [LabeledRow], file: String, role: String, excluding used: Set<Int>,
+    classIndex: [String: Int], issues: inout [LabelIssue]
+  ) -> [LabeledRow] {
+    var kept: [LabeledRow] = []
+    for r in candidates {
+      if used.contains(r.index) {
+        issues.append(LabelIssue(path: file, line: r.line, message: "row \(r.index) is already used for training or calibration; left out of the \(role) rows"))
+      } else if classIndex[r.label] == nil {
+        issues.append(LabelIssue(path: file, line: r.line, message: "class '\(r.label)' does not occur in the training labels; row \(r.index) left out of the \(role) rows"))
+      } else {
+        kept.append(r)
+      }
+    }
+    return kept
   }
 
   /// Out-of-fold probabilities of k-fold cross-validation (folds by a seeded shuffle), summarised.

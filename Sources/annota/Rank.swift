@@ -164,7 +164,8 @@ struct Rank: AsyncParsableCommand {
     do {
       result = try ActiveLearningRun.rank(
         features: x, labels: rows, holdout: holdout, warmStart: warm, options: options, issues: issues,
-        evaluation: evaluation)
+        evaluation: evaluation, holdoutFile: calibrateOn ?? "hold-out",
+        evaluationFile: evaluateOn ?? "evaluation")
     } catch {
       printError("annota: error: \(labels): \(error.description)")
       throw Exit.couldNotRun
