@@ -109,12 +109,12 @@ struct AutoFit: AsyncParsableCommand {
     progress.finish()
     var replacements: [Int: JSONValue] = [:]
     var lines: [UInt8] = []
+    var areas: [Int: Double] = [:]
+    for a in dataset.annotations { areas[a.index] = a.area }
     for f in fits {
       if f.applied {
         var object = dataset.annotationObjects[f.annotationIndex].setting("bbox", f.after.cocoJSON)
-        if let area = dataset.annotations.first(where: { $0.index == f.annotationIndex })?.area,
-          abs(area - f.before.area) < 1e-6 * max(1, area)
-        {
+        if let area = areas[f.annotationIndex], abs(area - f.before.area) < 1e-6 * max(1, area) {
           object = object.setting("area", .double(f.after.area))
         }
         replacements[f.annotationIndex] = object
