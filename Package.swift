@@ -57,7 +57,7 @@ let package = Package(
       // Floating-point rounding (`rounded(.up)`) lowers to libm; nothing else is imported.
       linkerSettings: [.linkedLibrary("m")]),
     .target(name: "AnnotaImage", dependencies: ["AnnotaGeometry"], swiftSettings: swiftSettings),
-    .target(name: "AnnotaEdges", dependencies: ["AnnotaImage"], swiftSettings: swiftSettings),
+    .target(name: "AnnotaEdges", dependencies: ["AnnotaImage", "AnnotaGeometry"], swiftSettings: swiftSettings),
     .target(name: "AnnotaConsensus", dependencies: ["AnnotaGeometry"], swiftSettings: swiftSettings),
     // Exact and perceptual hashes, the multi-index Hamming search, duplicate groups.
     .target(

@@ -1,43 +1,5 @@
+public import AnnotaGeometry
 public import AnnotaImage
-
-/// A box in pixel coordinates of some image: left, top, right, bottom edges (right/bottom
-/// exclusive, fractional allowed).
-public struct SideBox: Sendable, Hashable, CustomStringConvertible {
-  public var left: Double
-  public var top: Double
-  public var right: Double
-  public var bottom: Double
-
-  public init(left: Double, top: Double, right: Double, bottom: Double) {
-    self.left = left
-    self.top = top
-    self.right = right
-    self.bottom = bottom
-  }
-
-  public var width: Double { right - left }
-  public var height: Double { bottom - top }
-  public var description: String { "[\(left), \(top), \(right), \(bottom)]" }
-
-  /// Side `i` (0 left, 1 top, 2 right, 3 bottom).
-  public subscript(i: Int) -> Double {
-    get { [left, top, right, bottom][i] }
-    set {
-      switch i {
-      case 0: left = newValue
-      case 1: top = newValue
-      case 2: right = newValue
-      default: bottom = newValue
-      }
-    }
-  }
-
-  /// Area of the overlap with `other`.
-  public func intersectionArea(_ other: SideBox) -> Double {
-    max(0, min(right, other.right) - max(left, other.left))
-      * max(0, min(bottom, other.bottom) - max(top, other.top))
-  }
-}
 
 /// Settings of ``BoxFitter``.
 public struct FitOptions: Sendable, Hashable {
@@ -62,7 +24,7 @@ public struct FitOptions: Sendable, Hashable {
 /// What the fitter decided for one box.
 public struct FitDecision: Sendable, Hashable {
   /// The suggested box (every side's best candidate that passed the guards).
-  public var box: SideBox
+  public var box: Box
   /// Per side (left, top, right, bottom): the move in pixels (outward positive) and whether it
   /// was accepted.
   public var moves: [Double]
@@ -86,7 +48,7 @@ public enum BoxFitter {
   /// Fits `rough` in `image` (full resolution, any pixel format). `others` are the image's other
   /// boxes (the neighbour guard).
   public static func fit(
-    _ image: Image, rough: SideBox, others: [SideBox], options: FitOptions = FitOptions()
+    _ image: Image, rough: Box, others: [Box], options: FitOptions = FitOptions()
   ) -> FitDecision {
     let none = FitDecision(
       box: rough, moves: [0, 0, 0, 0], accepted: [false, false, false, false],
@@ -95,8 +57,8 @@ public enum BoxFitter {
     // Window: the rough box plus the search range (and the band) on every side.
     let mx = rough.width * (options.searchRange + options.band) + 2
     let my = rough.height * (options.searchRange + options.band) + 2
-    let wx0 = max(0, Int((rough.left - mx).rounded(.down)))
-    let wy0 = max(0, Int((rough.top - my).rounded(.down)))
+    let wx0 = max(0, Int((rough.x - mx).rounded(.down)))
+    let wy0 = max(0, Int((rough.y - my).rounded(.down)))
     let wx1 = min(image.width, Int((rough.right + mx).rounded(.up)))
     let wy1 = min(image.height, Int((rough.bottom + my).rounded(.up)))
     guard wx1 - wx0 >= 8 && wy1 - wy0 >= 8 else { return none }
@@ -115,7 +77,7 @@ public enum BoxFitter {
     let h = window.height
     // Box in window coordinates.
     let box = [
-      (rough.left - Double(wx0)) / f, (rough.top - Double(wy0)) / f,
+      (rough.x - Double(wx0)) / f, (rough.y - Double(wy0)) / f,
       (rough.right - Double(wx0)) / f, (rough.bottom - Double(wy0)) / f,
     ]
     var out = rough
@@ -192,18 +154,18 @@ public enum BoxFitter {
       // on the side, from non-maximum suppression's tie rule), so the side goes through the
       // middle of the edge line: at most half a working pixel off either way.
       let position = Double(vertical ? wx0 : wy0) + (Double(best) + 0.5) * f
-      let move = (position - rough[side]) * outward
+      let move = (position - rough[side: side]) * outward
       var candidate = out
-      candidate[side] = position
+      candidate[side: side] = position
       // Neighbour guard: an outward move must not sweep over another box.
       if move > 0 {
         var swept = rough
         if side >= 2 {
-          swept[side - 2] = rough[side]
-          swept[side] = position
+          swept[side: side - 2] = rough[side: side]
+          swept[side: side] = position
         } else {
-          swept[side + 2] = rough[side]
-          swept[side] = position
+          swept[side: side + 2] = rough[side: side]
+          swept[side: side] = position
         }
         let blocked = others.contains { o in
           let area = o.width * o.height

@@ -3,14 +3,6 @@ public import AnnotaGeometry
 import AnnotaImage
 import AnnotaImageIO
 
-extension Box {
-  var sides: SideBox { SideBox(left: x, top: y, right: x + width, bottom: y + height) }
-}
-
-extension SideBox {
-  var box: Box { Box(x: left, y: top, width: right - left, height: bottom - top) }
-}
-
 /// One setting's evaluation result.
 public struct FitEvaluation: Sendable {
   public var setting: JitterSetting
@@ -103,13 +95,13 @@ public enum AutoFitRun {
         }
         return boxes.indices.map { i in
           // The neighbours are the other rough boxes, as an annotation file would hold them.
-          let others = rough.indices.filter { $0 != i }.map { rough[$0].sides }
-          let d = BoxFitter.fit(image, rough: rough[i].sides, others: others, options: options)
+          let others = rough.indices.filter { $0 != i }.map { rough[$0] }
+          let d = BoxFitter.fit(image, rough: rough[i], others: others, options: options)
           let moved = d.accepted.contains(true)
           let apply = moved && d.confidence >= minimumConfidence
           return FitOutcome(
-            truth: boxes[i].bbox!, rough: rough[i], fitted: apply ? d.box.box : rough[i],
-            suggestion: d.box.box, confidence: d.confidence, accepted: apply)
+            truth: boxes[i].bbox!, rough: rough[i], fitted: apply ? d.box : rough[i],
+            suggestion: d.box, confidence: d.confidence, accepted: apply)
         }
       }
     }
@@ -130,9 +122,9 @@ public enum AutoFitRun {
   ) async -> (fits: [FittedBox], issues: [COCOIssue]) {
     let (outputs, issues) = await perImage(dataset, imagesDirectory: imagesDirectory, runner: runner, progress: progress) {
       image, _, annotations -> [FittedBox] in
-      let all = annotations.compactMap { $0.bbox?.sides }
+      let all = annotations.compactMap(\.bbox)
       return annotations.filter(eligible).map { a in
-        let mine = a.bbox!.sides
+        let mine = a.bbox!
         var skipped = false
         let others = all.filter { o in
           if !skipped && o == mine { skipped = true; return false }
@@ -142,7 +134,7 @@ public enum AutoFitRun {
         let apply = d.accepted.contains(true) && d.confidence >= minimumConfidence
         return FittedBox(
           annotationIndex: a.index, annotationID: a.id, before: a.bbox!,
-          after: apply ? d.box.box : a.bbox!, decision: d, applied: apply)
+          after: apply ? d.box : a.bbox!, decision: d, applied: apply)
       }
     }
     return (outputs.flatMap { $0 }.sorted { $0.annotationIndex < $1.annotationIndex }, issues)

@@ -74,3 +74,41 @@ extension Box {
     }
   }
 }
+
+extension Box {
+  /// The box between the given sides (right and bottom exclusive, fractional allowed).
+  public init(left: Double, top: Double, right: Double, bottom: Double) {
+    self.init(x: left, y: top, width: right - left, height: bottom - top)
+  }
+
+  /// `x + width`.
+  @inlinable public var right: Double { x + width }
+
+  /// `y + height`.
+  @inlinable public var bottom: Double { y + height }
+
+  /// Side `i`: 0 left, 1 top, 2 right, 3 bottom. Setting a side keeps the opposite side where
+  /// it is (the size changes).
+  public subscript(side i: Int) -> Double {
+    get {
+      switch i {
+      case 0: x
+      case 1: y
+      case 2: x + width
+      default: y + height
+      }
+    }
+    set {
+      switch i {
+      case 0:
+        width += x - newValue
+        x = newValue
+      case 1:
+        height += y - newValue
+        y = newValue
+      case 2: width = newValue - x
+      default: height = newValue - y
+      }
+    }
+  }
+}

@@ -20,7 +20,7 @@ func scene(objectValue: UInt8 = 200, seed: UInt64 = 1) -> Image {
 
 @Suite("Box fitter (guarded gap rule)")
 struct BoxFitterTests {
-  let truth = SideBox(left: 60, top: 40, right: 140, bottom: 120)
+  let truth = Box(left: 60, top: 40, right: 140, bottom: 120)
   /// The mechanics at a lower evidence bar than the shipped default (0.8, chosen on real photos
   /// for safety), where a clean synthetic object clears it.
   var permissive: FitOptions {
@@ -29,14 +29,14 @@ struct BoxFitterTests {
     return o
   }
 
-  func iou(_ a: SideBox, _ b: SideBox) -> Double {
+  func iou(_ a: Box, _ b: Box) -> Double {
     let i = a.intersectionArea(b)
     return i / (a.width * a.height + b.width * b.height - i)
   }
 
   @Test("a loose box on a clean object snaps to it")
   func snapsLoose() {
-    let rough = SideBox(left: 50, top: 32, right: 152, bottom: 128)
+    let rough = Box(left: 50, top: 32, right: 152, bottom: 128)
     let d = BoxFitter.fit(scene(), rough: rough, others: [], options: permissive)
     #expect(iou(d.box, truth) > 0.97, "\(d.box) \(d.reasons)")
     #expect(iou(d.box, truth) > iou(rough, truth))
@@ -47,15 +47,15 @@ struct BoxFitterTests {
   func exactStays() {
     for options in [FitOptions(), permissive] {
       let d = BoxFitter.fit(scene(), rough: truth, others: [], options: options)
-      for side in 0..<4 { #expect(abs(d.box[side] - truth[side]) <= 1, "side \(side): \(d.box)") }
+      for side in 0..<4 { #expect(abs(d.box[side: side] - truth[side: side]) <= 1, "side \(side): \(d.box)") }
     }
   }
 
   @Test("a side does not sweep over a neighbour's box")
   func neighbourGuard() {
     // Too tight on the right; the neighbour's box covers the strip the side would sweep.
-    let rough = SideBox(left: 60, top: 40, right: 125, bottom: 120)
-    let neighbour = SideBox(left: 126, top: 30, right: 190, bottom: 130)
+    let rough = Box(left: 60, top: 40, right: 125, bottom: 120)
+    let neighbour = Box(left: 126, top: 30, right: 190, bottom: 130)
     let free = BoxFitter.fit(scene(), rough: rough, others: [], options: permissive)
     let guarded = BoxFitter.fit(scene(), rough: rough, others: [neighbour], options: permissive)
     #expect(free.box.right > 135, "\(free.box)")
@@ -66,7 +66,7 @@ struct BoxFitterTests {
   @Test("no evidence, no move: a flat image leaves the box alone with confidence 0")
   func flat() {
     let flat = Image(width: 100, height: 100, format: .gray, pixels: [UInt8](repeating: 90, count: 10_000))
-    let rough = SideBox(left: 20, top: 20, right: 80, bottom: 70)
+    let rough = Box(left: 20, top: 20, right: 80, bottom: 70)
     let d = BoxFitter.fit(flat, rough: rough, others: [])
     #expect(d.box == rough && d.confidence == 0 && !d.accepted.contains(true))
   }
