@@ -116,14 +116,19 @@ public enum AutoFitRun {
   }
 
   /// Fits every eligible box of the file; returns the fits in annotation order.
+  ///
+  /// - Parameter renderDirectory: when given, each image with fitted boxes is also written there
+  ///   as `<file name>.png` with the rough boxes in red and the applied fits in green, labelled
+  ///   with their confidence.
   public static func fit(
     _ dataset: COCODataset, imagesDirectory: String, options: FitOptions,
-    minimumConfidence: Double, runner: BatchRunner, progress: ProgressReporter?
+    minimumConfidence: Double, renderDirectory: String? = nil, runner: BatchRunner,
+    progress: ProgressReporter?
   ) async -> (fits: [FittedBox], issues: [COCOIssue]) {
     let (outputs, issues) = await perImage(dataset, imagesDirectory: imagesDirectory, runner: runner, progress: progress) {
-      image, _, annotations -> [FittedBox] in
+      image, info, annotations -> ([FittedBox], COCOIssue?) in
       let all = annotations.compactMap(\.bbox)
-      return annotations.filter(eligible).map { a in
+      let fits = annotations.filter(eligible).map { a in
         let mine = a.bbox!
         var skipped = false
         let others = all.filter { o in
@@ -136,8 +141,20 @@ public enum AutoFitRun {
           annotationIndex: a.index, annotationID: a.id, before: a.bbox!,
           after: apply ? d.box : a.bbox!, decision: d, applied: apply)
       }
+      guard let renderDirectory, !fits.isEmpty, let name = info.fileName else { return (fits, nil) }
+      var boxes: [(box: Box, colour: Overlay.Colour, label: String?)] = fits.map { ($0.before, .rough, nil) }
+      for f in fits where f.applied { boxes.append((f.after, .fitted, fixed(f.decision.confidence, 2))) }
+      let base = name.split(separator: "/").last.map(String.init) ?? name
+      let path = (renderDirectory.hasSuffix("/") ? renderDirectory : renderDirectory + "/") + base + ".png"
+      do { try ImageFiles.writePNG(Overlay.draw(image, boxes: boxes), to: path) } catch {
+        return (fits, COCOIssue(path: "images[\(info.index)]", message: "\(error)"))
+      }
+      return (fits, nil)
     }
-    return (outputs.flatMap { $0 }.sorted { $0.annotationIndex < $1.annotationIndex }, issues)
+    return (
+      outputs.flatMap(\.0).sorted { $0.annotationIndex < $1.annotationIndex },
+      issues + outputs.compactMap(\.1)
+    )
   }
 
   /// The table `eval-fit` prints.

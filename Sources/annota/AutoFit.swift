@@ -97,6 +97,9 @@ struct AutoFit: AsyncParsableCommand {
   @Option(help: "Per-box report, JSON Lines.")
   var report: String?
 
+  @Option(help: "Write overlay pictures here (an existing directory): rough boxes red, applied fits green with their confidence.")
+  var render: String?
+
   @OptionGroup var fitter: FitterOptions
   @OptionGroup var common: CommonOptions
 
@@ -105,7 +108,7 @@ struct AutoFit: AsyncParsableCommand {
     let progress = ProgressReporter(total: dataset.annotationsByImage().count, label: "images", quiet: common.quiet)
     let (fits, issues) = await AutoFitRun.fit(
       dataset, imagesDirectory: images, options: fitter.options, minimumConfidence: fitter.minConfidence,
-      runner: BatchRunner(maxConcurrency: common.threadCount), progress: progress)
+      renderDirectory: render, runner: BatchRunner(maxConcurrency: common.threadCount), progress: progress)
     progress.finish()
     var replacements: [Int: JSONValue] = [:]
     var lines: [UInt8] = []

@@ -32,8 +32,18 @@ struct AutoFitCLITests {
     let dir = try tempDir()
     let out = dir.appendingPathComponent("out.json").path
     let report = dir.appendingPathComponent("fit.jsonl").path
-    let run = try annota(["autofit", ann, "--images", images, "--out", out, "--report", report, "--min-gain", "0.4", "--quiet"])
+    let render = dir.appendingPathComponent("render")
+    try FileManager.default.createDirectory(at: render, withIntermediateDirectories: true)
+    let run = try annota([
+      "autofit", ann, "--images", images, "--out", out, "--report", report, "--min-gain", "0.4",
+      "--render", render.path, "--quiet",
+    ])
     #expect(run.status == 0, "\(run.stderr)")
+    // One overlay per image with fitted boxes (all 80), each a PNG of the photo's size.
+    let pictures = try FileManager.default.contentsOfDirectory(atPath: render.path).filter { $0.hasSuffix(".jpg.png") }
+    #expect(pictures.count == 80)
+    let png = try Data(contentsOf: render.appendingPathComponent(pictures.sorted()[0]))
+    #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
     let input = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: ann))) as! [String: Any]
     let output = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as! [String: Any]
     #expect(Set(input.keys) == Set(output.keys))
