@@ -85,6 +85,7 @@ let package = Package(
       dependencies: [
         "AnnotaGeometry", "AnnotaImage", "AnnotaImageIO", "AnnotaEdges", "AnnotaConsensus",
         "AnnotaLinearAlgebra", "AnnotaClassifier", "AnnotaDedup",
+        .product(name: "RealModule", package: "swift-numerics"),
       ],
       swiftSettings: swiftSettings),
 

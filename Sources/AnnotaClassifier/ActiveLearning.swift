@@ -43,7 +43,7 @@ public struct ActiveLearner: Sendable {
     _ x: Matrix<Float>, rows: [Int], model: SoftmaxModel, labeled: [Int], labels: [Int],
     seed: UInt64
   ) -> (scores: [Double], predicted: [Int]) {
-    let sub = Self.rows(x, rows)
+    let sub = x.gathering(rows: rows)
     let logits = model.logits(sub)
     let predicted = Softmax.argmax(logits)
     switch strategy {
@@ -89,22 +89,6 @@ public struct ActiveLearner: Sendable {
     return BatchSelection.select(
       candidates: candidates, scores: s, predicted: predicted, labeled: labeled, features: x,
       standardizer: Standardizer(mean: model.mean, scale: model.scale), options: options)
-  }
-
-  /// The given rows of `x` as a new matrix.
-  public static func rowsOf(_ x: Matrix<Float>, _ rows: [Int]) -> Matrix<Float> { Self.rows(x, rows) }
-
-  static func rows(_ x: Matrix<Float>, _ rows: [Int]) -> Matrix<Float> {
-    let d = x.columns
-    var out = Matrix<Float>(rows: rows.count, columns: d)
-    out.storage.withUnsafeMutableBufferPointer { o in
-      x.storage.withUnsafeBufferPointer { s in
-        for (i, r) in rows.enumerated() {
-          for j in 0..<d { o[i * d + j] = s[r * d + j] }
-        }
-      }
-    }
-    return out
   }
 }
 
@@ -216,7 +200,7 @@ public struct ActiveLearningSimulation: Sendable {
 
   func evaluate(_ model: SoftmaxModel, _ rows: [Int]) -> CalibrationSummary {
     CalibrationSummary(
-      probabilities: model.probabilities(ActiveLearner.rows(x, rows)),
+      probabilities: model.probabilities(x.gathering(rows: rows)),
       labels: rows.map { labels[$0] })
   }
 }

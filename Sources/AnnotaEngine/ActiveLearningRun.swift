@@ -208,16 +208,11 @@ public enum ActiveLearningRun {
     var after: CalibrationSummary? = nil
     var cv: CalibrationSummary? = nil
     if !hold.isEmpty {
-      let hx = gather(x, hold.map(\.index))
+      let hx = x.gathering(rows: hold.map(\.index))
       let hy = hold.map { classIndex[$0.label]! }
       let logits = model.logits(hx)
-      var p = logits
-      Softmax.apply(&p)
-      before = CalibrationSummary(probabilities: p, labels: hy)
       model.temperature = TemperatureScaling.fit(logits: logits, labels: hy)
-      p = logits
-      Softmax.apply(&p, temperature: model.temperature)
-      after = CalibrationSummary(probabilities: p, labels: hy)
+      (before, after) = summaries(logits, labels: hy, temperature: model.temperature)
     } else if options.folds >= 2 && rows.count >= options.folds * 2 {
       cv = crossValidate(x, rows: rows, labels: y, classes: names.count, options: options, statistics: stats)
     }
@@ -229,15 +224,9 @@ public enum ActiveLearningRun {
         evaluation, file: evaluationFile, role: "evaluation",
         excluding: Set(rows).union(hold.map(\.index)), classIndex: classIndex, issues: &allIssues)
       if !evalRows.isEmpty {
-        let ex = gather(x, evalRows.map(\.index))
+        let ex = x.gathering(rows: evalRows.map(\.index))
         let ey = evalRows.map { classIndex[$0.label]! }
-        let logits = model.logits(ex)
-        var p = logits
-        Softmax.apply(&p)
-        evalBefore = CalibrationSummary(probabilities: p, labels: ey)
-        p = logits
-        Softmax.apply(&p, temperature: model.temperature)
-        evalAfter = CalibrationSummary(probabilities: p, labels: ey)
+        (evalBefore, evalAfter) = summaries(model.logits(ex), labels: ey, temperature: model.temperature)
       }
     }
     let excluded = Set(rows).union(hold.map(\.index)).union(evalRows.map(\.index))
@@ -248,7 +237,7 @@ public enum ActiveLearningRun {
     let scored = (0..<x.rows).filter { !trained.contains($0) }
     var predictions: [(label: Int, confidence: Float, score: Double)] = []
     if options.predictions {
-      let p = model.probabilities(gather(x, scored))
+      let p = model.probabilities(x.gathering(rows: scored))
       let measure = options.strategy.measure ?? .entropy
       let s = measure.scores(p)
       let labelsOut = Softmax.argmax(p)
@@ -260,6 +249,18 @@ public enum ActiveLearningRun {
       crossValidated: cv, chosenC: chosenC, evaluationBefore: evalBefore, evaluationAfter: evalAfter,
       issues: allIssues, scoredRows: options.predictions ? scored : [],
       predictions: predictions)
+  }
+
+  /// Calibration summaries of logits without and with `temperature`.
+  static func summaries(_ logits: Matrix<Float>, labels: [Int], temperature: Double)
+    -> (CalibrationSummary, CalibrationSummary)
+  {
+    var plain = logits
+    Softmax.apply(&plain)
+    var scaled = logits
+    Softmax.apply(&scaled, temperature: temperature)
+    return (CalibrationSummary(probabilities: plain, labels: labels),
+            CalibrationSummary(probabilities: scaled, labels: labels))
   }
 
   /// The rows of a hold-out or evaluation file that can serve: not used for anything else, of a
@@ -298,7 +299,7 @@ public enum ActiveLearningRun {
       let (m, _) = SoftmaxRegression.fit(
         x, rows: train.map { rows[$0] }, labels: train.map { labels[$0] }, classes: classes,
         options: options.training, statistics: statistics)
-      let p = m.probabilities(gather(x, test.map { rows[$0] }))
+      let p = m.probabilities(x.gathering(rows: test.map { rows[$0] }))
       for (i, t) in test.enumerated() {
         for c in 0..<classes { probs[t, c] = p[i, c] }
       }
@@ -306,12 +307,5 @@ public enum ActiveLearningRun {
     return CalibrationSummary(probabilities: probs, labels: labels)
   }
 
-  static func gather(_ x: Matrix<Float>, _ rows: [Int]) -> Matrix<Float> {
-    let d = x.columns
-    var out = Matrix<Float>(rows: rows.count, columns: d)
-    for (i, r) in rows.enumerated() {
-      for j in 0..<d { out.storage[i * d + j] = x.storage[r * d + j] }
-    }
-    return out
-  }
+
 }

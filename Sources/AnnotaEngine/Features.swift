@@ -2,6 +2,7 @@ public import AnnotaLinearAlgebra
 import AnnotaGeometry
 public import AnnotaImage
 import AnnotaImageIO
+import RealModule
 
 /// Built-in descriptors of an annotation's crop, for teams without their own embeddings.
 ///
@@ -66,8 +67,8 @@ public enum CropDescriptor {
         let gy = gray[min(y + 1, n - 1) * n + x] - gray[max(y - 1, 0) * n + x]
         let magnitude = (gx * gx + gy * gy).squareRoot()
         if magnitude == 0 { continue }
-        // Unsigned orientation in [0, π) → 8 bins, by the angle's tangent octant (no libm).
-        var angle = atan2Approx(gy, gx)
+        // Unsigned orientation in [0, π) → 8 bins.
+        var angle = Float.atan2(y: gy, x: gx)
         if angle < 0 { angle += Float.pi }
         let bin = min(Int(angle / Float.pi * 8), 7)
         out[64 + ((y / cell) * 4 + x / cell) * 8 + bin] += magnitude
@@ -91,32 +92,9 @@ public enum CropDescriptor {
         out[192 + q * 3 + ch] = s / Float(half * half) / 255
       }
     }
-    out[204] = Float(logApprox(max(boxWidth, 1) / max(boxHeight, 1)))
+    out[204] = Float(Double.log(max(boxWidth, 1) / max(boxHeight, 1)))
     out[205] = Float((boxWidth * boxHeight / max(imageArea, 1)).squareRoot())
     return out
-  }
-
-  /// atan2 to about 1e-4 rad: enough for 8 bins of 22.5°.
-  static func atan2Approx(_ y: Float, _ x: Float) -> Float {
-    let ax = abs(x)
-    let ay = abs(y)
-    let a = min(ax, ay) / max(ax, ay)
-    let s = a * a
-    var r = ((-0.046_496_474_9 * s + 0.159_314_22) * s - 0.327_622_764) * s * a + a
-    if ay > ax { r = Float.pi / 2 - r }
-    if x < 0 { r = Float.pi - r }
-    return y < 0 ? -r : r
-  }
-
-  /// Natural log by frexp-style reduction and a series (no libm in the descriptor path).
-  static func logApprox(_ v: Double) -> Double {
-    guard v > 0 else { return 0 }
-    let e = Double(v.exponent)
-    let m = v.significand  // in [1, 2)
-    let t = (m - 1) / (m + 1)
-    let t2 = t * t
-    let series = 2 * t * (1 + t2 / 3 + t2 * t2 / 5 + t2 * t2 * t2 / 7 + t2 * t2 * t2 * t2 / 9)
-    return e * 0.693_147_180_559_945_3 + series
   }
 }
 

@@ -42,6 +42,24 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
   }
 }
 
+extension Matrix {
+  /// The given rows, in the given order, as a new matrix (a row may repeat).
+  ///
+  /// - Complexity: O(rows.count × columns).
+  public func gathering(rows picked: [Int]) -> Matrix {
+    var out = Matrix(rows: picked.count, columns: columns)
+    out.storage.withUnsafeMutableBufferPointer { o in
+      storage.withUnsafeBufferPointer { s in
+        for (i, r) in picked.enumerated() {
+          precondition(r >= 0 && r < rows, "row \(r) is outside 0..<\(rows)")
+          for j in 0..<columns { o[i * columns + j] = s[r * columns + j] }
+        }
+      }
+    }
+    return out
+  }
+}
+
 /// Scalars OpenBLAS multiplies: `Float` (sgemm) and `Double` (dgemm).
 public protocol BLASScalar: BinaryFloatingPoint, Sendable {
   /// C ← alpha · op(A) · op(B) + beta · C on row-major buffers (cblas `?gemm`).

@@ -274,7 +274,7 @@ struct Simulate: AsyncParsableCommand {
       throw Exit.couldNotRun
     }
     let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
-    let sub = ActiveLearner.rowsOf(x, rows.map(\.index))
+    let sub = x.gathering(rows: rows.map(\.index))
     var sim = ActiveLearningSimulation(x: sub, labels: rows.map { index[$0.label]! }, classes: names.count)
     sim.initial = initial
     sim.batch = batch

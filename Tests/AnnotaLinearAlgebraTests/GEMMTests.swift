@@ -87,3 +87,13 @@ struct GEMMTests {
     #expect(!BLAS.configuration.isEmpty)
   }
 }
+
+@Suite("Matrix row gathering")
+struct GatherTests {
+  @Test("rows come out in the order asked, repeats allowed, empty selection gives 0 rows")
+  func gather() {
+    let m = Matrix<Float>(rows: 3, columns: 2, storage: [1, 2, 3, 4, 5, 6])
+    #expect(m.gathering(rows: [2, 0, 2]).storage == [5, 6, 1, 2, 5, 6])
+    #expect(m.gathering(rows: []).rows == 0)
+  }
+}

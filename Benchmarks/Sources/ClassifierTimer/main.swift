@@ -45,7 +45,7 @@ for _ in 0..<repeats {
   model = m
   report = r
 }
-let testX = ActiveLearner.rowsOf(x, test.map(\.index))
+let testX = x.gathering(rows: test.map(\.index))
 var predictTimes: [Double] = []
 var predicted: [Int] = []
 for _ in 0..<repeats {
