@@ -29,6 +29,7 @@ let package = Package(
     .library(name: "AnnotaImageIO", targets: ["AnnotaImageIO"]),
     .library(name: "AnnotaLinearAlgebra", targets: ["AnnotaLinearAlgebra"]),
     .library(name: "AnnotaClassifier", targets: ["AnnotaClassifier"]),
+    .library(name: "AnnotaFit", targets: ["AnnotaFit"]),
     .library(name: "AnnotaEngine", targets: ["AnnotaEngine"]),
   ],
   dependencies: [
@@ -79,12 +80,20 @@ let package = Package(
       ],
       swiftSettings: swiftSettings),
 
+    .target(
+      name: "AnnotaFit",
+      dependencies: [
+        "AnnotaEdges", "AnnotaImage", "AnnotaGeometry", "AnnotaClassifier",
+        .product(name: "RealModule", package: "swift-numerics"),
+      ],
+      swiftSettings: swiftSettings),
+
     // MARK: Files, JSON, threads
     .target(
       name: "AnnotaEngine",
       dependencies: [
         "AnnotaGeometry", "AnnotaImage", "AnnotaImageIO", "AnnotaEdges", "AnnotaConsensus",
-        "AnnotaLinearAlgebra", "AnnotaClassifier", "AnnotaDedup",
+        "AnnotaLinearAlgebra", "AnnotaClassifier", "AnnotaDedup", "AnnotaFit",
         .product(name: "RealModule", package: "swift-numerics"),
       ],
       swiftSettings: swiftSettings),
@@ -93,7 +102,9 @@ let package = Package(
     .executableTarget(
       name: "annota",
       dependencies: [
-        "AnnotaEngine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "AnnotaEngine", "AnnotaFit", "AnnotaClassifier", "AnnotaGeometry", "AnnotaLinearAlgebra",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "RealModule", package: "swift-numerics"),
       ],
       swiftSettings: swiftSettings),
 

@@ -33,6 +33,14 @@ public struct FitDecision: Sendable, Hashable {
   public var reasons: [String]
   /// Confidence that the suggestion improves the box, in [0, 1] (0 when nothing moved).
   public var confidence: Double
+
+  public init(box: Box, moves: [Double], accepted: [Bool], reasons: [String], confidence: Double) {
+    self.box = box
+    self.moves = moves
+    self.accepted = accepted
+    self.reasons = reasons
+    self.confidence = confidence
+  }
 }
 
 /// Snaps the sides of a rough box to the object's boundary, guarded.

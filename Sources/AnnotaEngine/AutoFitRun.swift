@@ -1,4 +1,5 @@
 public import AnnotaEdges
+public import AnnotaFit
 public import AnnotaGeometry
 import AnnotaImage
 import AnnotaImageIO
@@ -80,15 +81,20 @@ public enum AutoFitRun {
   }
 
   /// The DESIGN protocol: jitter every eligible gold box per setting, fit, compare.
+  ///
+  /// - Parameter fitter: the fitter for the boxes of an image (by image id), so that a
+  ///   cross-validation can fit each image with a model not trained on it.
   public static func evaluate(
     _ dataset: COCODataset, imagesDirectory: String, settings: [JitterSetting], seed: UInt64,
-    options: FitOptions, minimumConfidence: Double, runner: BatchRunner, progress: ProgressReporter?
+    fitter: @escaping @Sendable (Int64) -> Fitter, minimumConfidence: Double, runner: BatchRunner,
+    progress: ProgressReporter?
   ) async -> FitEvaluationResult {
     let clock = ContinuousClock()
     let start = clock.now
     let (outputs, issues) = await perImage(dataset, imagesDirectory: imagesDirectory, runner: runner, progress: progress) {
       image, info, annotations -> [[FitOutcome]] in
       let boxes = annotations.filter(eligible)
+      let fitter = fitter(info.id)
       return settings.map { setting in
         let rough = boxes.map {
           FitProtocol.jitter($0.bbox!, annotationID: $0.id, imageWidth: info.width, imageHeight: info.height, setting: setting, seed: seed)
@@ -96,7 +102,7 @@ public enum AutoFitRun {
         return boxes.indices.map { i in
           // The neighbours are the other rough boxes, as an annotation file would hold them.
           let others = rough.indices.filter { $0 != i }.map { rough[$0] }
-          let d = BoxFitter.fit(image, rough: rough[i], others: others, options: options)
+          let d = fitter.fit(image, rough: rough[i], others: others)
           let moved = d.accepted.contains(true)
           let apply = moved && d.confidence >= minimumConfidence
           return FitOutcome(
@@ -121,7 +127,7 @@ public enum AutoFitRun {
   ///   as `<file name>.png` with the rough boxes in red and the applied fits in green, labelled
   ///   with their confidence.
   public static func fit(
-    _ dataset: COCODataset, imagesDirectory: String, options: FitOptions,
+    _ dataset: COCODataset, imagesDirectory: String, fitter: Fitter,
     minimumConfidence: Double, renderDirectory: String? = nil, runner: BatchRunner,
     progress: ProgressReporter?
   ) async -> (fits: [FittedBox], issues: [COCOIssue]) {
@@ -135,7 +141,7 @@ public enum AutoFitRun {
           if !skipped && o == mine { skipped = true; return false }
           return true
         }
-        let d = BoxFitter.fit(image, rough: mine, others: others, options: options)
+        let d = fitter.fit(image, rough: mine, others: others)
         let apply = d.accepted.contains(true) && d.confidence >= minimumConfidence
         return FittedBox(
           annotationIndex: a.index, annotationID: a.id, before: a.bbox!,

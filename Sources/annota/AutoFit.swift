@@ -1,30 +1,48 @@
 import AnnotaEdges
 import AnnotaEngine
+import AnnotaFit
 import AnnotaGeometry
 import ArgumentParser
 
 /// Fitter settings shared by autofit and eval-fit.
 struct FitterOptions: ParsableArguments {
-  @Option(help: "Candidate side positions within this share of the box size.")
+  @Option(help: "learned (the side scorer; default) or edge-gap (the classical rule).")
+  var fitter = "learned"
+
+  @Option(help: "A learned fitter model (from `autofit --train`); default: the built-in model.")
+  var model: String?
+
+  @Option(help: "Learned fitter: a side moves only when the probability that moving it helps is at least this (default: the model's, 0.6 for the built-in one).")
+  var minSideProbability: Double?
+
+  @Option(help: "Edge-gap fitter: candidate side positions within this share of the box size.")
   var searchRange = 0.25
 
-  @Option(help: "A side moves only when its edge-gap evidence beats staying by this much (0-1).")
+  @Option(help: "Edge-gap fitter: a side moves only when its edge-gap evidence beats staying by this much (0-1).")
   var minGain = 0.8
 
   @Option(help: "Apply a fit only when its confidence is at least this.")
   var minConfidence = 0.0
 
-  var options: FitOptions {
-    var o = FitOptions()
-    o.searchRange = searchRange
-    o.minimumGain = minGain
-    return o
+  /// The fitter these options describe (reads `--model`).
+  func makeFitter() throws -> Fitter {
+    if fitter == "edge-gap" {
+      var o = FitOptions()
+      o.searchRange = searchRange
+      o.minimumGain = minGain
+      return .edgeGap(o)
+    }
+    var m = try model.map { try FitModelFile.read($0) } ?? BuiltInFitModel.model
+    if let p = minSideProbability { m.minimumSideProbability = p }
+    return .learned(m)
   }
 
   func validate() throws {
+    if fitter != "learned" && fitter != "edge-gap" { throw ValidationError("--fitter must be learned or edge-gap") }
     if !(searchRange > 0 && searchRange <= 0.5) { throw ValidationError("--search-range must be in (0, 0.5]") }
     if !(minGain >= 0 && minGain <= 1) { throw ValidationError("--min-gain must be in [0, 1]") }
     if !(minConfidence >= 0 && minConfidence <= 1) { throw ValidationError("--min-confidence must be in [0, 1]") }
+    if let p = minSideProbability, !(p >= 0 && p <= 1) { throw ValidationError("--min-side-probability must be in [0, 1]") }
   }
 }
 
@@ -54,18 +72,39 @@ struct EvalFit: AsyncParsableCommand {
   @Option(help: "Seed of the jitter.")
   var seed: UInt64 = 0
 
+  @Option(help: "Cross-validate the learned fitter by image: train K models, each on the other folds' images (with --train-seeds jitter), and fit every image with the model that did not see it. 0: use --model or the built-in model as is.")
+  var folds = 0
+
+  @Option(help: "Comma-separated jitter seeds of the training draws for --folds (each: every setting).")
+  var trainSeeds = "11,12"
+
   @OptionGroup var fitter: FitterOptions
   @OptionGroup var common: CommonOptions
+
+  func validate() throws {
+    if folds == 1 || folds < 0 { throw ValidationError("--folds must be 0 or at least 2") }
+  }
 
   func run() async throws {
     let parse: @Sendable (String) throws -> JitterSetting = choice("--settings")
     let list = try settings.split(separator: ",").map { try parse(String($0)) }
     let dataset = try await loadDatasets([annotations], threads: common.threadCount)[0]
+    let runner = BatchRunner(maxConcurrency: common.threadCount)
+    let chosen: @Sendable (Int64) -> Fitter
+    if folds >= 2 {
+      let seeds = try parseSeeds(trainSeeds)
+      let models = try await FitTraining.crossValidatedModels(
+        dataset, imagesDirectory: images, folds: folds, seeds: seeds,
+        minimumSideProbability: fitter.minSideProbability ?? 0.6, runner: runner, quiet: common.quiet)
+      chosen = { id in .learned(models.model(for: id)) }
+    } else {
+      let f = try fitter.makeFitter()
+      chosen = { _ in f }
+    }
     let progress = ProgressReporter(total: dataset.annotationsByImage().count, label: "images", quiet: common.quiet)
     let result = await AutoFitRun.evaluate(
-      dataset, imagesDirectory: images, settings: list, seed: seed, options: fitter.options,
-      minimumConfidence: fitter.minConfidence, runner: BatchRunner(maxConcurrency: common.threadCount),
-      progress: progress)
+      dataset, imagesDirectory: images, settings: list, seed: seed, fitter: chosen,
+      minimumConfidence: fitter.minConfidence, runner: runner, progress: progress)
     progress.finish()
     print(AutoFitRun.table(result), terminator: "")
     let errors = reportIssues(result.issues, quiet: common.quiet)
@@ -86,13 +125,19 @@ struct AutoFit: AsyncParsableCommand {
       """)
 
   @Argument(help: "COCO annotation file with rough boxes.")
-  var annotations: String
+  var annotations: String?
 
   @Option(help: "Directory holding the images.")
   var images: String
 
   @Option(help: "Output COCO file.")
-  var out: String
+  var out: String?
+
+  @Option(help: "Train a learned fitter model on this COCO file of gold (tight) boxes instead of fitting; writes it to --model.")
+  var train: String?
+
+  @Option(help: "With --train: comma-separated jitter seeds; each draws every protocol setting once per box.")
+  var trainSeeds = "11,12"
 
   @Option(help: "Per-box report, JSON Lines.")
   var report: String?
@@ -103,11 +148,37 @@ struct AutoFit: AsyncParsableCommand {
   @OptionGroup var fitter: FitterOptions
   @OptionGroup var common: CommonOptions
 
+  func validate() throws {
+    if train != nil {
+      if fitter.model == nil { throw ValidationError("--train needs --model OUT.json (where the model is written)") }
+      if annotations != nil || out != nil { throw ValidationError("--train takes no ANN.json or --out") }
+    } else if annotations == nil || out == nil {
+      throw ValidationError("give ANN.json and --out OUT.json (or --train GOLD.json --model OUT.json)")
+    }
+  }
+
   func run() async throws {
+    if let train, let path = fitter.model {
+      let dataset = try await loadDatasets([train], threads: common.threadCount)[0]
+      let seeds = try parseSeeds(trainSeeds)
+      let progress = ProgressReporter(total: dataset.annotationsByImage().count, label: "images", quiet: common.quiet)
+      let (model, summary, issues) = await FitTraining.trainModel(
+        dataset, source: train, imagesDirectory: images, seeds: seeds,
+        minimumSideProbability: fitter.minSideProbability ?? 0.6,
+        runner: BatchRunner(maxConcurrency: common.threadCount), progress: progress)
+      progress.finish()
+      try writeOutput(FitModelFile.json(model).serializedBytes(), to: path)
+      let errors = reportIssues(dataset.issues + issues, quiet: common.quiet)
+      if !common.quiet { printError("annota autofit --train: \(summary) → \(path)") }
+      if errors > 0 { throw Exit.someFailed }
+      return
+    }
+    guard let annotations, let out else { return }
     let dataset = try await loadDatasets([annotations], threads: common.threadCount)[0]
+    let fitterValue = try fitter.makeFitter()
     let progress = ProgressReporter(total: dataset.annotationsByImage().count, label: "images", quiet: common.quiet)
     let (fits, issues) = await AutoFitRun.fit(
-      dataset, imagesDirectory: images, options: fitter.options, minimumConfidence: fitter.minConfidence,
+      dataset, imagesDirectory: images, fitter: fitterValue, minimumConfidence: fitter.minConfidence,
       renderDirectory: render, runner: BatchRunner(maxConcurrency: common.threadCount), progress: progress)
     progress.finish()
     var replacements: [Int: JSONValue] = [:]
@@ -138,4 +209,14 @@ struct AutoFit: AsyncParsableCommand {
     }
     if errors > 0 { throw Exit.someFailed }
   }
+}
+
+/// Parses a comma-separated list of seeds.
+func parseSeeds(_ text: String) throws -> [UInt64] {
+  let seeds = try text.split(separator: ",").map { part -> UInt64 in
+    guard let v = UInt64(String(part.filter { $0 != " " })) else { throw ValidationError("'\(part)' is not a seed (a non-negative integer)") }
+    return v
+  }
+  if seeds.isEmpty { throw ValidationError("give at least one seed") }
+  return seeds
 }

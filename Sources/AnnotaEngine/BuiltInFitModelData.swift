@@ -1,0 +1,1 @@
+enum BuiltInFitModelData { static let json = "" }
