@@ -138,7 +138,11 @@ let package = Package(
       name: "AnnotaLinearAlgebraTests", dependencies: ["AnnotaLinearAlgebra"],
       swiftSettings: swiftSettings),
     .testTarget(
-      name: "AnnotaClassifierTests", dependencies: ["AnnotaClassifier", "AnnotaEngine"],
+      name: "AnnotaFitTests",
+      dependencies: ["AnnotaFit", "AnnotaEngine", "AnnotaClassifier", "AnnotaGeometry", "AnnotaImage"],
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "AnnotaClassifierTests", dependencies: ["AnnotaClassifier", "AnnotaEngine", "AnnotaGeometry"],
       swiftSettings: swiftSettings),
     .testTarget(
       name: "AnnotaDedupTests", dependencies: ["AnnotaDedup", "AnnotaEngine"],

@@ -90,7 +90,7 @@ extension FitTraining {
 }
 
 /// The learned fitter's model file: `{"format": "annota-fit", "version": 1, "features": [names],
-/// "minimumSideProbability": p, "provenance": "...", "bias": b, "trees": [{"feature": [...],
+/// "minimumSideProbability": p, "probabilityPerTenth": q, "provenance": "...", "bias": b, "trees": [{"feature": [...],
 /// "threshold": [...], "left": [...]}]}`.
 public enum FitModelFile {
   public static func json(_ model: FitModel) -> JSONValue {
@@ -98,6 +98,7 @@ public enum FitModelFile {
       ("format", .string("annota-fit")), ("version", .int(1)),
       ("features", .array(SideCandidates.featureNames.map { .string($0) })),
       ("minimumSideProbability", .double(model.minimumSideProbability)),
+      ("probabilityPerTenth", .double(model.probabilityPerTenth)),
       ("provenance", .string(model.provenance)),
       ("bias", .double(Double(model.scorer.bias))),
       ("trees", .array(model.scorer.trees.map { t in
@@ -144,9 +145,13 @@ public enum FitModelFile {
     }
     let p = doc["minimumSideProbability"]?.number ?? 0.6
     guard p >= 0 && p <= 1 else { throw fail("\"minimumSideProbability\" must be in [0, 1]") }
+    let perTenth = doc["probabilityPerTenth"]?.number ?? 0.05
+    guard perTenth >= 0 && perTenth <= 1 else { throw fail("\"probabilityPerTenth\" must be in [0, 1]") }
     let provenance: String
     if case .string(let s)? = doc["provenance"] { provenance = s } else { provenance = "" }
-    return FitModel(scorer: BoostedTrees(features: fc, bias: Float(bias), trees: trees), minimumSideProbability: p, provenance: provenance)
+    return FitModel(
+      scorer: BoostedTrees(features: fc, bias: Float(bias), trees: trees), minimumSideProbability: p,
+      probabilityPerTenth: perTenth, provenance: provenance)
   }
 }
 

@@ -8,15 +8,22 @@ public struct FitModel: Sendable {
   /// Scores a candidate line: P(the true side is within one working pixel of it).
   public var scorer: BoostedTrees
   /// A side moves only when the probability that moving it in the chosen direction helps is at
-  /// least this.
+  /// least this, plus `probabilityPerTenth` for every 10% of the box's size that the side moves
+  /// (a long jump needs more certainty than a nudge: on real photos most harm is a confident
+  /// jump onto a neighbour's or a texture's edge).
   public var minimumSideProbability: Double
+  public var probabilityPerTenth: Double
   /// Where the model came from (training file, images, boxes, draws, date), free text.
   public var provenance: String
 
-  public init(scorer: BoostedTrees, minimumSideProbability: Double = 0.6, provenance: String = "") {
+  public init(
+    scorer: BoostedTrees, minimumSideProbability: Double = 0.6, probabilityPerTenth: Double = 0.05,
+    provenance: String = ""
+  ) {
     precondition(scorer.features == SideCandidates.featureCount, "the scorer expects \(scorer.features) features, candidates have \(SideCandidates.featureCount)")
     self.scorer = scorer
     self.minimumSideProbability = minimumSideProbability
+    self.probabilityPerTenth = probabilityPerTenth
     self.provenance = provenance
   }
 }
@@ -42,7 +49,7 @@ public enum Fitter: Sendable {
 /// suggestion is that distribution's median (the position with the least expected distance to
 /// the true side). It moves there only when the probability that the true side lies in that
 /// direction, past half the move (so that moving reduces the error), reaches
-/// `minimumSideProbability`. The box's confidence is the smallest such probability over the
+/// `minimumSideProbability` plus `probabilityPerTenth` per 10% of the box's size moved. The box's confidence is the smallest such probability over the
 /// sides that moved: a fit is only as sure as its least sure side.
 public enum LearnedFitter {
   public static func fit(_ image: Image, rough: Box, others: [Box], model: FitModel) -> FitDecision {
@@ -69,7 +76,8 @@ public enum LearnedFitter {
         reasons[side] = "already on the boundary"
         continue
       }
-      guard choice.help >= model.minimumSideProbability else {
+      let required = model.minimumSideProbability + model.probabilityPerTenth * Double(abs(s.offsets[index])) / 10
+      guard choice.help >= required else {
         reasons[side] = "unsure (\(Int((choice.help * 100).rounded()))% that moving helps)"
         continue
       }

@@ -12,8 +12,11 @@ struct FitterOptions: ParsableArguments {
   @Option(help: "A learned fitter model (from `autofit --train`); default: the built-in model.")
   var model: String?
 
-  @Option(help: "Learned fitter: a side moves only when the probability that moving it helps is at least this (default: the model's, 0.6 for the built-in one).")
+  @Option(help: "Learned fitter: a side moves only when the probability that moving it helps is at least this (default: the model's, 0.6 for the built-in one)...")
   var minSideProbability: Double?
+
+  @Option(help: "...plus this much per 10% of the box size the side moves (default: the model's, 0.05 for the built-in one).")
+  var probabilityPerTenth: Double?
 
   @Option(help: "Edge-gap fitter: candidate side positions within this share of the box size.")
   var searchRange = 0.25
@@ -34,6 +37,7 @@ struct FitterOptions: ParsableArguments {
     }
     var m = try model.map { try FitModelFile.read($0) } ?? BuiltInFitModel.model
     if let p = minSideProbability { m.minimumSideProbability = p }
+    if let q = probabilityPerTenth { m.probabilityPerTenth = q }
     return .learned(m)
   }
 
@@ -43,6 +47,7 @@ struct FitterOptions: ParsableArguments {
     if !(minGain >= 0 && minGain <= 1) { throw ValidationError("--min-gain must be in [0, 1]") }
     if !(minConfidence >= 0 && minConfidence <= 1) { throw ValidationError("--min-confidence must be in [0, 1]") }
     if let p = minSideProbability, !(p >= 0 && p <= 1) { throw ValidationError("--min-side-probability must be in [0, 1]") }
+    if let q = probabilityPerTenth, !(q >= 0 && q <= 1) { throw ValidationError("--probability-per-tenth must be in [0, 1]") }
   }
 }
 
@@ -96,7 +101,12 @@ struct EvalFit: AsyncParsableCommand {
       let models = try await FitTraining.crossValidatedModels(
         dataset, imagesDirectory: images, folds: folds, seeds: seeds,
         minimumSideProbability: fitter.minSideProbability ?? 0.6, runner: runner, quiet: common.quiet)
-      chosen = { id in .learned(models.model(for: id)) }
+      let perTenth = fitter.probabilityPerTenth ?? 0.05
+      chosen = { id in
+        var m = models.model(for: id)
+        m.probabilityPerTenth = perTenth
+        return .learned(m)
+      }
     } else {
       let f = try fitter.makeFitter()
       chosen = { _ in f }
@@ -162,11 +172,12 @@ struct AutoFit: AsyncParsableCommand {
       let dataset = try await loadDatasets([train], threads: common.threadCount)[0]
       let seeds = try parseSeeds(trainSeeds)
       let progress = ProgressReporter(total: dataset.annotationsByImage().count, label: "images", quiet: common.quiet)
-      let (model, summary, issues) = await FitTraining.trainModel(
+      var (model, summary, issues) = await FitTraining.trainModel(
         dataset, source: train, imagesDirectory: images, seeds: seeds,
         minimumSideProbability: fitter.minSideProbability ?? 0.6,
         runner: BatchRunner(maxConcurrency: common.threadCount), progress: progress)
       progress.finish()
+      if let q = fitter.probabilityPerTenth { model.probabilityPerTenth = q }
       try writeOutput(FitModelFile.json(model).serializedBytes(), to: path)
       let errors = reportIssues(dataset.issues + issues, quiet: common.quiet)
       if !common.quiet { printError("annota autofit --train: \(summary) → \(path)") }

@@ -35,11 +35,11 @@ struct AutoFitCLITests {
     let render = dir.appendingPathComponent("render")
     try FileManager.default.createDirectory(at: render, withIntermediateDirectories: true)
     let run = try annota([
-      "autofit", ann, "--images", images, "--out", out, "--report", report, "--min-gain", "0.4",
+      "autofit", ann, "--images", images, "--out", out, "--report", report,
       "--render", render.path, "--quiet",
     ])
     #expect(run.status == 0, "\(run.stderr)")
-    // One overlay per image with fitted boxes (all 80), each a PNG of the photo's size.
+    // One overlay per image with eligible boxes (all 80), each a PNG.
     let pictures = try FileManager.default.contentsOfDirectory(atPath: render.path).filter { $0.hasSuffix(".jpg.png") }
     #expect(pictures.count == 80)
     let png = try Data(contentsOf: render.appendingPathComponent(pictures.sorted()[0]))
@@ -69,5 +69,36 @@ struct AutoFitCLITests {
     let missing = try annota(["autofit", ann, "--images", dir.path, "--out", dir.appendingPathComponent("m.json").path, "--quiet"])
     #expect(missing.status == 1)
     #expect(missing.stderr.contains(".jpg") && missing.stderr.contains("not fitted"), "\(missing.stderr.prefix(300))")
+  }
+
+  @Test("autofit --train writes a model that autofit --model and eval-fit use; eval-fit --folds cross-validates by image")
+  func train() throws {
+    let dir = try tempDir()
+    // A subset of 12 images keeps the test quick.
+    var doc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: ann))) as! [String: Any]
+    let images12 = Array((doc["images"] as! [[String: Any]]).prefix(12))
+    let ids = Set(images12.map { ($0["id"] as! NSNumber).intValue })
+    doc["images"] = images12
+    doc["annotations"] = (doc["annotations"] as! [[String: Any]]).filter { ids.contains(($0["image_id"] as! NSNumber).intValue) }
+    let subset = dir.appendingPathComponent("subset.json")
+    try JSONSerialization.data(withJSONObject: doc).write(to: subset)
+    let model = dir.appendingPathComponent("model.json").path
+    let trained = try annota(["autofit", "--train", subset.path, "--images", images, "--model", model, "--train-seeds", "5"])
+    #expect(trained.status == 0, "\(trained.stderr)")
+    #expect(trained.stderr.contains("trees → \(model)"), "\(trained.stderr.suffix(300))")
+    let m = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: model))) as! [String: Any]
+    #expect(m["format"] as? String == "annota-fit")
+    #expect((m["provenance"] as! String).contains("subset.json"))
+    let fitted = try annota(["autofit", subset.path, "--images", images, "--model", model, "--out", dir.appendingPathComponent("o.json").path, "--quiet"])
+    #expect(fitted.status == 0, "\(fitted.stderr)")
+    let cv = try annota(["eval-fit", subset.path, "--images", images, "--folds", "2", "--train-seeds", "5", "--settings", "loose", "--quiet"])
+    #expect(cv.status == 0, "\(cv.stderr)")
+    #expect(cv.stdout.split(separator: "\n").contains { $0.hasPrefix("loose") })
+    // A corrupt model file is an error that names it.
+    let bad = dir.appendingPathComponent("bad.json")
+    try Data("{\"format\": \"annota-fit\"}".utf8).write(to: bad)
+    let refused = try annota(["autofit", subset.path, "--images", images, "--model", bad.path, "--out", dir.appendingPathComponent("x.json").path, "--quiet"])
+    #expect(refused.status != 0)
+    #expect(refused.stderr.contains("bad.json"), "\(refused.stderr)")
   }
 }
