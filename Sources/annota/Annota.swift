@@ -14,6 +14,7 @@ struct Annota: AsyncParsableCommand {
     subcommands: [
       Info.self, Convert.self, Masks.self, IoU.self, Validate.self, Agree.self, AutoFit.self,
       EvalFit.self, Features.self, Rank.self, Simulate.self, Dedup.self,
+      Bench.self,
     ])
 }
 
