@@ -69,8 +69,11 @@ public struct BenchOptions: Sendable {
   public var ops: [BenchOp] = BenchOp.allCases
   /// Timed runs per operation and thread count (the median is reported).
   public var repeats = 3
-  /// Untimed runs before them.
+  /// Untimed runs before them. The first also sets how many passes over the data one timed
+  /// run makes, so that it lasts at least `minimumRunSeconds` (short operations would otherwise
+  /// measure the timer and the scheduler); with no warm-up, one pass.
   public var warmup = 1
+  public var minimumRunSeconds = 0.2
   /// Only the first this many images of the file (or folder) are used.
   public var maxImages = 200
   /// Generated data when no input is given: images, size, seed.
@@ -89,7 +92,10 @@ public struct BenchRow: Sendable, Equatable {
   /// Items per run, and what an item is ("images", "boxes", ...).
   public var items: Int
   public var unit: String
-  /// Wall time of one run over all items: median, fastest and slowest of the repeats.
+  /// Passes over the data per timed run (see `BenchOptions.minimumRunSeconds`).
+  public var passes: Int
+  /// Wall time of one timed run (`passes` passes over all items): median, fastest and slowest
+  /// of the repeats.
   public var medianSeconds: Double
   public var minSeconds: Double
   public var maxSeconds: Double
@@ -160,7 +166,7 @@ public struct BenchReport: Sendable, Equatable {
       ("rows", .array(rows.map { r in
         .object([
           ("op", .string(r.op)), ("threads", .int(Int64(r.threads))), ("items", .int(Int64(r.items))),
-          ("unit", .string(r.unit)), ("medianSeconds", .double(r.medianSeconds)),
+          ("unit", .string(r.unit)), ("passes", .int(Int64(r.passes))), ("medianSeconds", .double(r.medianSeconds)),
           ("minSeconds", .double(r.minSeconds)), ("maxSeconds", .double(r.maxSeconds)),
           ("itemsPerSecond", .double(r.itemsPerSecond)), ("megapixelsPerSecond", number(r.megapixelsPerSecond)),
           ("speedup", number(r.speedup)), ("spread", .double(r.spread)), ("peakMiB", .double(r.peakMiB)),
@@ -223,7 +229,7 @@ public struct BenchReport: Sendable, Equatable {
       let at = "$.rows[\(i)]"
       rows.append(BenchRow(
         op: try string(r, "op", at), threads: try int(r, "threads", at), items: try int(r, "items", at),
-        unit: try string(r, "unit", at), medianSeconds: try double(r, "medianSeconds", at),
+        unit: try string(r, "unit", at), passes: try int(r, "passes", at), medianSeconds: try double(r, "medianSeconds", at),
         minSeconds: try double(r, "minSeconds", at), maxSeconds: try double(r, "maxSeconds", at),
         itemsPerSecond: try double(r, "itemsPerSecond", at),
         megapixelsPerSecond: try optionalDouble(r, "megapixelsPerSecond", at),
@@ -296,7 +302,8 @@ public struct BenchReport: Sendable, Equatable {
       s += "  boxes the fitter already works on at ≤ 1/2 resolution: \(AutoFitRun.pct(a.boxesAtHalf)), "
       s += "at ≤ 1/4: \(AutoFitRun.pct(a.boxesAtQuarter))\n"
     }
-    s += "\nspread = (slowest − fastest) / median of the timed runs; ! marks rows over \(Int(100 * BenchRun.noisySpread))%.\n"
+    s += "\nitems: per pass over the data; a timed run makes as many passes as last \(fixed(BenchRun.minimumRunSecondsNote, 1)) s or more.\n"
+    s += "spread = (slowest − fastest) / median of the timed runs; ! marks rows over \(Int(100 * BenchRun.noisySpread))%.\n"
     s += "peak MiB: \(memoryNote)\n"
     s += "machine looked \(noisy ? "NOISY (other processes or frequency changes): treat small differences as noise" : "quiet")\n"
     for note in notes { s += "note: \(note)\n" }
@@ -314,6 +321,9 @@ public enum BenchRun {
   public static var defaultThreads: [Int] {
     FileIO.processorCount > 1 ? [1, FileIO.processorCount] : [1]
   }
+
+  /// The default `BenchOptions.minimumRunSeconds`, for the table's legend.
+  static let minimumRunSecondsNote = BenchOptions().minimumRunSeconds
 
   /// A row whose spread is over this share of its median marks the machine as noisy.
   public static let noisySpread = 0.10
@@ -351,27 +361,35 @@ public enum BenchRun {
       var oneThread: Double?
       for t in threads {
         _ = resetPeakMemory()
-        for _ in 0..<options.warmup { await workload.body(t) }
+        var passes = 1
+        for w in 0..<options.warmup {
+          let t0 = clock.now
+          await workload.body(t)
+          if w == 0 {
+            let once = max(seconds(clock.now - t0), 1e-6)
+            passes = max(1, min(10_000, Int((options.minimumRunSeconds / once).rounded(.up))))
+          }
+        }
         var times: [Double] = []
         for _ in 0..<options.repeats {
           let t0 = clock.now
-          await workload.body(t)
+          for _ in 0..<passes { await workload.body(t) }
           times.append(seconds(clock.now - t0))
         }
         times.sort()
         let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
-        let rate = Double(workload.items) / max(median, 1e-9)
+        let rate = Double(workload.items * passes) / max(median, 1e-9)
         if t == 1 { oneThread = rate }
         let row = BenchRow(
-          op: op.rawValue, threads: t, items: workload.items, unit: op.unit, medianSeconds: median,
+          op: op.rawValue, threads: t, items: workload.items, unit: op.unit, passes: passes, medianSeconds: median,
           minSeconds: times.first!, maxSeconds: times.last!, itemsPerSecond: rate,
-          megapixelsPerSecond: workload.megapixels.map { $0 / max(median, 1e-9) },
+          megapixelsPerSecond: workload.megapixels.map { $0 * Double(passes) / max(median, 1e-9) },
           speedup: oneThread.map { rate / $0 }, peakMiB: peakMemoryMiB())
         rows.append(row)
         log("\(op.rawValue) at \(t) thread\(t == 1 ? "" : "s"): \(fixed(row.itemsPerSecond, 1)) \(op.unit)/s")
       }
-      if op == .autofit, let total = rows.last(where: { $0.op == "autofit" && $0.threads == 1 })?.medianSeconds {
-        breakdown = autofitBreakdown(data: data, totalSeconds: total, repeats: options.repeats)
+      if op == .autofit, let row = rows.last(where: { $0.op == "autofit" && $0.threads == 1 }) {
+        breakdown = autofitBreakdown(data: data, totalSeconds: row.medianSeconds / Double(row.passes), repeats: options.repeats)
       } else if op == .autofit {
         notes.append("autofit: the time breakdown needs a 1-thread row (add 1 to --threads)")
       }
@@ -667,9 +685,13 @@ public enum BenchRun {
       out.append(line)
     }
     if report.noisy {
-      let worst = report.rows.map(\.spread).max() ?? 0
-      out.append(
-        "the machine was noisy (largest spread \(AutoFitRun.pct(worst)), load \(fixed(report.loadStart, 2)) on \(report.cores) cores): rerun when it is idle, or with more --repeats (now \(report.repeats)), before acting on differences under \(AutoFitRun.pct(max(worst, BenchRun.noisySpread)))")
+      var line = "the machine was noisy ("
+      if let worst = report.rows.max(by: { $0.spread < $1.spread }), worst.spread > noisySpread {
+        line += "spread up to \(AutoFitRun.pct(worst.spread)) on \(worst.op) at \(worst.threads) thread\(worst.threads == 1 ? "" : "s"); "
+      }
+      line += "load average \(fixed(report.loadStart, 2)) on \(report.cores) cores at the start): other processes took CPU time, "
+      line += "so the speed-ups above understate what idle cores give. Rerun when the machine is idle, or with more --repeats (now \(report.repeats)), before settling --threads"
+      out.append(line)
     } else {
       out.append("the machine was quiet (every spread under \(Int(100 * noisySpread))%): \(report.repeats) repeats are enough")
     }

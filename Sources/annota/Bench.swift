@@ -32,13 +32,13 @@ struct Bench: AsyncParsableCommand {
   var json: String?
 
   @Option(help: "Timed runs per operation and thread count.")
-  var repeats = 3
+  var repeats = BenchOptions().repeats
 
   @Option(help: "Untimed runs before them.")
-  var warmup = 1
+  var warmup = BenchOptions().warmup
 
   @Option(help: "Use at most this many images of the data.")
-  var maxImages = 200
+  var maxImages = BenchOptions().maxImages
 
   @Option(help: .hidden)
   var generatedImages = 12
