@@ -13,6 +13,9 @@
 //   ./compare-classifier.sh                                 # side by side with scikit-learn
 //   swift package --disable-sandbox benchmark --target Edges
 //   ./compare-edges.sh                                      # side by side with OpenCV
+//   swift package --disable-sandbox benchmark --target Agreement
+//   swift package --disable-sandbox benchmark --target Dedup
+//   ./compare.sh [--quick|--full]                           # every compare-*.sh, one ratio table
 import PackageDescription
 
 let package = Package(
@@ -92,5 +95,24 @@ let package = Package(
         .product(name: "AnnotaEngine", package: "Annota"),
       ],
       path: "Sources/EdgesTimer"),
+    .executableTarget(
+      name: "Agreement",
+      dependencies: [
+        .product(name: "Benchmark", package: "benchmark"),
+        .product(name: "AnnotaConsensus", package: "Annota"),
+        .product(name: "AnnotaGeometry", package: "Annota"),
+      ],
+      path: "Benchmarks/Agreement",
+      plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+    .executableTarget(
+      name: "Dedup",
+      dependencies: [
+        .product(name: "Benchmark", package: "benchmark"),
+        .product(name: "AnnotaDedup", package: "Annota"),
+        .product(name: "AnnotaGeometry", package: "Annota"),
+        .product(name: "AnnotaImage", package: "Annota"),
+      ],
+      path: "Benchmarks/Dedup",
+      plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
   ]
 )

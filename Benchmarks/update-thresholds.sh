@@ -4,12 +4,13 @@
 # Wall-clock p90s are dropped: on the shared 2-core VM back-to-back runs differed by up to 42%, so
 # a time threshold would only flap; compare-decode.sh and compare-masks.sh measure time as
 # side-by-side ratios.
-#   usage: Benchmarks/update-thresholds.sh [TARGET...]     (default: Decode Masks Edges)
+#   usage: Benchmarks/update-thresholds.sh [TARGET...]
+#          (default: Decode Masks Edges Classifier Agreement Dedup)
 # Only the named targets' files (Thresholds/TARGET.*.p90.json) are replaced.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(Decode Masks Edges Classifier)
+[ ${#targets[@]} -eq 0 ] && targets=(Decode Masks Edges Classifier Agreement Dedup)
 mkdir -p Thresholds
 for target in "${targets[@]}"; do
   rm -f Thresholds/"$target".*.p90.json

@@ -13,7 +13,8 @@ struct Annota: AsyncParsableCommand {
     version: "0.1.0",
     subcommands: [
       Info.self, Convert.self, Masks.self, IoU.self, Validate.self, Agree.self, AutoFit.self,
-      EvalFit.self, Features.self, Rank.self, Simulate.self, Dedup.self, FitCandidates.self,
+      EvalFit.self, Features.self, Rank.self, Simulate.self, Dedup.self, Bench.self,
+      FitCandidates.self,
     ])
 }
 
