@@ -122,47 +122,62 @@ struct WorkingWindow {
     let channels = image.format.channels
     let colour = channels >= 3
     var out = [UInt8](repeating: 0, count: n * n * 3)
-    // Vertical pass into a float row buffer over the source columns the window needs, then the
-    // horizontal pass.
+    // Vertical pass into a float row buffer, then the horizontal pass. The buffer holds either
+    // every source column from the leftmost to the rightmost tap (when that is short: boxes
+    // under the working size) or only the tapped columns, one slot per tap (large boxes).
     let x0 = xTaps.index.min() ?? 0
     let x1 = (xTaps.index.max() ?? 0) + 1
-    let span = x1 - x0
-    var row = [Float](repeating: 0, count: span * 3)
+    let byTap = x1 - x0 > xTaps.index.count
+    let columns = byTap ? xTaps.index : Array(x0..<x1)
+    let slot = byTap ? Array(0..<xTaps.index.count) : xTaps.index.map { $0 - x0 }
+    let width = columns.count
+    var row = [Float](repeating: 0, count: width * 3)
+    let wy = 1 / Float(yTaps.k)
+    let wx = 1 / Float(xTaps.k)
     image.pixels.withUnsafeBufferPointer { src in
-      for v in 0..<n {
-        for i in 0..<row.count { row[i] = 0 }
-        let w = 1 / Float(yTaps.k)
-        for j in 0..<yTaps.k {
-          let base = yTaps.index[v * yTaps.k + j] * image.stride
-          for x in 0..<span {
-            let p = base + (x0 + x) * channels
-            if colour {
-              row[x * 3] += w * Float(src[p])
-              row[x * 3 + 1] += w * Float(src[p + 1])
-              row[x * 3 + 2] += w * Float(src[p + 2])
-            } else {
-              let g = w * Float(src[p])
-              row[x * 3] += g
-              row[x * 3 + 1] += g
-              row[x * 3 + 2] += g
+      row.withUnsafeMutableBufferPointer { row in
+        out.withUnsafeMutableBufferPointer { out in
+          columns.withUnsafeBufferPointer { columns in
+            slot.withUnsafeBufferPointer { slot in
+              for v in 0..<n {
+                for i in 0..<row.count { row[i] = 0 }
+                for j in 0..<yTaps.k {
+                  let base = yTaps.index[v * yTaps.k + j] * image.stride
+                  if colour {
+                    for x in 0..<width {
+                      let p = base + columns[x] * channels
+                      row[x * 3] += wy * Float(src[p])
+                      row[x * 3 + 1] += wy * Float(src[p + 1])
+                      row[x * 3 + 2] += wy * Float(src[p + 2])
+                    }
+                  } else {
+                    for x in 0..<width {
+                      let g = wy * Float(src[base + columns[x] * channels])
+                      row[x * 3] += g
+                      row[x * 3 + 1] += g
+                      row[x * 3 + 2] += g
+                    }
+                  }
+                }
+                for u in 0..<n {
+                  var r: Float = 0
+                  var g: Float = 0
+                  var b: Float = 0
+                  for j in 0..<xTaps.k {
+                    let q = slot[u * xTaps.k + j] * 3
+                    r += wx * row[q]
+                    g += wx * row[q + 1]
+                    b += wx * row[q + 2]
+                  }
+                  // Round half up (values are non-negative).
+                  let o = (v * n + u) * 3
+                  out[o] = UInt8(min(255, max(0, r)) + 0.5)
+                  out[o + 1] = UInt8(min(255, max(0, g)) + 0.5)
+                  out[o + 2] = UInt8(min(255, max(0, b)) + 0.5)
+                }
+              }
             }
           }
-        }
-        for u in 0..<n {
-          var r: Float = 0
-          var g: Float = 0
-          var b: Float = 0
-          let wx = 1 / Float(xTaps.k)
-          for j in 0..<xTaps.k {
-            let q = (xTaps.index[u * xTaps.k + j] - x0) * 3
-            r += wx * row[q]
-            g += wx * row[q + 1]
-            b += wx * row[q + 2]
-          }
-          let o = (v * n + u) * 3
-          out[o] = UInt8(min(255, max(0, r.rounded())))
-          out[o + 1] = UInt8(min(255, max(0, g.rounded())))
-          out[o + 2] = UInt8(min(255, max(0, b.rounded())))
         }
       }
     }
@@ -248,39 +263,59 @@ struct SideFrame {
     rows = s / SideCandidates.rowStep
     margin = m
     let count = rows * t
-    colour = [Float](repeating: 0, count: count * 3)
-    across = [Float](repeating: 0, count: count)
-    edgeAny = [UInt8](repeating: 0, count: count)
-    edgeAcross = [UInt8](repeating: 0, count: count)
-    edgeAlong = [UInt8](repeating: 0, count: count)
-    fg = [Float](repeating: 0, count: count)
+    var colour = [Float](repeating: 0, count: count * 3)
+    var acrossValues = [Float](repeating: 0, count: count)
+    var edgeAny = [UInt8](repeating: 0, count: count)
+    var edgeAcross = [UInt8](repeating: 0, count: count)
+    var edgeAlong = [UInt8](repeating: 0, count: count)
+    var fg = [Float](repeating: 0, count: count)
     let vertical = side % 2 == 0
     let norm = Float(1 / (meanGradient + 1))
+    let rowCount = rows
     window.rgb.pixels.withUnsafeBufferPointer { px in
-      for r in 0..<rows {
-        for k in 0..<n {
-          // (u, v) of working pixel for position k across, row r along.
-          let across = side >= 2 ? n - 1 - k : k
-          let along = m + r * SideCandidates.rowStep
-          let (u, v) = vertical ? (across, along) : (along, across)
-          let i = v * n + u
-          let o = r * n + k
-          colour[o * 3] = Float(px[i * 3]) / 255
-          colour[o * 3 + 1] = Float(px[i * 3 + 1]) / 255
-          colour[o * 3 + 2] = Float(px[i * 3 + 2]) / 255
-          let gx = abs(Int(gradients.gx[i]))
-          let gy = abs(Int(gradients.gy[i]))
-          let normal = vertical ? gx : gy
-          let parallel = vertical ? gy : gx
-          self.across[o] = Float(normal) * norm
-          fg[o] = foreground[i]
-          if edges.pixels[i] != 0 {
-            edgeAny[o] = 1
-            if normal >= parallel { edgeAcross[o] = 1 } else { edgeAlong[o] = 1 }
+      gradients.gx.withUnsafeBufferPointer { gxs in
+        gradients.gy.withUnsafeBufferPointer { gys in
+          edges.pixels.withUnsafeBufferPointer { ep in
+            foreground.withUnsafeBufferPointer { fp in
+              colour.withUnsafeMutableBufferPointer { colour in
+                acrossValues.withUnsafeMutableBufferPointer { acrossValues in
+                  fg.withUnsafeMutableBufferPointer { fg in
+                    for r in 0..<rowCount {
+                      let along = m + r * SideCandidates.rowStep
+                      for k in 0..<n {
+                        // (u, v) of the working pixel at position k across, row r along.
+                        let across = side >= 2 ? n - 1 - k : k
+                        let i = vertical ? along * n + across : across * n + along
+                        let o = r * n + k
+                        colour[o * 3] = Float(px[i * 3]) / 255
+                        colour[o * 3 + 1] = Float(px[i * 3 + 1]) / 255
+                        colour[o * 3 + 2] = Float(px[i * 3 + 2]) / 255
+                        let gx = abs(Int(gxs[i]))
+                        let gy = abs(Int(gys[i]))
+                        let normal = vertical ? gx : gy
+                        let parallel = vertical ? gy : gx
+                        acrossValues[o] = Float(normal) * norm
+                        fg[o] = fp[i]
+                        if ep[i] != 0 {
+                          edgeAny[o] = 1
+                          if normal >= parallel { edgeAcross[o] = 1 } else { edgeAlong[o] = 1 }
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
           }
         }
       }
     }
+    self.colour = colour
+    self.across = acrossValues
+    self.edgeAny = edgeAny
+    self.edgeAcross = edgeAcross
+    self.edgeAlong = edgeAlong
+    self.fg = fg
   }
 
   func candidates(
