@@ -102,3 +102,33 @@ struct AutoFitCLITests {
     #expect(refused.stderr.contains("bad.json"), "\(refused.stderr)")
   }
 }
+
+@Suite("autofit on the generated demo scene")
+struct AutoFitSceneTests {
+  @Test("every rough box of testdata/fit/scene.json gets closer to its true box")
+  func scene() throws {
+    let dir = try tempDir()
+    let fit = repoRoot.appendingPathComponent("testdata/fit")
+    let report = dir.appendingPathComponent("r.jsonl").path
+    let run = try annota([
+      "autofit", fit.appendingPathComponent("scene.json").path, "--images", fit.path,
+      "--out", dir.appendingPathComponent("o.json").path, "--report", report, "--quiet",
+    ])
+    #expect(run.status == 0, "\(run.stderr)")
+    let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: fit.appendingPathComponent("scene.json"))) as! [String: Any]
+    let truths = (doc["annotations"] as! [[String: Any]]).map { ($0["true_bbox"] as! [NSNumber]).map(\.doubleValue) }
+    let lines = try String(contentsOfFile: report, encoding: .utf8).split(separator: "\n")
+    #expect(lines.count == truths.count)
+    func iou(_ a: [Double], _ b: [Double]) -> Double {
+      let w = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+      let h = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+      return w * h / (a[2] * a[3] + b[2] * b[3] - w * h)
+    }
+    for (line, truth) in zip(lines, truths) {
+      let r = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+      let before = (r["before"] as! [NSNumber]).map(\.doubleValue)
+      let after = (r["after"] as! [NSNumber]).map(\.doubleValue)
+      #expect(iou(after, truth) > iou(before, truth) + 0.05, "\(r)")
+    }
+  }
+}
