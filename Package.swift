@@ -38,6 +38,7 @@ let package = Package(
     // Only the Label Studio ML backend (`annota-server`) depends on these.
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
   ],
   targets: [
     // MARK: C libraries (system-library targets: module map + header only)
@@ -164,7 +165,10 @@ let package = Package(
       dependencies: [
         "AnnotaServer", "AnnotaEngine", "AnnotaImage", "AnnotaGeometry",
         .product(name: "Hummingbird", package: "hummingbird"),
-        .product(name: "HummingbirdTesting", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
+        // In-process requests go through an NIO testing channel; HummingbirdTesting would pull in
+        // async-http-client and BoringSSL, minutes of CI build for nothing used here.
+        .product(name: "NIOEmbedded", package: "swift-nio"),
       ],
       swiftSettings: swiftSettings),
   ]

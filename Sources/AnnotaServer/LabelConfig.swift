@@ -14,6 +14,13 @@ public struct LabelConfig: Sendable, Equatable {
     public var labels: [String]
     /// `smart="true"`: Label Studio sends drawn boxes for interactive pre-annotation.
     public var smart: Bool
+
+    public init(name: String, toName: String, labels: [String], smart: Bool) {
+      self.name = name
+      self.toName = toName
+      self.labels = labels
+      self.smart = smart
+    }
   }
 
   /// A `<Choices>` control.
@@ -21,6 +28,12 @@ public struct LabelConfig: Sendable, Equatable {
     public var name: String
     public var toName: String
     public var values: [String]
+
+    public init(name: String, toName: String, values: [String]) {
+      self.name = name
+      self.toName = toName
+      self.values = values
+    }
   }
 
   /// Image objects by name, with the task-data key of their URL (`value="$image"` → `image`).

@@ -140,6 +140,9 @@ public actor ModelStore {
     }
   }
 
+  /// Smallest feature scale used in standardisation.
+  static let minimumScale: Float = 0.1
+
   /// Fits the classifier on `samples` (classes: the sorted distinct labels; at least two needed).
   static func train(_ samples: [TrainingSample], warmStart: ClassifierFile?, options: TrainingOptions)
     -> Result<ClassifierFile, ActiveLearningError>
@@ -160,8 +163,14 @@ public actor ModelStore {
       labels.append(names.firstIndex(of: s.label)!)
     }
     let warm = warmStart.flatMap { $0.classNames == names ? $0.model : nil }
+    // With a handful of annotations, a feature's spread can be tiny (two crops that differ by
+    // noise); standardising by it would make that noise decide. Floor the scale at 0.1 (the
+    // descriptor's parts lie in [0, 1]).
+    let fitted = Standardizer(fitting: x)
+    let statistics = Standardizer(mean: fitted.mean, scale: fitted.scale.map { max($0, minimumScale) })
     let (model, _) = SoftmaxRegression.fit(
-      x, rows: Array(0..<samples.count), labels: labels, classes: names.count, options: options, warmStart: warm)
+      x, rows: Array(0..<samples.count), labels: labels, classes: names.count, options: options, warmStart: warm,
+      statistics: statistics)
     return .success(ClassifierFile(classNames: names, model: model))
   }
 

@@ -91,6 +91,11 @@ public struct MLBackend: Sendable {
         try await backend.predict(request)
       }
     }
+    router.post("/train") { request, _ in
+      try await backend.limited(backend.options.quickSeconds, "train") {
+        try await backend.train(request)
+      }
+    }
     router.post("/webhook") { request, _ in
       try await backend.limited(backend.options.quickSeconds, "webhook") {
         try await backend.webhook(request)
@@ -242,6 +247,43 @@ public struct MLBackend: Sendable {
     default:
       return MLBackend.json(.object([("status", .string("ignored")), ("action", .string(action))]))
     }
+  }
+
+  /// Label Studio's legacy training call (sent when its webhook-training flag is off): every
+  /// task with annotations, exported. Each annotation's boxes replace its stored samples, then a
+  /// round of training runs — all after the response.
+  func train(_ request: Request) async throws -> Response {
+    let body: JSONValue
+    switch await readJSON(request) {
+    case .success(let v): body = v
+    case .failure(let r): return r
+    }
+    let project = MLBackend.projectKey(body["project"])
+    let tasks = body["annotations"]?.arrayValue ?? []
+    let config = (body["label_config"]?.stringValue).flatMap { try? LabelConfig(parsing: $0) }
+    let predictor = self.predictor
+    let store = self.store
+    let logger = self.logger
+    await store.beginIngest(project)
+    Task {
+      for task in tasks {
+        for annotation in task["annotations"]?.arrayValue ?? [] {
+          guard let id = annotation["id"]?.idText else { continue }
+          let result = annotation["was_cancelled"]?.boolValue == true ? [] : annotation["result"]?.arrayValue ?? []
+          let samples: Result<[TrainingSample], any Error> = await ModelStore.offload {
+            Result { try predictor.trainingSamples(task: task, result: result, config: config) }
+          }
+          switch samples {
+          case .success(let s): await store.setSamples(project, annotation: id, samples: s)
+          case .failure(let e):
+            logger.warning("train: annotation not learned", metadata: ["project": "\(project)", "annotation": "\(id)", "error": "\(e)"])
+          }
+        }
+      }
+      await store.requestTraining(project)
+      await store.endIngest(project)
+    }
+    return MLBackend.json(.object([("status", .string("accepted")), ("tasks", .int(Int64(tasks.count)))]))
   }
 
   // MARK: helpers

@@ -296,6 +296,7 @@ def run(args, work, procs):
     check(len(preds) == args.tasks, "Label Studio stored %d predictions for %d tasks (a backend failure is silent)"
           % (len(preds), args.tasks))
     scores = {}
+    rough_iou, fitted_iou = [], []
     for p in preds:
         check(p.get("model_version") == "annota-v0", "prediction %s has model_version %r" % (p["id"], p.get("model_version")))
         check(p.get("score") is not None, "prediction %s has no score" % p["id"])
@@ -310,9 +311,15 @@ def run(args, work, procs):
             box = (r["value"]["x"] * w0 / 100, r["value"]["y"] * h0 / 100,
                    r["value"]["width"] * w0 / 100, r["value"]["height"] * h0 / 100)
             best = max(iou(box, (x, y, w, h)) for _, x, y, w, h in truth[name])
-            check(best > 0.7, "task %d: a predicted box overlaps no object (IoU %.2f)" % (t["id"], best))
+            check(best > 0.5, "task %d: a predicted box overlaps no object (IoU %.2f)" % (t["id"], best))
+            fitted_iou.append(best)
+        for rb in t["data"]["annota_boxes"]:
+            rough_iou.append(max(iou((rb["x"], rb["y"], rb["width"], rb["height"]), (x, y, w, h))
+                                 for _, x, y, w, h in truth[name]))
         scores[p["task"]] = p["score"]
     log("read back", len(preds), "predictions; scores", sorted(scores.values()))
+    log("mean IoU with the true boxes: rough %.3f, predicted %.3f" % (
+        sum(rough_iou) / len(rough_iou), sum(fitted_iou) / len(fitted_iou)))
 
     # Uncertainty sampling serves the lowest score.
     api("PATCH", "/api/projects/%d" % pid, json={"sampling": "Uncertainty sampling", "model_version": "annota-v0"})
