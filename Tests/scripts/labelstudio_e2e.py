@@ -358,6 +358,9 @@ def run(args, work, procs):
                 % (t["id"], before, after, result[0].get("score"), elapsed * 1000))
     check(improved > 0, "no interactive fit improved its drawn box (%d tried)" % tried)
 
+    if args.screenshot:
+        screenshot(args.screenshot, base, pid, task_list[-1]["id"], work)
+
     # Annotations -> webhooks -> retraining.
     annotated = 0
     for t in task_list[: max(4, args.tasks // 2)]:
@@ -417,25 +420,86 @@ def run(args, work, procs):
           "after training, next task %d has score %s, the lowest unlabeled is %s" % (nxt["id"], new_scores.get(nxt["id"]), low))
     log("uncertainty sampling served task", nxt["id"], "score", new_scores[nxt["id"]], "of", sorted(new_scores.values()))
 
-    if args.screenshot:
-        screenshot(args.screenshot, base, pid, task_list[-1]["id"], work)
-
 
 def screenshot(out, base, pid, task_id, work):
-    """Logs in with a headless Chromium (through a tiny login page) and saves the labeling page."""
+    """Saves Label Studio's labeling page of `task_id` (with Annota's pre-annotations) as a PNG.
+
+    Logs in through Label Studio's form with requests, hands the session cookie to a headless
+    Chromium and drives it over the DevTools protocol on a pipe (--remote-debugging-pipe: NUL-
+    separated JSON on file descriptors 3 and 4, so no websocket library is needed).
+    """
+    import base64
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not chromium:
-        log("no chromium: screenshot skipped")
-        return
-    # Session login: Label Studio's login form, then the task page, driven by the DevTools-free
-    # --screenshot mode needs a cookie; pass it with a user data dir prepared by a login request.
+    check(chromium, "--screenshot needs chromium (apt-get install chromium)")
     sess = requests.Session()
-    page = sess.get(base + "/user/login/")
-    csrf = sess.cookies.get("csrftoken")
-    sess.post(base + "/user/login/", data={"email": USER, "password": PASSWORD, "csrfmiddlewaretoken": csrf},
-              headers={"Referer": base + "/user/login/"})
-    log("screenshot login status", page.status_code, "cookies", list(sess.cookies.keys()))
-    raise Failure("screenshot: not implemented in this mode")
+    sess.get(base + "/user/login/", timeout=30)
+    r = sess.post(base + "/user/login/", data={"email": USER, "password": PASSWORD,
+                                             "csrfmiddlewaretoken": sess.cookies.get("csrftoken")},
+                  headers={"Referer": base + "/user/login/"}, timeout=30)
+    check("sessionid" in sess.cookies, "screenshot: login failed (%d)" % r.status_code)
+    to_chrome_r, to_chrome_w = os.pipe()
+    from_chrome_r, from_chrome_w = os.pipe()
+
+    def wire():
+        os.dup2(to_chrome_r, 3)
+        os.dup2(from_chrome_w, 4)
+
+    profile = os.path.join(work, "chromium-profile")
+    chrome = subprocess.Popen(
+        [chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--remote-debugging-pipe",
+         "--user-data-dir=" + profile, "--window-size=1280,800", "--hide-scrollbars", "about:blank"],
+        pass_fds=(to_chrome_r, from_chrome_w), preexec_fn=wire,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    os.close(to_chrome_r)
+    os.close(from_chrome_w)
+    pending = b""
+    counter = [0]
+
+    def send(method, params=None, session=None, wait=True):
+        counter[0] += 1
+        msg = {"id": counter[0], "method": method, "params": params or {}}
+        if session:
+            msg["sessionId"] = session
+        os.write(to_chrome_w, json.dumps(msg).encode() + b"\0")
+        nonlocal pending
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            while b"\0" in pending:
+                raw, pending = pending.split(b"\0", 1)
+                reply = json.loads(raw)
+                if reply.get("id") == counter[0]:
+                    check("error" not in reply, "DevTools %s: %s" % (method, reply.get("error")))
+                    return reply.get("result", {})
+            chunk = os.read(from_chrome_r, 1 << 20)
+            check(chunk, "chromium closed the DevTools pipe")
+            pending += chunk
+        raise Failure("DevTools %s: no answer" % method)
+
+    try:
+        target = send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        send("Network.enable", session=session)
+        for name in ("sessionid", "csrftoken"):
+            send("Network.setCookie", {"name": name, "value": sess.cookies.get(name), "url": base}, session=session)
+        send("Emulation.setDeviceMetricsOverride",
+             {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False}, session=session)
+        send("Page.enable", session=session)
+        send("Page.navigate", {"url": "%s/projects/%d/data?task=%d" % (base, pid, task_id)}, session=session)
+        time.sleep(12)  # the labeling app loads its bundle, the task and the predictions
+        shot = send("Page.captureScreenshot", {"format": "png"}, session=session)
+        tmp = out + ".tmp"
+        with open(tmp, "wb") as f:
+            f.write(base64.b64decode(shot["data"]))
+        os.replace(tmp, out)
+        log("screenshot written to", out)
+    finally:
+        os.close(to_chrome_w)
+        os.close(from_chrome_r)
+        try:
+            os.killpg(chrome.pid, signal.SIGTERM)
+            chrome.wait(timeout=10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
 
 
 if __name__ == "__main__":
