@@ -358,9 +358,6 @@ def run(args, work, procs):
                 % (t["id"], before, after, result[0].get("score"), elapsed * 1000))
     check(improved > 0, "no interactive fit improved its drawn box (%d tried)" % tried)
 
-    if args.screenshot:
-        screenshot(args.screenshot, base, pid, task_list[-1]["id"], work)
-
     # Annotations -> webhooks -> retraining.
     annotated = 0
     for t in task_list[: max(4, args.tasks // 2)]:
@@ -420,6 +417,10 @@ def run(args, work, procs):
           "after training, next task %d has score %s, the lowest unlabeled is %s" % (nxt["id"], new_scores.get(nxt["id"]), low))
     log("uncertainty sampling served task", nxt["id"], "score", new_scores[nxt["id"]], "of", sorted(new_scores.values()))
 
+    if args.screenshot:
+        # An unlabeled task, with the retrained model's pre-annotations.
+        screenshot(args.screenshot, base, pid, task_list[-1]["id"], work)
+
 
 def screenshot(out, base, pid, task_id, work):
     """Saves Label Studio's labeling page of `task_id` (with Annota's pre-annotations) as a PNG.
@@ -429,7 +430,9 @@ def screenshot(out, base, pid, task_id, work):
     separated JSON on file descriptors 3 and 4, so no websocket library is needed).
     """
     import base64
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    # Debian's /usr/bin/chromium is a shell wrapper that does not keep descriptors 3 and 4.
+    chromium = next((c for c in ("/usr/lib/chromium/chromium", shutil.which("chromium"),
+                                 shutil.which("chromium-browser")) if c and os.path.exists(c)), None)
     check(chromium, "--screenshot needs chromium (apt-get install chromium)")
     sess = requests.Session()
     sess.get(base + "/user/login/", timeout=30)
@@ -441,14 +444,16 @@ def screenshot(out, base, pid, task_id, work):
     from_chrome_r, from_chrome_w = os.pipe()
 
     def wire():
-        os.dup2(to_chrome_r, 3)
-        os.dup2(from_chrome_w, 4)
+        # Copies first (a pipe end may already sit on 3 or 4); dup2 makes them inheritable.
+        a, b = os.dup(to_chrome_r), os.dup(from_chrome_w)
+        os.dup2(a, 3)
+        os.dup2(b, 4)
 
     profile = os.path.join(work, "chromium-profile")
     chrome = subprocess.Popen(
         [chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--remote-debugging-pipe",
          "--user-data-dir=" + profile, "--window-size=1280,800", "--hide-scrollbars", "about:blank"],
-        pass_fds=(to_chrome_r, from_chrome_w), preexec_fn=wire,
+        close_fds=False, preexec_fn=wire,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     os.close(to_chrome_r)
     os.close(from_chrome_w)
