@@ -12,7 +12,9 @@ and measures:
   - soak: --soak requests over one keep-alive connection cycling health, setup, predict (one
     task), interactive (one box) and versions, bounded by --soak-seconds; RSS of the server
     (VmRSS from /proc) before (after warm-up) and after, and the number of non-200 answers.
-Prints one JSON object with the figures. Stops the server on exit.
+By default the classifier is trained first (annotation webhooks for 20 scenes), so predict
+includes features and classification; --no-train times the untrained path. Prints one JSON
+object with the figures. Stops the server on exit.
 """
 import argparse
 import http.client
@@ -54,6 +56,8 @@ def main():
     ap.add_argument("--boxes", type=int, default=50)
     ap.add_argument("--soak", type=int, default=10000)
     ap.add_argument("--soak-seconds", type=float, default=600)
+    ap.add_argument("--no-train", dest="train", action="store_false",
+                    help="time the untrained path (auto-fit only, no features or classifier)")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="annota-server-bench-")
@@ -102,7 +106,30 @@ def main():
             assert status == 200, payload[:300]
             results = json.loads(payload)["results"]
             assert all("error" not in r for r in results), [r["error"] for r in results if "error" in r][:3]
+            assert all(r["model_version"] == version for r in results), results[0]["model_version"]
             return dt, results
+
+        if args.train:
+            # Train the classifier first, so predict runs auto-fit + features + classifier: one
+            # annotation webhook per scene of the first 20, with the true boxes and labels.
+            for i, (name, objects) in enumerate(sorted(truth.items())[:20]):
+                result = [{"type": "rectanglelabels", "from_name": "label", "to_name": "image",
+                           "value": {"x": x / 3.2, "y": y / 2.4, "width": w / 3.2, "height": h / 2.4,
+                                     "rectanglelabels": [label]}} for label, x, y, w, h in objects]
+                status, payload = call("POST", "/webhook", {
+                    "action": "ANNOTATION_CREATED", "project": {"id": 1, "label_config": CONFIG},
+                    "task": {"id": i + 1, "data": {"image": "/data/local-files/?d=" + name}},
+                    "annotation": {"id": 1000 + i, "result": result}})
+                assert status == 200, payload
+            version, stable = None, time.time()
+            while time.time() - stable < 2:
+                v = json.loads(call("POST", "/setup", {"project": "1.0"})[1])["model_version"]
+                if v != version:
+                    version, stable = v, time.time()
+                time.sleep(0.2)
+            assert version != "annota-v0", "training did not happen"
+        else:
+            version = "annota-v0"
 
         timed(batch)  # warm-up
         runs = [timed(batch)[0] for _ in range(args.repeat)]
@@ -130,7 +157,10 @@ def main():
         t0 = time.time()
         bad = 0
         done = 0
+        rss_trace = []
         while done < args.soak and time.time() - t0 < args.soak_seconds:
+            if done % 2000 == 0:
+                rss_trace.append(rss_kib(server.pid))
             k = done % 5
             if k == 0:
                 status, _ = call("GET", "/health")
@@ -152,7 +182,8 @@ def main():
             "interactive_per_box_ms": {"median": round(statistics.median(per_box) * 1000, 2),
                                        "p95": round(per_box[int(0.95 * (len(per_box) - 1))] * 1000, 2)},
             "soak": {"requests": done, "seconds": round(soak_seconds, 1), "non_200": bad,
-                     "rss_before_kib": before, "rss_after_kib": after},
+                     "rss_before_kib": before, "rss_after_kib": after, "rss_every_2000_kib": rss_trace},
+            "model_version": version,
             "server_threads": os.cpu_count(),
         }, indent=1))
     finally:
