@@ -21,6 +21,7 @@ let package = Package(
   name: "Annota",
   products: [
     .executable(name: "annota", targets: ["annota"]),
+    .executable(name: "annota-server", targets: ["annota-server"]),
     .library(name: "AnnotaGeometry", targets: ["AnnotaGeometry"]),
     .library(name: "AnnotaImage", targets: ["AnnotaImage"]),
     .library(name: "AnnotaEdges", targets: ["AnnotaEdges"]),
@@ -35,6 +36,10 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+    // Only the Label Studio ML backend (`annota-server`) depends on these.
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
   ],
   targets: [
     // MARK: C libraries (system-library targets: module map + header only)
@@ -108,6 +113,25 @@ let package = Package(
       ],
       swiftSettings: swiftSettings),
 
+    // MARK: Label Studio ML backend (a separate executable keeps the `annota` CLI's build light)
+    .target(
+      name: "AnnotaServer",
+      dependencies: [
+        "AnnotaEngine", "AnnotaEdges", "AnnotaFit", "AnnotaClassifier", "AnnotaGeometry", "AnnotaImage",
+        "AnnotaLinearAlgebra",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: swiftSettings),
+    .executableTarget(
+      name: "annota-server",
+      dependencies: [
+        "AnnotaServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: swiftSettings),
+
     // MARK: Fuzzing (a no-op executable unless built with -sanitize=fuzzer; see README)
     .executableTarget(
       name: "AnnotaFuzzDecode", dependencies: ["AnnotaImageIO"], path: "Tests/Fuzz/DecodeFuzzer",
@@ -151,5 +175,16 @@ let package = Package(
       name: "AnnotaEngineTests", dependencies: ["AnnotaEngine"], swiftSettings: swiftSettings),
     .testTarget(
       name: "AnnotaCLITests", dependencies: ["annota"], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "AnnotaServerTests",
+      dependencies: [
+        "AnnotaServer", "AnnotaEngine", "AnnotaImage", "AnnotaGeometry",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
+        // In-process requests go through an NIO testing channel; HummingbirdTesting would pull in
+        // async-http-client and BoringSSL, minutes of CI build for nothing used here.
+        .product(name: "NIOEmbedded", package: "swift-nio"),
+      ],
+      swiftSettings: swiftSettings),
   ]
 )
