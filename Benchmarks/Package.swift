@@ -83,6 +83,8 @@ let package = Package(
       dependencies: [
         .product(name: "Benchmark", package: "benchmark"),
         .product(name: "AnnotaEdges", package: "Annota"),
+        .product(name: "AnnotaFit", package: "Annota"),
+        .product(name: "AnnotaGeometry", package: "Annota"),
         .product(name: "AnnotaEngine", package: "Annota"),
       ],
       path: "Benchmarks/Edges",

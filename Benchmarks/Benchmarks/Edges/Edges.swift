@@ -1,4 +1,6 @@
-// Edge-detection benchmarks: Gaussian blur, Sobel gradients and Canny on grey photos at two sizes.
+// Edge-detection and auto-fit benchmarks: Gaussian blur, Sobel gradients and Canny on grey photos
+// at two sizes; the learned fitter's candidate stage and a whole fit for boxes of three sizes on
+// the colour 640x480 photo.
 //
 // The inputs are the photos written by `Benchmarks/make-fixtures.sh` into `Benchmarks/.fixtures/`
 // (or the directory named by ANNOTA_FIXTURES), decoded and converted to grey once, before any
@@ -9,6 +11,8 @@
 //   ./update-thresholds.sh Edges    (re-records Thresholds/: malloc counts and peak memory only)
 import AnnotaEdges
 import AnnotaEngine
+import AnnotaFit
+import AnnotaGeometry
 import AnnotaImage
 import Benchmark
 
@@ -43,6 +47,16 @@ func loadGray(_ name: String) -> Image {
   }
 }
 
+/// The fixture decoded in colour (same error handling as `loadGray`).
+func loadColour(_ name: String) -> Image {
+  let path = fixtureDirectory() + "/" + name
+  do throws(ItemError) { return try ImageFiles.decode(path).image } catch {
+    let text = "error: benchmark fixture \(path): \(error); run Benchmarks/make-fixtures.sh first\n"
+    text.utf8CString.withUnsafeBufferPointer { _ = write(2, $0.baseAddress, $0.count - 1) }
+    exit(1)
+  }
+}
+
 /// Time and allocation count (see Decode.swift for why peak memory is measured separately).
 func timing() -> Benchmark.Configuration {
   Benchmark.Configuration(
@@ -71,6 +85,24 @@ func memory() -> Benchmark.Configuration {
 }
 
 let benchmarks: @Sendable () -> Void = {
+  // Auto-fit: one box of 48, 160 and 400 px (long side) centred on the colour photo, with two
+  // neighbour boxes; `candidates` is SideCandidates alone (window, Sobel, Canny, 46 features per
+  // line), `fit` the whole learned fit with the built-in model (candidates + trees + decision).
+  let colour = loadColour("photo-640x480.jpg")
+  let model = BuiltInFitModel.model
+  for side in [48.0, 160, 400] {
+    let rough = Box(x: 320 - side / 2, y: 240 - side * 0.35, width: side, height: side * 0.7)
+    let others = [Box(x: 20, y: 30, width: 120, height: 90), Box(x: 330, y: 200, width: 200, height: 150)]
+    let label = "\(Int(side))px"
+    for (suffix, configuration) in [("", timing()), ("-memory", memory())] {
+      Benchmark("fit-candidates-\(label)" + suffix, configuration: configuration) { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(SideCandidates(image: colour, rough: rough, others: others)) }
+      }
+      Benchmark("fit-learned-\(label)" + suffix, configuration: configuration) { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(LearnedFitter.fit(colour, rough: rough, others: others, model: model)) }
+      }
+    }
+  }
   for size in sizes {
     let label = "\(size.width)x\(size.height)"
     let gray = loadGray("photo-\(label).jpg")
