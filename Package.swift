@@ -107,9 +107,8 @@ let package = Package(
     .executableTarget(
       name: "annota",
       dependencies: [
-        "AnnotaEngine", "AnnotaFit", "AnnotaClassifier", "AnnotaGeometry", "AnnotaLinearAlgebra",
+        "AnnotaEngine", "AnnotaFit", "AnnotaLinearAlgebra",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        .product(name: "RealModule", package: "swift-numerics"),
       ],
       swiftSettings: swiftSettings),
 

@@ -2,9 +2,6 @@ import AnnotaEngine
 import AnnotaFit
 import AnnotaLinearAlgebra
 import ArgumentParser
-import AnnotaClassifier
-import AnnotaGeometry
-import RealModule
 
 /// A development tool: dumps the learned fitter's side candidates of jittered gold boxes, for
 /// studying features and decision rules outside Swift.
@@ -14,43 +11,16 @@ struct FitCandidates: AsyncParsableCommand {
     abstract: "Dump side candidates and features of jittered gold boxes (development).",
     shouldDisplay: false)
 
-  @Argument var annotations: String = ""
-  @Option var images: String = ""
+  @Argument var annotations: String
+  @Option var images: String
   @Option(help: "Rows: instance, side, offset, truth offset, features… (Float32 .npy).")
-  var out: String = ""
-  @Option(help: "CSV of instances.") var instances: String = ""
+  var out: String
+  @Option(help: "CSV of instances.") var instances: String
   @Option var settings = "mixed5,mixed10,mixed20,loose,tight"
   @Option(help: "Comma-separated seeds; one draw per setting and seed.") var seeds = "0"
-  @Option(help: "Instead: train the side scorer on such a dump and print its log-loss per 20 trees.")
-  var trainDump: String?
   @OptionGroup var common: CommonOptions
 
   func run() async throws {
-    if let trainDump {
-      let m = try NPY.read(trainDump)
-      let fc = SideCandidates.featureCount
-      var x: [Float] = []
-      var y: [UInt8] = []
-      var rng = SplitMix64(seed: 1)
-      for r in 0..<m.rows {
-        let positive = abs(m[r, 2] - m[r, 3]) <= 1
-        guard positive || rng.next() % 4 == 0 else { continue }
-        for c in 0..<fc { x.append(m[r, 4 + c]) }
-        y.append(positive ? 1 : 0)
-      }
-      for (trees, sub, lambda) in [(20, 0.5, Float(1)), (200, 0.5, Float(1))] {
-        var o = BoostedTrees.Options()
-        o.trees = trees
-        o.subsample = sub
-        o.lambda = lambda
-        let model = BoostedTrees.fit(x, features: fc, labels: y, options: o)
-        let p = model.probabilities(x)
-        var loss = 0.0
-        for i in y.indices { loss -= y[i] == 1 ? Double.log(Double(max(p[i], 1e-7))) : Double.log(Double(max(1 - p[i], 1e-7))) }
-        print("trees \(trees) subsample \(sub) lambda \(lambda): log-loss \(loss / Double(y.count)) on \(y.count) rows")
-      }
-      return
-    }
     let parse: @Sendable (String) throws -> JitterSetting = choice("--settings")
     let list = try settings.split(separator: ",").map { try parse(String($0)) }
     let seedList = seeds.split(separator: ",").compactMap { UInt64($0) }
