@@ -10,11 +10,11 @@
 /// storage (`LOCAL_FILES_DOCUMENT_ROOT`).
 ///
 /// A task's image URL `/data/local-files/?d=images/a.png` (optionally with a scheme and host in
-/// front, which is ignored: nothing is fetched) maps to `ROOT/images/a.png`. Paths that would
-/// leave the root — `..` components, absolute paths, NUL bytes, or symbolic links resolving
-/// outside it — are refused. Every other URL (`http://...` to another path, `/data/upload/...`,
-/// `s3://...`) is refused with a message: the server makes no network requests for images, so it
-/// cannot be made to reach a host of the caller's choosing.
+/// front, which is ignored) maps to `ROOT/images/a.png`. Paths that would leave the root — `..`
+/// components, absolute paths, NUL bytes, or symbolic links resolving outside it — are refused.
+/// Other URLs (`/data/upload/...`, or local-files URLs when there is no root) are downloaded from
+/// the Label Studio host of the project's `/setup` (``locate(_:access:)``), never from another
+/// host; without one they are refused.
 public struct ImageSource: Sendable {
   /// The root folder, resolved (no symbolic links, no trailing slash); nil when not configured.
   public let root: String?
@@ -47,7 +47,8 @@ public struct ImageSource: Sendable {
     let prefix = "/data/local-files/"
     guard rest.hasPrefix(prefix) else {
       throw refuse(
-        "not a Label Studio local-files URL (/data/local-files/?d=...); only files under --images-root are read, nothing is fetched over the network")
+        "not a Label Studio local-files URL (/data/local-files/?d=...) and no Label Studio host to download it from "
+          + "(it comes with /setup: a loopback host, or the one pinned with --label-studio-url)")
     }
     let query = rest.dropFirst(prefix.count).drop { $0 == "?" }
     var relative: String?
@@ -68,6 +69,31 @@ public struct ImageSource: Sendable {
       return real
     }
     return joined  // does not exist: reading it reports the missing file
+  }
+
+  /// Where to read the image at `url`: a file under the root for a local-files URL when a root
+  /// is configured, else a download from the project's Label Studio host when there is one.
+  ///
+  /// - Throws: `ImageSourceError` naming the URL and the reason.
+  public func locate(_ url: String, access: LabelStudioAccess?) throws(ImageSourceError) -> ImageLocation {
+    if root != nil, ImageSource.isLocalFilesURL(url) { return .file(try path(for: url)) }
+    if let access { return .remote(try access.resolve(url)) }
+    if root == nil {
+      throw ImageSourceError(
+        url: url,
+        message: "no --images-root for local files and no Label Studio host to download from "
+          + "(it comes with /setup: a loopback host, or the one pinned with --label-studio-url)")
+    }
+    return .file(try path(for: url))
+  }
+
+  static func isLocalFilesURL(_ url: String) -> Bool {
+    var rest = Substring(url)
+    if let scheme = rest.range(of: "://") {
+      let afterScheme = rest[scheme.upperBound...]
+      rest = afterScheme.firstIndex(of: "/").map { afterScheme[$0...] } ?? ""
+    }
+    return rest.hasPrefix("/data/local-files/")
   }
 
   static func percentDecoded(_ s: Substring) -> String? {
@@ -93,6 +119,14 @@ public struct ImageSource: Sendable {
     defer { free(p) }
     return String(cString: p)
   }
+}
+
+/// Where an image is read from.
+public enum ImageLocation: Sendable, Equatable {
+  /// A file under `--images-root`.
+  case file(String)
+  /// An absolute URL on the project's Label Studio host.
+  case remote(String)
 }
 
 /// An image URL the backend will not read.

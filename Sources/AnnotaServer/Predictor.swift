@@ -37,6 +37,18 @@ struct RoughBox {
   var label: String?
 }
 
+/// Images of one task downloaded from Label Studio, by absolute URL, and the access they were
+/// downloaded with (which ``ImageSource/locate(_:access:)`` needs to map task URLs to them).
+public struct RemoteImages: Sendable {
+  public var access: LabelStudioAccess?
+  public var bytes: [String: Result<[UInt8], ImageSourceError>]
+
+  public init(access: LabelStudioAccess? = nil, bytes: [String: Result<[UInt8], ImageSourceError>] = [:]) {
+    self.access = access
+    self.bytes = bytes
+  }
+}
+
 /// A per-task failure; its text names the task.
 struct TaskError: Error, CustomStringConvertible {
   var description: String
@@ -85,10 +97,11 @@ public struct Predictor: Sendable {
 
   /// The prediction for `task`, or an error item naming it. `drawn` are the interactive
   /// context's result items (`params.context.result`), when Label Studio sent any.
+  /// `remote` holds the images downloaded from Label Studio for this task (``downloads(task:config:access:)``).
   public func predict(task: JSONValue, config: Result<LabelConfig, LabelConfigError>, model: ProjectModel,
-                      drawn: [JSONValue]?) -> JSONValue {
+                      drawn: [JSONValue]?, remote: RemoteImages = RemoteImages()) -> JSONValue {
     do {
-      return try predictOrThrow(task: task, config: config.get(), model: model, drawn: drawn)
+      return try predictOrThrow(task: task, config: config.get(), model: model, drawn: drawn, remote: remote)
     } catch let e as LabelConfigError {
       return Predictor.errorItem("\(Predictor.taskName(task)): \(e)", version: model.version)
     } catch {
@@ -96,7 +109,8 @@ public struct Predictor: Sendable {
     }
   }
 
-  func predictOrThrow(task: JSONValue, config: LabelConfig, model: ProjectModel, drawn: [JSONValue]?) throws
+  func predictOrThrow(task: JSONValue, config: LabelConfig, model: ProjectModel, drawn: [JSONValue]?,
+                      remote: RemoteImages) throws
     -> JSONValue
   {
     let name = Predictor.taskName(task)
@@ -105,7 +119,7 @@ public struct Predictor: Sendable {
       throw TaskError(
         description: "\(name): label_config has no <RectangleLabels> with labels on an <Image>; nothing to predict")
     }
-    let image = try loadImage(task: task, config: config, control: control)
+    let image = try loadImage(task: task, config: config, control: control, remote: remote)
     let width = Double(image.width)
     let height = Double(image.height)
 
@@ -216,19 +230,63 @@ public struct Predictor: Sendable {
   }
 
   /// The task's image, decoded with EXIF orientation applied (Label Studio shows it that way).
-  func loadImage(task: JSONValue, config: LabelConfig, control: LabelConfig.Rectangles) throws -> Image {
+  func loadImage(task: JSONValue, config: LabelConfig, control: LabelConfig.Rectangles, remote: RemoteImages) throws
+    -> Image
+  {
     let name = Predictor.taskName(task)
-    let key = config.images[control.toName] ?? "image"
-    guard let url = task["data"]?[key]?.stringValue else {
+    guard let url = Predictor.imageURL(task: task, config: config, control: control) else {
+      let key = config.images[control.toName] ?? "image"
       throw TaskError(description: "\(name): data.\(key) (the image URL) is missing or not a string")
     }
-    let path: String
-    do { path = try images.path(for: url) } catch { throw TaskError(description: "\(name): \(error)") }
-    do {
-      return try ImageFiles.decode(path, options: DecodeOptions(applyOrientation: true, limits: decodeLimits)).image
-    } catch {
+    return try decodeImage(url: url, name: name, remote: remote)
+  }
+
+  /// The image at `url`: a file under the images root, or bytes downloaded beforehand.
+  func decodeImage(url: String, name: String, remote: RemoteImages) throws -> Image {
+    let location: ImageLocation
+    do { location = try images.locate(url, access: remote.access) } catch {
       throw TaskError(description: "\(name): \(error)")
     }
+    let options = DecodeOptions(applyOrientation: true, limits: decodeLimits)
+    switch location {
+    case .file(let path):
+      do { return try ImageFiles.decode(path, options: options).image } catch {
+        throw TaskError(description: "\(name): \(error)")
+      }
+    case .remote(let full):
+      guard let downloaded = remote.bytes[full] else {
+        throw TaskError(description: "\(name): image \(full): not downloaded")
+      }
+      let bytes: [UInt8]
+      do { bytes = try downloaded.get() } catch { throw TaskError(description: "\(name): \(error)") }
+      do { return try ImageDecoder.decode(bytes, options: options).image } catch {
+        throw TaskError(description: "\(name): image \(full): \(error)")
+      }
+    }
+  }
+
+  /// The task-data URL of the image `control` labels.
+  static func imageURL(task: JSONValue, config: LabelConfig, control: LabelConfig.Rectangles) -> String? {
+    task["data"]?[config.images[control.toName] ?? "image"]?.stringValue
+  }
+
+  /// The image URLs of `task` that have to be downloaded before ``predict(task:config:model:drawn:remote:)``
+  /// or ``trainingSamples(task:result:config:remote:)``: the labelled image's URL with a config,
+  /// else every string in `data`; only those that ``ImageSource/locate(_:access:)`` sends to
+  /// Label Studio, each once.
+  public func downloads(task: JSONValue, config: LabelConfig?, access: LabelStudioAccess?) -> [String] {
+    guard let access else { return [] }
+    var urls: [String] = []
+    if let config, let control = config.primaryRectangles {
+      if let url = Predictor.imageURL(task: task, config: config, control: control) { urls = [url] }
+    } else if case .object(let members)? = task["data"] {
+      urls = members.compactMap { $0.1.stringValue }
+    }
+    var out: [String] = []
+    for url in urls {
+      if case .remote(let full)? = try? images.locate(url, access: access), !out.contains(full) { out.append(full) }
+    }
+    return out
   }
 
   /// Rough boxes from `data.annota_boxes` (pixels), else from the task's first annotation with
@@ -292,24 +350,28 @@ public struct Predictor: Sendable {
   /// Training samples from one annotation of `task`: every rectangle with a label, described.
   ///
   /// - Throws: `TaskError` when the image cannot be read.
-  public func trainingSamples(task: JSONValue, result: [JSONValue], config: LabelConfig?) throws -> [TrainingSample] {
+  public func trainingSamples(task: JSONValue, result: [JSONValue], config: LabelConfig?,
+                              remote: RemoteImages = RemoteImages()) throws -> [TrainingSample] {
     let control = config?.primaryRectangles
     let pseudoControl = control ?? LabelConfig.Rectangles(name: "", toName: "", labels: [], smart: false)
     let wanted = result.filter { ($0["type"]?.stringValue ?? "") == "rectanglelabels" }
     if wanted.isEmpty { return [] }
     let image: Image
     if let config, let control {
-      image = try loadImage(task: task, config: config, control: control)
+      image = try loadImage(task: task, config: config, control: control, remote: remote)
     } else {
-      // No config in the payload: the first string in data that maps to a local file.
+      // No config in the payload: the first string in data that is an image location.
       let name = Predictor.taskName(task)
       guard case .object(let members)? = task["data"],
-        let url = members.lazy.compactMap({ $0.1.stringValue }).first(where: { (try? images.path(for: $0)) != nil })
-      else { throw TaskError(description: "\(name): no local-files image URL in data") }
-      do {
-        image = try ImageFiles.decode(try images.path(for: url),
-                                      options: DecodeOptions(applyOrientation: true, limits: decodeLimits)).image
-      } catch { throw TaskError(description: "\(name): \(error)") }
+        let url = members.lazy.compactMap({ $0.1.stringValue }).first(where: { url in
+          switch try? images.locate(url, access: remote.access) {
+          case .file?: return true
+          case .remote(let full)?: return remote.bytes[full] != nil
+          case nil: return false
+          }
+        })
+      else { throw TaskError(description: "\(name): no image URL in data that is a local file or on the Label Studio host") }
+      image = try decodeImage(url: url, name: name, remote: remote)
     }
     let boxes = Predictor.percentBoxes(wanted, control: pseudoControl, width: Double(image.width),
                                        height: Double(image.height))

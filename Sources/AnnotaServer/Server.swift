@@ -34,6 +34,13 @@ public struct ServerOptions: Sendable {
   /// Time limits of the quick endpoints (Label Studio: setup 3 s, health and webhook 1 s).
   public var setupSeconds = 2.5
   public var quickSeconds = 0.8
+  /// The Label Studio URL images may be downloaded from, with its token (`--label-studio-url`,
+  /// `--label-studio-token`). Without it, only a loopback host sent in `/setup` is used.
+  public var labelStudio: LabelStudioAccess?
+  /// Largest image downloaded from Label Studio, in bytes.
+  public var maxImageBytes = 256 << 20
+  /// Seconds allowed for one image download.
+  public var downloadSeconds = 30.0
   /// Tasks predicted in parallel.
   public var concurrency = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
 
@@ -46,6 +53,8 @@ public struct MLBackend: Sendable {
   public let options: ServerOptions
   public let predictor: Predictor
   public let store: ModelStore
+  let hosts: LabelStudioHosts
+  let fetcher: ImageFetcher
   let logger: Logger
 
   public init(options: ServerOptions, logger: Logger) {
@@ -54,6 +63,8 @@ public struct MLBackend: Sendable {
     predictor = Predictor(
       images: ImageSource(root: options.imagesRoot), decodeLimits: DecodeLimits(maxPixels: options.maxImagePixels))
     store = ModelStore(directory: options.stateDirectory, logger: logger)
+    hosts = LabelStudioHosts(policy: LabelStudioHostPolicy(pinned: options.labelStudio))
+    fetcher = ImageFetcher(maxBytes: options.maxImageBytes, timeoutSeconds: options.downloadSeconds)
   }
 
   /// The router with every endpoint and the auth, timeout and logging middleware.
@@ -121,9 +132,22 @@ public struct MLBackend: Sendable {
     case .failure(let r): return r
     }
     let project = MLBackend.projectKey(body["project"])
-    if let config = body["label_config"]?.stringValue {
+    // Label Studio 1.23 sends the config as "schema".
+    if let config = (body["label_config"] ?? body["schema"])?.stringValue {
       do { _ = try LabelConfig(parsing: config) } catch {
         logger.warning("setup: unusable label_config", metadata: ["project": "\(project)", "error": "\(error)"])
+      }
+    }
+    // The host and token images are downloaded from (the token is never logged).
+    if let hostname = body["hostname"]?.stringValue, !hostname.isEmpty {
+      switch hosts.policy.accept(hostname: hostname, token: body["access_token"]?.stringValue) {
+      case .success(let access):
+        await hosts.set(project, access)
+        logger.debug("setup: Label Studio host", metadata: [
+          "project": "\(project)", "host": "\(access.origin)", "token": "\(access.token != nil)",
+        ])
+      case .failure(let refused):
+        logger.warning("setup: Label Studio host refused", metadata: ["project": "\(project)", "reason": "\(refused)"])
       }
     }
     let model = await store.model(project)
@@ -153,6 +177,7 @@ public struct MLBackend: Sendable {
     }
     let drawn = body["params"]?["context"]?["result"]?.arrayValue
     let model = await store.model(project)
+    let access = await hosts.access(project)
     let predictor = self.predictor
     let width = max(1, options.concurrency)
     let results: [JSONValue] = await withTaskGroup(of: (Int, JSONValue).self) { group in
@@ -170,8 +195,9 @@ public struct MLBackend: Sendable {
               "\(Predictor.taskName(task)): not predicted: the \(Int(self.options.predictSeconds)) s deadline of this request passed",
               version: model.version))
           }
+          let remote = await self.download(task, config: try? config.get(), access: access)
           let item = await ModelStore.offload {
-            predictor.predict(task: task, config: config, model: model, drawn: drawn)
+            predictor.predict(task: task, config: config, model: model, drawn: drawn, remote: remote)
           }
           return (i, item)
         }
@@ -222,11 +248,13 @@ public struct MLBackend: Sendable {
       let predictor = self.predictor
       let store = self.store
       let logger = self.logger
+      let access = await hosts.access(project)
       await store.beginIngest(project)
-      // Decoding the image and training happen after the response.
+      // Downloading and decoding the image and training happen after the response.
       Task {
+        let remote = cancelled ? RemoteImages(access: access) : await self.download(task, config: config, access: access)
         let samples: Result<[TrainingSample], any Error> = await ModelStore.offload {
-          Result { try predictor.trainingSamples(task: task, result: cancelled ? [] : result, config: config) }
+          Result { try predictor.trainingSamples(task: task, result: cancelled ? [] : result, config: config, remote: remote) }
         }
         switch samples {
         case .success(let s):
@@ -268,14 +296,16 @@ public struct MLBackend: Sendable {
     let predictor = self.predictor
     let store = self.store
     let logger = self.logger
+    let access = await hosts.access(project)
     await store.beginIngest(project)
     Task {
       for task in tasks {
         for annotation in task["annotations"]?.arrayValue ?? [] {
           guard let id = annotation["id"]?.idText else { continue }
           let result = annotation["was_cancelled"]?.boolValue == true ? [] : annotation["result"]?.arrayValue ?? []
+          let remote = result.isEmpty ? RemoteImages(access: access) : await self.download(task, config: config, access: access)
           let samples: Result<[TrainingSample], any Error> = await ModelStore.offload {
-            Result { try predictor.trainingSamples(task: task, result: result, config: config) }
+            Result { try predictor.trainingSamples(task: task, result: result, config: config, remote: remote) }
           }
           switch samples {
           case .success(let s): await store.setSamples(project, annotation: id, samples: s)
@@ -291,6 +321,18 @@ public struct MLBackend: Sendable {
   }
 
   // MARK: helpers
+
+  /// Downloads the task's images that live on Label Studio (none when every image is a local
+  /// file); failures are kept per URL and reported by the task that needs them.
+  func download(_ task: JSONValue, config: LabelConfig?, access: LabelStudioAccess?) async -> RemoteImages {
+    var remote = RemoteImages(access: access)
+    for url in predictor.downloads(task: task, config: config, access: access) {
+      do { remote.bytes[url] = .success(try await fetcher.fetch(url, token: access?.token)) } catch {
+        remote.bytes[url] = .failure(error)
+      }
+    }
+    return remote
+  }
 
   enum Parsed {
     case success(JSONValue)

@@ -20,7 +20,10 @@ struct AnnotaServerCommand: AsyncParsableCommand {
     abstract: "Annota as a Label Studio ML backend: scored pre-annotations, interactive auto-fit, retraining.",
     discussion: """
       Endpoints: GET /health, POST /setup, POST /predict, POST /webhook, GET /versions. \
-      Credentials may also come from ANNOTA_BASIC_AUTH_USER and ANNOTA_BASIC_AUTH_PASS.
+      Credentials may also come from ANNOTA_BASIC_AUTH_USER and ANNOTA_BASIC_AUTH_PASS. \
+      Images that are not local files (uploads, /data/...) are downloaded from the Label Studio \
+      host named in /setup, with the token it sends there: a loopback host is used as is; any \
+      other host only when it is --label-studio-url (or LABEL_STUDIO_URL).
       """,
     version: "0.1.0")
 
@@ -32,6 +35,22 @@ struct AnnotaServerCommand: AsyncParsableCommand {
 
   @Option(help: "Folder mirroring Label Studio's LOCAL_FILES_DOCUMENT_ROOT (task URLs /data/local-files/?d=REL).")
   var imagesRoot: String?
+
+  @Option(help: ArgumentHelp(
+    "Label Studio's URL (or LABEL_STUDIO_URL): images are downloaded from this host when /setup names it; without it, only from a loopback host.",
+    valueName: "URL"))
+  var labelStudioURL: String?
+
+  @Option(help: ArgumentHelp(
+    "Token for downloads when /setup sends none (or LABEL_STUDIO_API_KEY); only ever sent to the Label Studio host.",
+    valueName: "TOKEN"))
+  var labelStudioToken: String?
+
+  @Option(help: "Largest image downloaded from Label Studio, in bytes.")
+  var maxImageBytes = 256 << 20
+
+  @Option(help: "Seconds allowed for one image download.")
+  var downloadTimeout = 30.0
 
   @Option(help: "Folder for models and labeled samples (kept across restarts). Without it, state is in memory only.")
   var stateDir: String?
@@ -65,6 +84,16 @@ struct AnnotaServerCommand: AsyncParsableCommand {
       throw ValidationError("--predict-timeout must be in (0, 95] seconds (Label Studio waits 100 s)")
     }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    guard maxImageBytes >= 1024 else { throw ValidationError("--max-image-bytes must be at least 1024") }
+    guard downloadTimeout > 0 && downloadTimeout <= 90 else {
+      throw ValidationError("--download-timeout must be in (0, 90] seconds")
+    }
+    if let url = labelStudioURL ?? env("LABEL_STUDIO_URL"), LabelStudioAccess(hostname: url, token: nil) == nil {
+      throw ValidationError("--label-studio-url \(url) is not an absolute http(s) URL such as http://label-studio:8080")
+    }
+    if labelStudioToken != nil && labelStudioURL == nil && env("LABEL_STUDIO_URL") == nil {
+      throw ValidationError("--label-studio-token needs --label-studio-url: a token is only sent to a pinned host")
+    }
     guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a level") }
     let user = basicAuthUser ?? env("ANNOTA_BASIC_AUTH_USER")
     let pass = basicAuthPass ?? env("ANNOTA_BASIC_AUTH_PASS")
@@ -91,6 +120,11 @@ struct AnnotaServerCommand: AsyncParsableCommand {
     options.maxTasks = maxTasks
     options.predictSeconds = predictTimeout
     if let threads { options.concurrency = threads }
+    options.maxImageBytes = maxImageBytes
+    options.downloadSeconds = downloadTimeout
+    if let url = labelStudioURL ?? env("LABEL_STUDIO_URL") {
+      options.labelStudio = LabelStudioAccess(hostname: url, token: labelStudioToken ?? env("LABEL_STUDIO_API_KEY"))
+    }
     if let user = basicAuthUser ?? env("ANNOTA_BASIC_AUTH_USER"), let pass = basicAuthPass ?? env("ANNOTA_BASIC_AUTH_PASS") {
       options.basicAuth = (user, pass)
     }
@@ -98,6 +132,7 @@ struct AnnotaServerCommand: AsyncParsableCommand {
     logger.info("starting", metadata: [
       "address": "\(host):\(port)", "images_root": "\(imagesRoot ?? "-")", "state_dir": "\(stateDir ?? "-")",
       "basic_auth": "\(options.basicAuth != nil)",
+      "label_studio_url": "\(options.labelStudio.map { "\($0.origin)\($0.pathPrefix)" } ?? "- (loopback hosts from /setup)")",
     ])
     try await backend.application().runService()
   }

@@ -14,7 +14,9 @@ Studio's API:
   2. with "Uncertainty sampling", /api/projects/ID/next/ serves a task with the lowest score;
   3. an interactive request (a drawn rough box) comes back fitted to the object;
   4. after annotations are posted, the backend retrains and model_version advances, and new
-     predictions carry it.
+     predictions carry it;
+  5. images uploaded to Label Studio (a second project, nothing under --images-root) are
+     downloaded by the backend from the host and with the token of /setup, and predicted.
 Every process it starts is stopped on exit, also on failure. Prints "labelstudio-e2e: PASS"
 or "labelstudio-e2e: FAIL: reason" and exits 0 or 1.
 """
@@ -437,9 +439,64 @@ def run(args, work, procs):
           "after training, next task %d has score %s, the lowest unlabeled is %s" % (nxt["id"], new_scores.get(nxt["id"]), low))
     log("uncertainty sampling served task", nxt["id"], "score", new_scores[nxt["id"]], "of", sorted(new_scores.values()))
 
+    uploads(api, s, base, ml_url, work, rng, truth, docroot)
+
     if args.screenshot:
         # An unlabeled task, with the retrained model's pre-annotations.
         screenshot(args.screenshot, base, pid, task_list[-1]["id"], work)
+
+
+def uploads(api, s, base, ml_url, work, rng, truth, docroot):
+    """Images uploaded to Label Studio (not in annota-server's --images-root): the backend
+    downloads them from the host and with the token Label Studio sends in /setup."""
+    upload_dir = os.path.join(work, "uploads")
+    os.makedirs(upload_dir)
+    names = sorted(truth)[:3]
+    files = []
+    for name in names:
+        path = os.path.join(upload_dir, os.path.basename(name))
+        shutil.copyfile(os.path.join(docroot, name), path)
+        # One form field per file: Label Studio reads one file per field name.
+        files.append((os.path.basename(name), (os.path.basename(name), open(path, "rb"), "image/png")))
+    project = api("POST", "/api/projects", json={"title": "Annota e2e uploads", "label_config": CONFIG})
+    pid = project["id"]
+    r = s.post(base + "/api/projects/%d/import" % pid, files=files, timeout=120)
+    check(r.status_code in (200, 201), "upload import -> %d %s" % (r.status_code, r.text[:300]))
+    listed = api("GET", "/api/tasks?project=%d&page_size=100" % pid)
+    task_list = listed["tasks"] if isinstance(listed, dict) else listed
+    check(len(task_list) == len(names), "uploaded %d images, Label Studio has %d tasks" % (len(names), len(task_list)))
+    truth_of = {}
+    for t in task_list:
+        url = t["data"]["image"]
+        check(url.startswith("/data/upload/"), "uploaded task %d has image URL %r" % (t["id"], url))
+        name = next(n for n in names if url.endswith(os.path.basename(n)))
+        truth_of[t["id"]] = truth[name]
+        rough = []
+        for label, x, y, w, h in truth[name]:
+            l, tp = x + rng.randint(-7, 7), y + rng.randint(-7, 7)
+            rough.append({"x": l, "y": tp, "width": x + w + rng.randint(-7, 7) - l,
+                          "height": y + h + rng.randint(-7, 7) - tp})
+        data = dict(t["data"], annota_boxes=rough)
+        api("PATCH", "/api/tasks/%d" % t["id"], json={"data": data})
+    version = requests.post(ml_url + "/setup", json={"project": str(pid)}, timeout=5).json()["model_version"]
+    api("POST", "/api/ml", json={"url": ml_url, "project": pid, "title": version, "is_interactive": True})
+    api("POST", "/api/dm/actions?id=retrieve_tasks_predictions&project=%d" % pid,
+        json={"selectedItems": {"all": True, "excluded": []}, "project": str(pid)})
+    preds = api("GET", "/api/predictions/?project=%d" % pid)
+    check(len(preds) == len(names), "Label Studio stored %d predictions for %d uploaded images (a failed download is "
+          "silent; see annota-server.log)" % (len(preds), len(names)))
+    ious = []
+    for p in preds:
+        boxes = [r for r in p["result"] if r["type"] == "rectanglelabels"]
+        objects = truth_of[p["task"]]
+        check(len(boxes) == len(objects), "uploaded task %d: %d boxes, expected %d" % (p["task"], len(boxes), len(objects)))
+        for r in boxes:
+            check(r.get("original_width") == 320 and r.get("original_height") == 240, "original size: %r" % r)
+            box = (r["value"]["x"] * 3.2, r["value"]["y"] * 2.4, r["value"]["width"] * 3.2, r["value"]["height"] * 2.4)
+            ious.append(max(iou(box, o[1:]) for o in objects))
+    check(min(ious) > 0.5, "a box predicted on an uploaded image overlaps no object (IoU %.2f)" % min(ious))
+    log("uploaded images: %d predictions from images downloaded from Label Studio, mean IoU %.3f"
+        % (len(preds), sum(ious) / len(ious)))
 
 
 def screenshot(out, base, pid, task_id, work):
