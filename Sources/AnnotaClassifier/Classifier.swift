@@ -11,9 +11,12 @@ public enum ModelKind: Sendable, Hashable {
 /// A trained classifier of either kind: what active learning and calibration need from a model
 /// (logits, a temperature, the standardisation).
 public enum Classifier: Sendable, Equatable {
+  /// A softmax regression.
   case linear(SoftmaxModel)
+  /// A one-hidden-layer network.
   case mlp(NetworkModel)
 
+  /// Number of classes.
   public var classes: Int {
     switch self {
     case .linear(let m): m.classes
@@ -21,6 +24,7 @@ public enum Classifier: Sendable, Equatable {
     }
   }
 
+  /// Number of input features.
   public var features: Int {
     switch self {
     case .linear(let m): m.features

@@ -30,9 +30,13 @@ public struct NetworkOptions: Sendable, Hashable {
 /// `features × hidden` and `W₂` is `hidden × classes`, both row-major. As in ``SoftmaxModel``, the
 /// standardisation is folded into the first layer at prediction time.
 public struct NetworkModel: Sendable, Equatable {
+  /// Number of input features (rows of `weights1`).
   public var features: Int
+  /// Number of hidden units.
   public var hidden: Int
+  /// Number of classes (columns of `weights2`).
   public var classes: Int
+  /// Hidden-layer nonlinearity.
   public var activation: Activation
   /// First-layer weights on standardised features, `features × hidden`, row-major.
   public var weights1: [Float]
@@ -98,14 +102,17 @@ public struct NetworkModel: Sendable, Equatable {
     return z
   }
 
-  /// Class probabilities for raw rows, temperature applied: `rows × classes`.
+  /// Class probabilities for raw rows, temperature applied: `rows × classes`. Each row sums to 1.
+  ///
+  /// - Complexity: that of ``logits(_:)``.
   public func probabilities(_ x: Matrix<Float>) -> Matrix<Float> {
     var z = logits(x)
     Softmax.apply(&z, temperature: temperature)
     return z
   }
 
-  /// The most probable class of each row (lowest index on ties).
+  /// The most probable class of each row (lowest index on ties); the temperature never changes
+  /// it.
   public func predict(_ x: Matrix<Float>) -> [Int] { Softmax.argmax(logits(x)) }
 
   /// The parameters packed as `W₁, b₁, W₂, b₂`, in `Double` (the solver's state).
