@@ -30,6 +30,8 @@ public struct ActiveLearner: Sendable {
   public var selection: SelectionOptions
   /// Members of the bootstrap ensemble for ``Strategy/disagreement``.
   public var ensembleSize = 5
+  /// The kind of the ensemble members for ``Strategy/disagreement`` (the kind of the model).
+  public var model = ModelKind.linear
 
   public init(strategy: Strategy, training: TrainingOptions, selection: SelectionOptions) {
     self.strategy = strategy
@@ -41,6 +43,15 @@ public struct ActiveLearner: Sendable {
   /// trained on bootstrap resamples of the labeled rows, warm-started from `model`).
   public func scores(
     _ x: Matrix<Float>, rows: [Int], model: SoftmaxModel, labeled: [Int], labels: [Int],
+    seed: UInt64
+  ) -> (scores: [Double], predicted: [Int]) {
+    scores(x, rows: rows, model: .linear(model), labeled: labeled, labels: labels, seed: seed)
+  }
+
+  /// Uncertainty of rows `rows` under `model`, a model of either kind (the ensemble members of
+  /// ``Strategy/disagreement`` are of ``model``'s kind, warm-started from `model`).
+  public func scores(
+    _ x: Matrix<Float>, rows: [Int], model: Classifier, labeled: [Int], labels: [Int],
     seed: UInt64
   ) -> (scores: [Double], predicted: [Int]) {
     let sub = x.gathering(rows: rows)
@@ -63,9 +74,9 @@ public struct ActiveLearner: Sendable {
           bootRows.append(labeled[i])
           bootLabels.append(labels[i])
         }
-        let (m, _) = SoftmaxRegression.fit(
-          x, rows: bootRows, labels: bootLabels, classes: model.classes, options: memberOptions,
-          warmStart: model, statistics: Standardizer(mean: model.mean, scale: model.scale))
+        let (m, _) = Classifier.fit(
+          self.model, x, rows: bootRows, labels: bootLabels, classes: model.classes,
+          options: memberOptions, warmStart: model, statistics: model.standardizer)
         members.append(m.probabilities(sub))
       }
       return (EnsembleDisagreement.scores(members), predicted)
@@ -80,6 +91,13 @@ public struct ActiveLearner: Sendable {
   public func nextBatch(
     _ x: Matrix<Float>, candidates: [Int], model: SoftmaxModel, labeled: [Int], labels: [Int]
   ) -> [Pick] {
+    nextBatch(x, candidates: candidates, model: .linear(model), labeled: labeled, labels: labels)
+  }
+
+  /// Picks the next batch among `candidates` given a trained model of either kind.
+  public func nextBatch(
+    _ x: Matrix<Float>, candidates: [Int], model: Classifier, labeled: [Int], labels: [Int]
+  ) -> [Pick] {
     let (s, predicted) = scores(
       x, rows: candidates, model: model, labeled: labeled, labels: labels, seed: selection.seed)
     var options = selection
@@ -88,7 +106,7 @@ public struct ActiveLearner: Sendable {
     }
     return BatchSelection.select(
       candidates: candidates, scores: s, predicted: predicted, labeled: labeled, features: x,
-      standardizer: Standardizer(mean: model.mean, scale: model.scale), options: options)
+      standardizer: model.standardizer, options: options)
   }
 }
 
@@ -107,6 +125,8 @@ public struct ActiveLearningSimulation: Sendable {
   public var testFraction = 0.25
   public var seed: UInt64 = 0
   public var training = TrainingOptions()
+  /// The model trained each round.
+  public var model = ModelKind.linear
   /// Reserve, diversity, pool and class-balance settings for the uncertainty strategies.
   public var selection = SelectionOptions()
   /// Standardise with statistics of the whole training pool (labeled or not) rather than of
@@ -155,8 +175,8 @@ public struct ActiveLearningSimulation: Sendable {
   /// Accuracy of a model trained on the whole pool of repeat `r` (the ceiling).
   public func fullAccuracy(_ r: Int) -> Double {
     let (test, pool) = split(r)
-    let (model, _) = SoftmaxRegression.fit(
-      x, rows: pool, labels: pool.map { labels[$0] }, classes: classes, options: training,
+    let (model, _) = Classifier.fit(
+      self.model, x, rows: pool, labels: pool.map { labels[$0] }, classes: classes, options: training,
       statistics: poolStatistics ? Standardizer(fitting: x, rows: pool) : nil)
     return evaluate(model, test).accuracy
   }
@@ -169,14 +189,15 @@ public struct ActiveLearningSimulation: Sendable {
     var labeled = initialSet(r, pool: pool)
     var inLabeled = Set(labeled)
     var learner = ActiveLearner(strategy: strategy, training: training, selection: selection)
-    var model: SoftmaxModel? = nil
+    learner.model = self.model
+    var model: Classifier? = nil
     let stats = poolStatistics ? Standardizer(fitting: x, rows: pool) : nil
     var out: [Round] = []
     var round = 0
     while true {
       let y = labeled.map { labels[$0] }
-      let fitted = SoftmaxRegression.fit(
-        x, rows: labeled, labels: y, classes: classes, options: training, warmStart: model,
+      let fitted = Classifier.fit(
+        self.model, x, rows: labeled, labels: y, classes: classes, options: training, warmStart: model,
         statistics: stats
       ).model
       model = fitted
@@ -198,7 +219,7 @@ public struct ActiveLearningSimulation: Sendable {
     return out
   }
 
-  func evaluate(_ model: SoftmaxModel, _ rows: [Int]) -> CalibrationSummary {
+  func evaluate(_ model: Classifier, _ rows: [Int]) -> CalibrationSummary {
     CalibrationSummary(
       probabilities: model.probabilities(x.gathering(rows: rows)),
       labels: rows.map { labels[$0] })

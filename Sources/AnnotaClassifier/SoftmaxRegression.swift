@@ -234,15 +234,8 @@ public enum SoftmaxRegression {
       ? Standardizer(mean: [Float](repeating: 0, count: d), scale: [Float](repeating: 1, count: d))
       : statistics ?? Standardizer(fitting: x, rows: rows)
     let xs = stats.transform(x, rows: rows)
-    var sampleWeights = [Float](repeating: 1, count: rows.count)
-    if options.classWeighting == .balanced {
-      var counts = [Int](repeating: 0, count: classes)
-      for l in labels { counts[l] += 1 }
-      let present = counts.filter { $0 > 0 }.count
-      for (i, l) in labels.enumerated() {
-        sampleWeights[i] = Float(Double(rows.count) / (Double(present) * Double(counts[l])))
-      }
-    }
+    let sampleWeights = sampleWeights(
+      labels: labels, classes: classes, weighting: options.classWeighting)
     var objective = SoftmaxObjective(
       x: xs, labels: labels, classes: classes, sampleWeights: sampleWeights, c: options.c)
     var start = [Double](repeating: 0, count: (d + 1) * classes)
@@ -270,6 +263,22 @@ public enum SoftmaxRegression {
       iterations: result.iterations, evaluations: result.evaluations, converged: result.converged,
       loss: result.value, gradientNorm: result.gradientNorm)
     return (model, report)
+  }
+}
+
+extension SoftmaxRegression {
+  /// Per-sample loss weights for a class weighting (1 for ``ClassWeighting/none``).
+  static func sampleWeights(labels: [Int], classes: Int, weighting: ClassWeighting) -> [Float] {
+    var weights = [Float](repeating: 1, count: labels.count)
+    if weighting == .balanced {
+      var counts = [Int](repeating: 0, count: classes)
+      for l in labels { counts[l] += 1 }
+      let present = counts.filter { $0 > 0 }.count
+      for (i, l) in labels.enumerated() {
+        weights[i] = Float(Double(labels.count) / (Double(present) * Double(counts[l])))
+      }
+    }
+    return weights
   }
 }
 

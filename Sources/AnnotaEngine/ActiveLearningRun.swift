@@ -91,6 +91,8 @@ public struct ClassifierFile: Sendable {
 public struct RankOptions: Sendable {
   public var strategy = Strategy.entropy
   public var training = TrainingOptions()
+  /// The model: linear (the default) or the one-hidden-layer network.
+  public var model = ModelKind.linear
   public var selection = SelectionOptions()
   /// Folds of the cross-validated accuracy estimate when no hold-out is given (0 skips it).
   public var folds = 5
@@ -109,7 +111,7 @@ public struct RankResult: Sendable {
   public var picks: [Pick]
   public var classNames: [String]
   /// The trained (and, with a hold-out, calibrated) model.
-  public var model: SoftmaxModel
+  public var model: Classifier
   public var fit: FitReport
   public var labeledRows: Int
   public var candidates: Int
@@ -182,8 +184,8 @@ public enum ActiveLearningRun {
         holdout, file: holdoutFile, role: "hold-out", excluding: Set(rows), classIndex: classIndex,
         issues: &allIssues)
     }
-    let warm = warmStart.flatMap { w -> SoftmaxModel? in
-      w.model.features == x.columns && w.classNames == names ? w.model : nil
+    let warm = warmStart.flatMap { w -> Classifier? in
+      w.model.features == x.columns && w.classNames == names ? .linear(w.model) : nil
     }
     // Standardise on every row of the feature file: the unlabeled rows are known, and with few
     // labels the labeled rows alone give noisy statistics.
@@ -201,9 +203,9 @@ public enum ActiveLearningRun {
       options.training.c = best.c
       chosenC = best.c
     }
-    var (model, report) = SoftmaxRegression.fit(
-      x, rows: rows, labels: y, classes: names.count, options: options.training, warmStart: warm,
-      statistics: stats)
+    var (model, report) = Classifier.fit(
+      options.model, x, rows: rows, labels: y, classes: names.count, options: options.training,
+      warmStart: warm, statistics: stats)
     var before: CalibrationSummary? = nil
     var after: CalibrationSummary? = nil
     var cv: CalibrationSummary? = nil
@@ -231,7 +233,8 @@ public enum ActiveLearningRun {
     }
     let excluded = Set(rows).union(hold.map(\.index)).union(evalRows.map(\.index))
     let candidates = (0..<x.rows).filter { !excluded.contains($0) }
-    let learner = ActiveLearner(strategy: options.strategy, training: options.training, selection: options.selection)
+    var learner = ActiveLearner(strategy: options.strategy, training: options.training, selection: options.selection)
+    learner.model = options.model
     let picks = learner.nextBatch(x, candidates: candidates, model: model, labeled: rows, labels: y)
     let trained = Set(rows)
     let scored = (0..<x.rows).filter { !trained.contains($0) }
@@ -296,9 +299,9 @@ public enum ActiveLearningRun {
       let test = order.enumerated().filter { $0.offset % folds == f }.map(\.element)
       let testSet = Set(test)
       let train = rows.indices.filter { !testSet.contains($0) }
-      let (m, _) = SoftmaxRegression.fit(
-        x, rows: train.map { rows[$0] }, labels: train.map { labels[$0] }, classes: classes,
-        options: options.training, statistics: statistics)
+      let (m, _) = Classifier.fit(
+        options.model, x, rows: train.map { rows[$0] }, labels: train.map { labels[$0] },
+        classes: classes, options: options.training, statistics: statistics)
       let p = m.probabilities(x.gathering(rows: test.map { rows[$0] }))
       for (i, t) in test.enumerated() {
         for c in 0..<classes { probs[t, c] = p[i, c] }

@@ -131,6 +131,55 @@ struct DigitsTests {
     #expect(Int(iterations)! <= 3, "warm start from the same optimum: \(warm.stderr)")
   }
 
+  @Test("rank --model mlp: accuracy within 1 point of scikit-learn's MLPClassifier (same objective), calibrated, same output at 1 and 2 threads; simulate takes it too")
+  func mlp() throws {
+    let dir = try tempDir()
+    try reference(["digits", dir.path, "mlp"])
+    let path = { (name: String) in dir.appendingPathComponent(name).path }
+    let ref = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("mlp.json"))) as! [String: Any]
+    var truth: [Int: String] = [:]
+    for r in try csvRows(path("test.csv")) { truth[Int(r[0])!] = r[1] }
+    var predictions: [String] = []
+    for threads in ["1", "2"] {
+      let run = try annota([
+        "rank", "--features", path("digits.npy"), "--labels", path("train.csv"),
+        "--calibrate-on", path("test.csv"), "--out", path("next.csv"), "--model", "mlp",
+        "--predictions", path("pred\(threads).csv"), "--batch", "1", "--threads", threads,
+      ])
+      #expect(run.status == 0, "\(run.stderr)")
+      #expect(run.stderr.contains("one-hidden-layer network (64 relu units)"), "\(run.stderr)")
+      // The temperature is fitted on these same rows, so this is the in-sample figure
+      // (0.0148 measured; Tests/scripts/calibration_splits.py measures on independent rows).
+      let summary = try #require(run.stderr.firstMatch(of: /ECE ([0-9.]+) → ([0-9.]+) after temperature [0-9.]+, log-loss ([0-9.]+) → ([0-9.]+)/))
+      #expect(Double(summary.2)! <= 0.02, "\(run.stderr)")
+      #expect(Double(summary.4)! <= Double(summary.3)!, "\(run.stderr)")
+      predictions.append(try String(contentsOfFile: path("pred\(threads).csv"), encoding: .utf8))
+    }
+    #expect(predictions[0] == predictions[1])
+    let predicted = try csvRows(path("pred1.csv"))
+    let right = predicted.filter { truth[Int($0[0])!] == $0[1] }.count
+    let accuracy = Double(right) / Double(truth.count)
+    let refAccuracy = ref["accuracy"] as! Double
+    print("digits mlp: annota accuracy \(accuracy), scikit-learn MLPClassifier \(refAccuracy) (mean of 3 seeds)")
+    #expect(abs(accuracy - refAccuracy) <= 0.01, "annota \(accuracy), scikit-learn \(refAccuracy)")
+    // The file holds a linear model: saving a network is refused, as are bad shapes.
+    for bad in [["--save-model", path("m.json")], ["--hidden", "0"], ["--activation", "sigmoid"]] {
+      let refused = try annota([
+        "rank", "--features", path("digits.npy"), "--labels", path("train.csv"), "--out", path("x.csv"),
+        "--model", "mlp",
+      ] + bad)
+      #expect(refused.status == 64, "\(bad): \(refused.stderr)")
+    }
+    let unknown = try annota(["rank", "--features", path("digits.npy"), "--labels", path("train.csv"), "--out", path("x.csv"), "--model", "forest"])
+    #expect(unknown.status == 64 && unknown.stderr.contains("--model must be linear or mlp"), "\(unknown.stderr)")
+    let sim = try annota([
+      "simulate", "--features", path("digits.npy"), "--labels", path("all.csv"), "--out", path("curve.csv"),
+      "--model", "mlp", "--hidden", "8", "--strategy", "margin", "--budget", "40", "--repeats", "1",
+    ])
+    #expect(sim.status == 0, "\(sim.stderr)")
+    #expect(try csvRows(path("curve.csv")).map { Int($0[2])! } == [20, 40])
+  }
+
   @Test("simulate: margin sampling needs fewer labels than random to reach 95% of full accuracy; CSV, SVG, thread-independent")
   func simulate() throws {
     let dir = try tempDir()
