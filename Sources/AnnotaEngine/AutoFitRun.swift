@@ -178,19 +178,34 @@ public enum AutoFitRun {
       s += cols.joined(separator: " ") + "\n"
     }
     s += "boxes per second (decoding included): \(fixed(result.boxesPerSecond, 0))\n"
-    s += "\nsuggestions by confidence (all settings): bucket, count, share that help, mean IoU change\n"
+    s += "\nsuggestions by confidence (all settings): bucket, count, mean confidence, share that help, mean IoU change\n"
     var counts = [Int](repeating: 0, count: 10)
+    var confidence = [Double](repeating: 0, count: 10)
     var helpful = [Double](repeating: 0, count: 10)
     var gain = [Double](repeating: 0, count: 10)
     for e in result.settings {
       for (k, b) in e.summary.buckets.enumerated() {
         counts[k] += b.count
+        confidence[k] += b.meanConfidence * Double(b.count)
         helpful[k] += b.helpful * Double(b.count)
         gain[k] += b.meanGain * Double(b.count)
       }
     }
     for k in 0..<10 where counts[k] > 0 {
-      s += "  \(fixed(Double(k) / 10, 1))–\(fixed(Double(k + 1) / 10, 1))  \(String(counts[k]).leftPad(6))  \(pct(helpful[k] / Double(counts[k])).leftPad(6))  \(fixed(gain[k] / Double(counts[k]), 4).leftPad(8))\n"
+      let n = Double(counts[k])
+      s += "  \(fixed(Double(k) / 10, 1))–\(fixed(Double(k + 1) / 10, 1))  \(String(counts[k]).leftPad(6))  \(fixed(confidence[k] / n, 3).leftPad(6))  \(pct(helpful[k] / n).leftPad(6))  \(fixed(gain[k] / n, 4).leftPad(8))\n"
+    }
+    var pooled = [(count: Int, confidenceSum: Double, helped: Int)](repeating: (0, 0, 0), count: 10)
+    for e in result.settings {
+      for (k, b) in e.summary.movedBins.enumerated() {
+        pooled[k].count += b.count
+        pooled[k].confidenceSum += b.confidenceSum
+        pooled[k].helped += b.helped
+      }
+    }
+    let movedCount = pooled.reduce(0) { $0 + $1.count }
+    if movedCount > 0 {
+      s += "calibration error of the \(movedCount) suggestions that move a side (deciles, weighted |mean confidence − share that help|): \(fixed(FitSummary.calibrationError(pooled), 4))\n"
     }
     s += "\nreviewer accepting suggestions with confidence ≥ t: mean IoU per setting\n  t    " + result.settings.map { $0.setting.rawValue.leftPad(9) }.joined() + "\n"
     for t in 0..<10 {

@@ -114,9 +114,27 @@ public struct FitSummary: Sendable {
   public var sidesWithin2After: Double
   /// Share of boxes left as drawn.
   public var fallback: Double
-  /// Calibration of suggestions per confidence decile: count, share that improve the box, and
-  /// mean IoU change.
-  public var buckets: [(lower: Double, count: Int, helpful: Double, meanGain: Double)]
+  /// Calibration of suggestions per confidence decile: count, mean confidence, share that
+  /// improve the box, and mean IoU change.
+  public var buckets: [(lower: Double, count: Int, meanConfidence: Double, helpful: Double, meanGain: Double)]
+  /// Suggestions that moved a side (confidence > 0), per confidence decile: count, sum of
+  /// confidences, and how many improved the box; the calibration error comes from these.
+  public var movedBins: [(count: Int, confidenceSum: Double, helped: Int)]
+  /// Expected calibration error of the moved suggestions: `Σ (n_b/n)·|mean confidence_b − share
+  /// that helped_b|` over the deciles (0 when nothing moved).
+  public var calibrationError: Double { FitSummary.calibrationError(movedBins) }
+
+  /// The calibration error of pooled bins.
+  public static func calibrationError(_ bins: [(count: Int, confidenceSum: Double, helped: Int)]) -> Double {
+    let n = bins.reduce(0) { $0 + $1.count }
+    guard n > 0 else { return 0 }
+    var e = 0.0
+    for b in bins where b.count > 0 {
+      e += abs(b.confidenceSum - Double(b.helped)) / Double(n)
+    }
+    return e
+  }
+
   /// Mean IoU when a reviewer accepts every suggestion with confidence ≥ threshold, per
   /// threshold 0, 0.1, …, 0.9.
   public var reviewerIoU: [(threshold: Double, acceptedShare: Double, meanIoU: Double)]
@@ -130,6 +148,8 @@ public struct FitSummary: Sendable {
     var bucketCount = [Int](repeating: 0, count: 10)
     var bucketHelp = [Int](repeating: 0, count: 10)
     var bucketGain = [Double](repeating: 0, count: 10)
+    var bucketConfidence = [Double](repeating: 0, count: 10)
+    var moved = [(count: Int, confidenceSum: Double, helped: Int)](repeating: (0, 0, 0), count: 10)
     var reviewer = [(Double, Int)](repeating: (0, 0), count: 10)
     for o in outcomes {
       let b = FitProtocol.iou(o.rough, o.truth)
@@ -149,6 +169,12 @@ public struct FitSummary: Sendable {
       bucketCount[k] += 1
       if s > b + 1e-9 { bucketHelp[k] += 1 }
       bucketGain[k] += s - b
+      bucketConfidence[k] += o.confidence
+      if o.confidence > 0 {
+        moved[k].count += 1
+        moved[k].confidenceSum += o.confidence
+        if s > b + 1e-9 { moved[k].helped += 1 }
+      }
       for t in 0..<10 {
         let take = o.confidence >= Double(t) / 10
         reviewer[t].0 += take ? s : b
@@ -165,17 +191,20 @@ public struct FitSummary: Sendable {
     sidesWithin1After = Double(w1a) / (4 * n)
     sidesWithin2After = Double(w2a) / (4 * n)
     fallback = Double(fb) / n
-    var b: [(lower: Double, count: Int, helpful: Double, meanGain: Double)] = []
+    var b: [(lower: Double, count: Int, meanConfidence: Double, helpful: Double, meanGain: Double)] = []
     var r: [(threshold: Double, acceptedShare: Double, meanIoU: Double)] = []
     for k in 0..<10 {
       let count = Double(max(bucketCount[k], 1))
       let helpful: Double = Double(bucketHelp[k]) / count
       let gain: Double = bucketGain[k] / count
-      b.append((lower: Double(k) / 10, count: bucketCount[k], helpful: helpful, meanGain: gain))
+      b.append((
+        lower: Double(k) / 10, count: bucketCount[k], meanConfidence: bucketConfidence[k] / count, helpful: helpful,
+        meanGain: gain))
       let share: Double = Double(reviewer[k].1) / n
       r.append((threshold: Double(k) / 10, acceptedShare: share, meanIoU: reviewer[k].0 / n))
     }
     buckets = b
     reviewerIoU = r
+    movedBins = moved
   }
 }

@@ -90,7 +90,8 @@ extension FitTraining {
 }
 
 /// The learned fitter's model file: `{"format": "annota-fit", "version": 1, "features": [names],
-/// "minimumSideProbability": p, "probabilityPerTenth": q, "provenance": "...", "bias": b, "trees": [{"feature": [...],
+/// "minimumSideProbability": p, "probabilityPerTenth": q, "provenance": "...",
+/// "calibration": {"raw": [...], "improved": [...]} or null, "bias": b, "trees": [{"feature": [...],
 /// "threshold": [...], "left": [...]}]}`.
 public enum FitModelFile {
   public static func json(_ model: FitModel) -> JSONValue {
@@ -100,6 +101,11 @@ public enum FitModelFile {
       ("minimumSideProbability", .double(model.minimumSideProbability)),
       ("probabilityPerTenth", .double(model.probabilityPerTenth)),
       ("provenance", .string(model.provenance)),
+      ("calibration", model.calibration.map { c in
+        .object([
+          ("raw", .numbers(c.raw, integral: false)), ("improved", .numbers(c.improved, integral: false)),
+        ])
+      } ?? .null),
       ("bias", .double(Double(model.scorer.bias))),
       ("trees", .array(model.scorer.trees.map { t in
         .object([
@@ -149,26 +155,55 @@ public enum FitModelFile {
     guard perTenth >= 0 && perTenth <= 1 else { throw fail("\"probabilityPerTenth\" must be in [0, 1]") }
     let provenance: String
     if case .string(let s)? = doc["provenance"] { provenance = s } else { provenance = "" }
+    var calibration: ConfidenceCalibration?
+    if let c = doc["calibration"], c != .null {
+      guard let raw = c["raw"]?.numberArray, let improved = c["improved"]?.numberArray, !raw.isEmpty,
+        raw.count == improved.count, zip(raw, raw.dropFirst()).allSatisfy({ $0 < $1 }),
+        zip(improved, improved.dropFirst()).allSatisfy({ $0 <= $1 }),
+        improved.allSatisfy({ $0 >= 0 && $0 <= 1 }), raw.allSatisfy(\.isFinite)
+      else {
+        throw fail("\"calibration\" needs \"raw\" (increasing) and \"improved\" (non-decreasing, in [0, 1]) of one length")
+      }
+      calibration = ConfidenceCalibration(raw: raw, improved: improved)
+    }
     return FitModel(
       scorer: BoostedTrees(features: fc, bias: Float(bias), trees: trees), minimumSideProbability: p,
-      probabilityPerTenth: perTenth, provenance: provenance)
+      probabilityPerTenth: perTenth, provenance: provenance, calibration: calibration)
   }
 }
 
 extension FitTraining {
   /// Collects training draws over `dataset` and trains a model; returns it with a one-line
-  /// summary (also its provenance).
+  /// summary (also its provenance). With `calibrationFolds` ≥ 2, the confidence is calibrated
+  /// on cross-validated outcomes: a model per fold of images is trained without it, every
+  /// training draw of the fold is fitted with that model, and an isotonic map from raw
+  /// confidence to "the fit improved the box" is fitted on those outcomes.
   public static func trainModel(
     _ dataset: COCODataset, source: String, imagesDirectory: String, seeds: [UInt64],
-    minimumSideProbability: Double, runner: BatchRunner, progress: ProgressReporter?
-  ) async -> (model: FitModel, summary: String, issues: [COCOIssue]) {
+    minimumSideProbability: Double, probabilityPerTenth: Double = 0.05, calibrationFolds: Int = 0,
+    runner: BatchRunner, progress: ProgressReporter?
+  ) async throws -> (model: FitModel, summary: String, issues: [COCOIssue]) {
     let (instances, issues) = await collect(
       dataset, imagesDirectory: imagesDirectory, draws: draws(seeds: seeds), runner: runner, progress: progress)
     let scorer = train(instances)
     let images = Set(instances.map(\.imageID)).count
     let boxes = Set(instances.map(\.annotationID)).count
-    let summary = "trained on \(boxes) boxes of \(images) images of \(source), \(instances.count) jittered boxes (settings \(JitterSetting.allCases.map(\.rawValue).joined(separator: ",")) × seeds \(seeds.map(String.init).joined(separator: ","))), \(scorer.trees.count) trees"
-    return (FitModel(scorer: scorer, minimumSideProbability: minimumSideProbability, provenance: summary), summary, issues)
+    var summary = "trained on \(boxes) boxes of \(images) images of \(source), \(instances.count) jittered boxes (settings \(JitterSetting.allCases.map(\.rawValue).joined(separator: ",")) × seeds \(seeds.map(String.init).joined(separator: ","))), \(scorer.trees.count) trees"
+    var model = FitModel(
+      scorer: scorer, minimumSideProbability: minimumSideProbability, probabilityPerTenth: probabilityPerTenth)
+    if calibrationFolds >= 2 {
+      let foldOf = folds(of: dataset, count: calibrationFolds)
+      let foldModels = try await trainFolds(
+        instances, foldOf: foldOf, count: calibrationFolds, minimumSideProbability: minimumSideProbability,
+        probabilityPerTenth: probabilityPerTenth, runner: runner)
+      let outcomes = outOfFoldOutcomes(instances, foldOf: foldOf, models: foldModels)
+      model.calibration = ConfidenceCalibration.fit(outcomes.map { ($0.confidence, $0.improved) })
+      summary += model.calibration == nil
+        ? ", confidence not calibrated (\(outcomes.count) cross-validated fits, fewer than 50)"
+        : ", confidence calibrated on \(outcomes.count) \(calibrationFolds)-fold cross-validated fits"
+    }
+    model.provenance = summary
+    return (model, summary, issues)
   }
 
   /// One model per fold of images, for cross-validation.
@@ -187,21 +222,58 @@ extension FitTraining {
     return map
   }
 
-  /// Trains `folds` models, each on the images outside one fold.
+  /// `count` models, each trained on the instances outside one fold (in parallel).
+  static func trainFolds(
+    _ instances: [FitInstance], foldOf: [Int64: Int], count: Int, minimumSideProbability: Double,
+    probabilityPerTenth: Double, runner: BatchRunner
+  ) async throws -> [FitModel] {
+    try await runner.map(Array(0..<count)) { k -> FitModel in
+      let mine = instances.filter { foldOf[$0.imageID] != k }
+      return FitModel(
+        scorer: train(mine), minimumSideProbability: minimumSideProbability,
+        probabilityPerTenth: probabilityPerTenth, provenance: "fold \(k) of \(count)")
+    }.map { try $0.get() }
+  }
+
+  /// Every instance fitted by the model that did not see its fold: the raw confidence of the
+  /// fits that moved a side, and whether the fit improved the box's IoU with the truth.
+  static func outOfFoldOutcomes(_ instances: [FitInstance], foldOf: [Int64: Int], models: [FitModel])
+    -> [(fold: Int, confidence: Double, improved: Bool)]
+  {
+    var out: [(fold: Int, confidence: Double, improved: Bool)] = []
+    for inst in instances {
+      let k = foldOf[inst.imageID] ?? 0
+      let d = LearnedFitter.fit(candidates: inst.candidates, rough: inst.rough, model: models[k])
+      guard d.confidence > 0 else { continue }
+      let improved = FitProtocol.iou(d.box, inst.truth) > FitProtocol.iou(inst.rough, inst.truth) + 1e-9
+      out.append((k, d.confidence, improved))
+    }
+    return out
+  }
+
+  /// Trains `folds` models, each on the images outside one fold. Each fold model's confidence is
+  /// calibrated on the other folds' out-of-fold fits only (cross-fitting), so an image's
+  /// confidence never comes from outcomes on that image.
   public static func crossValidatedModels(
     _ dataset: COCODataset, imagesDirectory: String, folds count: Int, seeds: [UInt64],
-    minimumSideProbability: Double, runner: BatchRunner, quiet: Bool
+    minimumSideProbability: Double, probabilityPerTenth: Double = 0.05, calibrate: Bool = true,
+    runner: BatchRunner, quiet: Bool
   ) async throws -> FoldModels {
     let foldOf = folds(of: dataset, count: count)
     let progress = ProgressReporter(total: dataset.annotationsByImage().count, label: "training images", quiet: quiet)
     let (instances, _) = await collect(
       dataset, imagesDirectory: imagesDirectory, draws: draws(seeds: seeds), runner: runner, progress: progress)
     progress.finish()
-    // The folds train in parallel, one per task.
-    let models = try await runner.map(Array(0..<count)) { k -> FitModel in
-      let mine = instances.filter { foldOf[$0.imageID] != k }
-      return FitModel(scorer: train(mine), minimumSideProbability: minimumSideProbability, provenance: "fold \(k) of \(count)")
-    }.map { try $0.get() }
+    var models = try await trainFolds(
+      instances, foldOf: foldOf, count: count, minimumSideProbability: minimumSideProbability,
+      probabilityPerTenth: probabilityPerTenth, runner: runner)
+    if calibrate {
+      let outcomes = outOfFoldOutcomes(instances, foldOf: foldOf, models: models)
+      for k in models.indices {
+        models[k].calibration = ConfidenceCalibration.fit(
+          outcomes.filter { $0.fold != k }.map { ($0.confidence, $0.improved) })
+      }
+    }
     return FoldModels(folds: models, foldOfImage: foldOf)
   }
 }

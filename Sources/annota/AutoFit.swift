@@ -27,6 +27,9 @@ struct FitterOptions: ParsableArguments {
   @Option(help: "Apply a fit only when its confidence is at least this.")
   var minConfidence = 0.0
 
+  @Flag(help: "Learned fitter: report the raw confidence (the least sure moved side's probability), not the model's calibrated one.")
+  var rawConfidence = false
+
   /// The fitter these options describe (reads `--model`).
   func makeFitter() throws -> Fitter {
     if fitter == "edge-gap" {
@@ -38,6 +41,7 @@ struct FitterOptions: ParsableArguments {
     var m = try model.map { try FitModelFile.read($0) } ?? BuiltInFitModel.model
     if let p = minSideProbability { m.minimumSideProbability = p }
     if let q = probabilityPerTenth { m.probabilityPerTenth = q }
+    if rawConfidence { m.calibration = nil }
     return .learned(m)
   }
 
@@ -100,13 +104,10 @@ struct EvalFit: AsyncParsableCommand {
       let seeds = try parseSeeds(trainSeeds)
       let models = try await FitTraining.crossValidatedModels(
         dataset, imagesDirectory: images, folds: folds, seeds: seeds,
-        minimumSideProbability: fitter.minSideProbability ?? 0.6, runner: runner, quiet: common.quiet)
-      let perTenth = fitter.probabilityPerTenth ?? 0.05
-      chosen = { id in
-        var m = models.model(for: id)
-        m.probabilityPerTenth = perTenth
-        return .learned(m)
-      }
+        minimumSideProbability: fitter.minSideProbability ?? 0.6,
+        probabilityPerTenth: fitter.probabilityPerTenth ?? 0.05, calibrate: !fitter.rawConfidence,
+        runner: runner, quiet: common.quiet)
+      chosen = { id in .learned(models.model(for: id)) }
     } else {
       let f = try fitter.makeFitter()
       chosen = { _ in f }
@@ -149,6 +150,9 @@ struct AutoFit: AsyncParsableCommand {
   @Option(help: "With --train: comma-separated jitter seeds; each draws every protocol setting once per box.")
   var trainSeeds = "11,12"
 
+  @Option(help: "With --train: calibrate the confidence on K-fold cross-validated fits of the training draws (K more trainings); 0 leaves it raw.")
+  var calibrationFolds = 5
+
   @Option(help: "Per-box report, JSON Lines.")
   var report: String?
 
@@ -159,6 +163,7 @@ struct AutoFit: AsyncParsableCommand {
   @OptionGroup var common: CommonOptions
 
   func validate() throws {
+    if calibrationFolds == 1 || calibrationFolds < 0 { throw ValidationError("--calibration-folds must be 0 or at least 2") }
     if train != nil {
       if fitter.model == nil { throw ValidationError("--train needs --model OUT.json (where the model is written)") }
       if annotations != nil || out != nil { throw ValidationError("--train takes no ANN.json or --out") }
@@ -172,12 +177,12 @@ struct AutoFit: AsyncParsableCommand {
       let dataset = try await loadDatasets([train], threads: common.threadCount)[0]
       let seeds = try parseSeeds(trainSeeds)
       let progress = ProgressReporter(total: dataset.annotationsByImage().count, label: "images", quiet: common.quiet)
-      var (model, summary, issues) = await FitTraining.trainModel(
+      let (model, summary, issues) = try await FitTraining.trainModel(
         dataset, source: train, imagesDirectory: images, seeds: seeds,
         minimumSideProbability: fitter.minSideProbability ?? 0.6,
+        probabilityPerTenth: fitter.probabilityPerTenth ?? 0.05, calibrationFolds: calibrationFolds,
         runner: BatchRunner(maxConcurrency: common.threadCount), progress: progress)
       progress.finish()
-      if let q = fitter.probabilityPerTenth { model.probabilityPerTenth = q }
       try writeOutput(FitModelFile.json(model).serializedBytes(), to: path)
       let errors = reportIssues(dataset.issues + issues, quiet: common.quiet)
       if !common.quiet { printError("annota autofit --train: \(summary) → \(path)") }

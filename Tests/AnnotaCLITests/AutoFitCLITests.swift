@@ -83,11 +83,15 @@ struct AutoFitCLITests {
     let subset = dir.appendingPathComponent("subset.json")
     try JSONSerialization.data(withJSONObject: doc).write(to: subset)
     let model = dir.appendingPathComponent("model.json").path
-    let trained = try annota(["autofit", "--train", subset.path, "--images", images, "--model", model, "--train-seeds", "5"])
+    let trained = try annota(["autofit", "--train", subset.path, "--images", images, "--model", model, "--train-seeds", "5",
+                              "--calibration-folds", "2"])
     #expect(trained.status == 0, "\(trained.stderr)")
-    #expect(trained.stderr.contains("trees → \(model)"), "\(trained.stderr.suffix(300))")
+    #expect(trained.stderr.contains("confidence calibrated on") && trained.stderr.contains(" → \(model)"), "\(trained.stderr.suffix(300))")
     let m = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: model))) as! [String: Any]
     #expect(m["format"] as? String == "annota-fit")
+    let calibration = m["calibration"] as? [String: Any]
+    let rates = (calibration?["improved"] as? [NSNumber])?.map(\.doubleValue) ?? []
+    #expect(!rates.isEmpty && zip(rates, rates.dropFirst()).allSatisfy { $0 <= $1 }, "\(String(describing: calibration))")
     #expect((m["provenance"] as! String).contains("subset.json"))
     let fitted = try annota(["autofit", subset.path, "--images", images, "--model", model, "--out", dir.appendingPathComponent("o.json").path, "--quiet"])
     #expect(fitted.status == 0, "\(fitted.stderr)")

@@ -45,5 +45,14 @@ struct FitProtocolTests {
     #expect(p.buckets[9].count == 200 && p.buckets[9].helpful == 1)
     #expect(p.reviewerIoU[9].meanIoU == 1 && p.reviewerIoU[9].acceptedShare == 1)
     #expect(abs(p.buckets[9].meanGain - (1 - p.meanIoUBefore)) < 1e-12)
+    // Calibration error: confidence 0.95 and every suggestion helps → 0.05; nothing moved → 0.
+    #expect(abs(p.calibrationError - 0.05) < 1e-12)
+    #expect(u.calibrationError == 0 && u.movedBins.allSatisfy { $0.count == 0 })
+    // Half of the 0.7 suggestions help: |0.7 − 0.5| = 0.2.
+    let half = (0..<100).map { i in
+      let r = unchanged[i].rough
+      return FitOutcome(truth: truth, rough: r, fitted: r, suggestion: i % 2 == 0 ? truth : r, confidence: 0.7, accepted: true)
+    }
+    #expect(abs(FitSummary(half).calibrationError - 0.2) < 1e-12)
   }
 }

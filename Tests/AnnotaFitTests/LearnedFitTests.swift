@@ -94,6 +94,7 @@ struct LearnedFitTests {
     let back = try FitModelFile.parse(bytes, path: "m.json")
     #expect(back.scorer == model.scorer)
     #expect(back.minimumSideProbability == model.minimumSideProbability)
+    #expect(back.calibration == model.calibration)
     let text = String(decoding: bytes, as: UTF8.self).replacingFirst("\"step1_mean\"", with: "\"something_else\"")
     do {
       _ = try FitModelFile.parse(Array(text.utf8), path: "m.json")
@@ -101,6 +102,47 @@ struct LearnedFitTests {
     } catch {
       #expect("\(error)".contains("m.json") && "\(error)".contains("retrain"))
     }
+  }
+}
+
+@Suite("Confidence calibration")
+struct ConfidenceCalibrationTests {
+  @Test("isotonic fit: non-decreasing, recovers a known rate curve, blocks of at least 20, interpolated and clamped")
+  func isotonic() throws {
+    // Outcomes whose true improvement rate is 0.3 + 0.6·c, drawn with a fixed generator.
+    var rng = SplitMix64(seed: 7)
+    var outcomes: [(confidence: Double, improved: Bool)] = []
+    for _ in 0..<20_000 {
+      let c = 0.5 + 0.5 * Double(rng.next() >> 11) / Double(1 << 53)
+      let u = Double(rng.next() >> 11) / Double(1 << 53)
+      outcomes.append((c, u < 0.3 + 0.6 * c))
+    }
+    let cal = try #require(ConfidenceCalibration.fit(outcomes))
+    #expect(zip(cal.raw, cal.raw.dropFirst()).allSatisfy { $0 < $1 })
+    #expect(zip(cal.improved, cal.improved.dropFirst()).allSatisfy { $0 <= $1 })
+    for c in stride(from: 0.55, through: 0.95, by: 0.1) {
+      #expect(abs(cal(c) - (0.3 + 0.6 * c)) < 0.04, "at \(c): \(cal(c))")
+    }
+    #expect(cal(0) == cal.improved[0] && cal(2) == cal.improved.last!)
+    // Few outcomes: no calibration. A tiny extreme group cannot claim certainty.
+    #expect(ConfidenceCalibration.fit(Array(outcomes.prefix(49))) == nil)
+    let skewed = (0..<100).map { i in (confidence: Double(i) / 100, improved: i >= 97) }
+    let top = try #require(ConfidenceCalibration.fit(skewed))
+    #expect(top(0.99) < 0.3, "\(top)")
+  }
+
+  @Test("a calibrated model reports the mapped confidence; the decision is the raw one's")
+  func applied() throws {
+    let image = scene()
+    var model = BuiltInFitModel.model
+    model.calibration = nil
+    let rough = Box(left: 58, top: 40, right: 185, bottom: 162)
+    let raw = LearnedFitter.fit(image, rough: rough, others: [], model: model)
+    model.calibration = ConfidenceCalibration(raw: [0, 1], improved: [0.2, 0.4])
+    let mapped = LearnedFitter.fit(image, rough: rough, others: [], model: model)
+    #expect(raw.confidence > 0)
+    #expect(mapped.box == raw.box)
+    #expect(abs(mapped.confidence - (0.2 + 0.2 * raw.confidence)) < 1e-12)
   }
 }
 
