@@ -38,12 +38,7 @@ public struct ImageSource: Sendable {
     guard let root else {
       throw refuse("no --images-root is configured, so local-files images cannot be read")
     }
-    // Strip an optional scheme://host prefix; only the path and query are used.
-    var rest = Substring(url)
-    if let scheme = rest.range(of: "://") {
-      let afterScheme = rest[scheme.upperBound...]
-      rest = afterScheme.firstIndex(of: "/").map { afterScheme[$0...] } ?? ""
-    }
+    let rest = ImageSource.pathAndQuery(url)
     let prefix = "/data/local-files/"
     guard rest.hasPrefix(prefix) else {
       throw refuse(
@@ -87,13 +82,14 @@ public struct ImageSource: Sendable {
     return .file(try path(for: url))
   }
 
-  static func isLocalFilesURL(_ url: String) -> Bool {
-    var rest = Substring(url)
-    if let scheme = rest.range(of: "://") {
-      let afterScheme = rest[scheme.upperBound...]
-      rest = afterScheme.firstIndex(of: "/").map { afterScheme[$0...] } ?? ""
-    }
-    return rest.hasPrefix("/data/local-files/")
+  static func isLocalFilesURL(_ url: String) -> Bool { pathAndQuery(url).hasPrefix("/data/local-files/") }
+
+  /// `url` without an optional `scheme://host` prefix: the path and query.
+  static func pathAndQuery(_ url: String) -> Substring {
+    let rest = Substring(url)
+    guard let scheme = rest.range(of: "://") else { return rest }
+    let afterScheme = rest[scheme.upperBound...]
+    return afterScheme.firstIndex(of: "/").map { afterScheme[$0...] } ?? ""
   }
 
   static func percentDecoded(_ s: Substring) -> String? {

@@ -270,23 +270,24 @@ public struct Predictor: Sendable {
     task["data"]?[config.images[control.toName] ?? "image"]?.stringValue
   }
 
-  /// The image URLs of `task` that have to be downloaded before ``predict(task:config:model:drawn:remote:)``
-  /// or ``trainingSamples(task:result:config:remote:)``: the labelled image's URL with a config,
-  /// else every string in `data`; only those that ``ImageSource/locate(_:access:)`` sends to
-  /// Label Studio, each once.
+  /// The image URL of `task` to download before ``predict(task:config:model:drawn:remote:)`` or
+  /// ``trainingSamples(task:result:config:remote:)``, if its image is on Label Studio: the
+  /// labelled image's URL with a config, else the first string in `data` that is an image
+  /// location. Empty when the image is a local file.
   public func downloads(task: JSONValue, config: LabelConfig?, access: LabelStudioAccess?) -> [String] {
     guard let access else { return [] }
-    var urls: [String] = []
+    let location: ImageLocation?
     if let config, let control = config.primaryRectangles {
-      if let url = Predictor.imageURL(task: task, config: config, control: control) { urls = [url] }
+      location = Predictor.imageURL(task: task, config: config, control: control)
+        .flatMap { try? images.locate($0, access: access) }
     } else if case .object(let members)? = task["data"] {
-      urls = members.compactMap { $0.1.stringValue }
+      // The first string that is an image location, as trainingSamples picks it.
+      location = members.lazy.compactMap { $0.1.stringValue }.compactMap { try? images.locate($0, access: access) }.first
+    } else {
+      location = nil
     }
-    var out: [String] = []
-    for url in urls {
-      if case .remote(let full)? = try? images.locate(url, access: access), !out.contains(full) { out.append(full) }
-    }
-    return out
+    if case .remote(let full)? = location { return [full] }
+    return []
   }
 
   /// Rough boxes from `data.annota_boxes` (pixels), else from the task's first annotation with
