@@ -1,5 +1,6 @@
 public import AnnotaImage
 import RealModule
+import Synchronization
 
 /// Perceptual and exact hashes of an image, following Python imagehash 4.3's definitions.
 ///
@@ -167,8 +168,8 @@ public enum PerceptualHash {
   public static func lanczosResized(_ image: Image, width: Int, height: Int) -> [UInt8] {
     precondition(image.format == .gray && image.width > 0 && image.height > 0, "non-empty grey image")
     precondition(width >= 1 && height >= 1, "output size must be positive")
-    let hx = coefficients(inSize: image.width, outSize: width)
-    let hy = coefficients(inSize: image.height, outSize: height)
+    let hx = cachedCoefficients(inSize: image.width, outSize: width)
+    let hy = cachedCoefficients(inSize: image.height, outSize: height)
     // Horizontal pass: every input row → `width` samples, rounded to 8 bits as Pillow does.
     var temp = [UInt8](repeating: 0, count: width * image.height)
     image.pixels.withUnsafeBufferPointer { p in
@@ -197,6 +198,22 @@ public enum PerceptualHash {
   @inline(__always) static func clip8(_ v: Double) -> UInt8 {
     let r = (v + 0.5).rounded(.down)
     return r <= 0 ? 0 : (r >= 255 ? 255 : UInt8(r))
+  }
+
+  /// Filter weights by `inSize << 32 | outSize`. A pool's images come in few sizes, and the
+  /// weights (two sines each) cost about as much as the resize itself.
+  private static let coefficientCache = Mutex<[Int: [(Int, [Double])]]>([:])
+
+  /// `coefficients(inSize:outSize:)`, computed once per size pair (the same values).
+  static func cachedCoefficients(inSize: Int, outSize: Int) -> [(Int, [Double])] {
+    let key = inSize << 32 | outSize
+    if let hit = coefficientCache.withLock({ $0[key] }) { return hit }
+    let computed = coefficients(inSize: inSize, outSize: outSize)
+    coefficientCache.withLock { cache in
+      if cache.count >= 1024 { cache.removeAll() }  // bounded: many distinct sizes just recompute
+      cache[key] = computed
+    }
+    return computed
   }
 
   /// Pillow's `precompute_coeffs` for the Lanczos filter (support 3): for each output sample,
