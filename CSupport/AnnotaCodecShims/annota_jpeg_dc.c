@@ -7,6 +7,7 @@
 // magnitude bits) in one lookup, and writes the DC pixels directly.
 #include "annota_jpeg_dc.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +31,7 @@ typedef struct annota_dc_table {
   /// AC tables only: every complete symbol the next ANNOTA_DC_LOOKUP bits hold, up to and
   /// including an end of block: `bits << 8 | eob << 7 | steps` (steps: the summed index moves
   /// of the symbols before the end of block, at most 64); 0 when no whole symbol fits.
-  uint32_t multi[1 << ANNOTA_DC_LOOKUP];
+  uint16_t multi[1 << ANNOTA_DC_LOOKUP];
   uint16_t fast[1 << ANNOTA_DC_LOOKUP];
   int32_t maxcode[17];    ///< largest code of each length, -1 when there is none
   int32_t valoffset[17];  ///< huffval index of a code of that length = code + valoffset
@@ -117,7 +118,7 @@ static int annota_dc_build(const JHUFF_TBL *htbl, int is_dc, annota_dc_table *ta
       if (steps >= 64) break;
     }
     table->multi[window] =
-        symbols >= 1 ? (uint32_t)(used << 8 | eob << 7 | (steps > 64 ? 64 : steps)) : 0;
+        symbols >= 1 ? (uint16_t)(used << 8 | eob << 7 | (steps > 64 ? 64 : steps)) : 0;
   }
   return 1;
 }
@@ -132,8 +133,10 @@ typedef struct annota_dc_reader {
   int padding;    ///< zero bits supplied after a marker or the end of the data
 } annota_dc_reader;
 
-/// The byte-by-byte refill: unstuffing, markers, the end of the data.
-__attribute__((noinline)) static void annota_dc_refill_slow(annota_dc_reader *r) {
+/// The byte-by-byte refill: unstuffing, markers, the end of the data. Takes and returns the
+/// reader by value, so the hot loop's reader never has its address taken and stays in registers.
+__attribute__((noinline)) static annota_dc_reader annota_dc_refill_slow(annota_dc_reader reader) {
+  annota_dc_reader *r = &reader;
   while (r->count <= 56) {
     if (r->padding == 0 && r->next < r->end) {
       const uint8_t byte = *r->next;
@@ -155,6 +158,7 @@ __attribute__((noinline)) static void annota_dc_refill_slow(annota_dc_reader *r)
     r->padding += 8;
     r->count += 8;
   }
+  return reader;
 }
 
 /// Tops the reader up to at least 56 bits (so a 16-bit code plus 15 magnitude bits fit).
@@ -172,7 +176,7 @@ __attribute__((always_inline)) static inline void annota_dc_refill(annota_dc_rea
       return;
     }
   }
-  annota_dc_refill_slow(r);
+  *r = annota_dc_refill_slow(*r);
 }
 
 static inline void annota_dc_drop(annota_dc_reader *r, int n) {
@@ -207,7 +211,8 @@ static inline uint8_t annota_dc_range_limit(int v) {
 
 /// At a restart or the end of the scan: fewer than 8 unused bits (the last byte's padding), and
 /// `marker` next. Consumes the marker.
-static int annota_dc_expect_marker(annota_dc_reader *r, uint8_t marker) {
+__attribute__((always_inline)) static inline int annota_dc_expect_marker(annota_dc_reader *r,
+                                                                      uint8_t marker) {
   if (r->count < r->padding || r->count - r->padding >= 8) return 0;
   if (r->end - r->next < 2 || r->next[0] != 0xFF || r->next[1] != marker) return 0;
   r->next += 2;
@@ -224,7 +229,79 @@ typedef struct annota_dc_block {
   int dx, dy;  ///< its position in the MCU, in blocks
 } annota_dc_block;
 
-static int annota_dc_run(const struct jpeg_decompress_struct *cinfo, annota_dc_table *tables,
+/// Built tables kept per thread: a pool's files mostly share their Huffman tables (encoders use
+/// the standard ones or the same optimised ones), and building the lookups costs about as much
+/// as scanning a few hundred blocks. Entries are keyed by the full DHT definition.
+enum { ANNOTA_DC_CACHE_SIZE = 8 };
+
+typedef struct annota_dc_cache {
+  struct {
+    int valid;
+    int is_dc;
+    unsigned last_use;  ///< the scan that last used it (never evicted during that scan)
+    uint8_t bits[17];
+    uint8_t huffval[256];
+    annota_dc_table table;
+  } entries[ANNOTA_DC_CACHE_SIZE];
+  unsigned scans;
+} annota_dc_cache;
+
+static pthread_key_t annota_dc_cache_key;
+static pthread_once_t annota_dc_cache_once = PTHREAD_ONCE_INIT;
+
+static void annota_dc_cache_make_key(void) {
+  (void)pthread_key_create(&annota_dc_cache_key, free);  // freed when the thread exits
+}
+
+/// This thread's cache (created on first use), or NULL if it cannot be allocated.
+static annota_dc_cache *annota_dc_thread_cache(void) {
+  (void)pthread_once(&annota_dc_cache_once, annota_dc_cache_make_key);
+  annota_dc_cache *cache = pthread_getspecific(annota_dc_cache_key);
+  if (cache == NULL) {
+    cache = calloc(1, sizeof *cache);
+    if (cache == NULL) return NULL;
+    if (pthread_setspecific(annota_dc_cache_key, cache) != 0) {
+      free(cache);
+      return NULL;
+    }
+  }
+  return cache;
+}
+
+/// The built table for `htbl`: from the cache, or built into an entry not used by this scan.
+/// NULL if the definition is invalid.
+static const annota_dc_table *annota_dc_table_for(annota_dc_cache *cache, const JHUFF_TBL *htbl,
+                                                  int is_dc) {
+  int count = 0;
+  for (int l = 1; l <= 16; ++l) count += htbl->bits[l];
+  if (count > 256) return NULL;
+  int victim = -1;
+  for (int i = 0; i < ANNOTA_DC_CACHE_SIZE; ++i) {
+    if (cache->entries[i].valid && cache->entries[i].is_dc == is_dc &&
+        memcmp(cache->entries[i].bits, htbl->bits, sizeof cache->entries[i].bits) == 0 &&
+        memcmp(cache->entries[i].huffval, htbl->huffval, (size_t)count) == 0) {
+      cache->entries[i].last_use = cache->scans;
+      return &cache->entries[i].table;
+    }
+    if (cache->entries[i].last_use != cache->scans &&
+        (victim < 0 || !cache->entries[i].valid ||
+         (cache->entries[victim].valid &&
+          cache->entries[i].last_use < cache->entries[victim].last_use))) {
+      victim = i;
+    }
+  }
+  if (victim < 0) return NULL;  // cannot happen: a scan uses at most 6 tables
+  cache->entries[victim].valid = 0;
+  if (!annota_dc_build(htbl, is_dc, &cache->entries[victim].table)) return NULL;
+  cache->entries[victim].valid = 1;
+  cache->entries[victim].is_dc = is_dc;
+  cache->entries[victim].last_use = cache->scans;
+  memcpy(cache->entries[victim].bits, htbl->bits, sizeof cache->entries[victim].bits);
+  memcpy(cache->entries[victim].huffval, htbl->huffval, sizeof cache->entries[victim].huffval);
+  return &cache->entries[victim].table;
+}
+
+static int annota_dc_run(const struct jpeg_decompress_struct *cinfo, annota_dc_cache *cache,
                          uint8_t *buffer, size_t stride, uint32_t out_width,
                          uint32_t out_height) {
   if (cinfo->progressive_mode || cinfo->arith_code || cinfo->data_precision != 8) return 0;
@@ -247,7 +324,7 @@ static int annota_dc_run(const struct jpeg_decompress_struct *cinfo, annota_dc_t
   const int q0 = quant->quantval[0];
 
   // Tables: slots 0-3 DC, 4-7 AC, built when a scan component uses them.
-  int built[8] = {0};
+  cache->scans += 1;
   const int interleaved = cinfo->comps_in_scan > 1;
   annota_dc_block blocks[ANNOTA_DC_MAX_BLOCKS];
   int block_count = 0;
@@ -258,21 +335,16 @@ static int annota_dc_run(const struct jpeg_decompress_struct *cinfo, annota_dc_t
     const JHUFF_TBL *dc = cinfo->dc_huff_tbl_ptrs[dc_no];
     const JHUFF_TBL *ac = cinfo->ac_huff_tbl_ptrs[ac_no];
     if (dc == NULL || ac == NULL) return 0;
-    if (!built[dc_no]) {
-      if (!annota_dc_build(dc, 1, &tables[dc_no])) return 0;
-      built[dc_no] = 1;
-    }
-    if (!built[4 + ac_no]) {
-      if (!annota_dc_build(ac, 0, &tables[4 + ac_no])) return 0;
-      built[4 + ac_no] = 1;
-    }
+    const annota_dc_table *dc_table = annota_dc_table_for(cache, dc, 1);
+    const annota_dc_table *ac_table = annota_dc_table_for(cache, ac, 0);
+    if (dc_table == NULL || ac_table == NULL) return 0;
     const int h = interleaved ? comp->h_samp_factor : 1;
     const int v = interleaved ? comp->v_samp_factor : 1;
     for (int dy = 0; dy < v; ++dy) {
       for (int dx = 0; dx < h; ++dx) {
         if (block_count == ANNOTA_DC_MAX_BLOCKS) return 0;
         blocks[block_count++] = (annota_dc_block){
-            &tables[dc_no], &tables[4 + ac_no], comp->component_index == 0, dx, dy};
+            dc_table, ac_table, comp->component_index == 0, dx, dy};
       }
     }
   }
@@ -337,7 +409,7 @@ static int annota_dc_run(const struct jpeg_decompress_struct *cinfo, annota_dc_t
         for (int k = 1; k < DCTSIZE2;) {
           if (r.count < 32) annota_dc_refill(&r);
           // Several symbols at once when they all belong to this block: before each, k < 64.
-          const uint32_t multi = ac->multi[r.bits >> (64 - ANNOTA_DC_LOOKUP)];
+          const unsigned multi = ac->multi[r.bits >> (64 - ANNOTA_DC_LOOKUP)];
           if (multi != 0) {
             const int steps = (int)(multi & 0x7F), eob = (int)(multi >> 7) & 1;
             if (k + steps + eob <= DCTSIZE2) {
@@ -381,9 +453,7 @@ static int annota_dc_run(const struct jpeg_decompress_struct *cinfo, annota_dc_t
 
 int annota_jpeg_dc_scan(const struct jpeg_decompress_struct *cinfo, uint8_t *buffer, size_t stride,
                         uint32_t out_width, uint32_t out_height) {
-  annota_dc_table *tables = malloc(8 * sizeof *tables);
-  if (tables == NULL) return 0;
-  const int done = annota_dc_run(cinfo, tables, buffer, stride, out_width, out_height);
-  free(tables);
-  return done;
+  annota_dc_cache *cache = annota_dc_thread_cache();
+  if (cache == NULL) return 0;
+  return annota_dc_run(cinfo, cache, buffer, stride, out_width, out_height);
 }
