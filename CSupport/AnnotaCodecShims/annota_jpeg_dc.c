@@ -12,16 +12,19 @@
 #include <string.h>
 
 enum {
-  /// Bits resolved by one table lookup: codes plus magnitude bits up to this length.
+  /// Bits resolved by one AC table lookup: codes plus magnitude bits up to this length.
   ANNOTA_DC_LOOKUP = 12,
+  /// Bits resolved by one DC table lookup (DC codes are short: 9 and 11 bits at most in the
+  /// standard tables), so that the DC tables stay small in the cache.
+  ANNOTA_DC_DC_LOOKUP = 9,
   /// libjpeg's limit on blocks per MCU (D_MAX_BLOCKS_IN_MCU).
   ANNOTA_DC_MAX_BLOCKS = 10,
 };
 
 /// A Huffman table as the scanner uses it.
 ///
-/// `fast[next ANNOTA_DC_LOOKUP bits]`:
-/// - 0: no code of length <= ANNOTA_DC_LOOKUP starts here (a longer code, or an invalid one);
+/// `fast[next ANNOTA_DC_LOOKUP bits]` (DC tables: the next ANNOTA_DC_DC_LOOKUP bits):
+/// - 0: no code of length <= the lookup starts here (a longer code, or an invalid one);
 /// - DC tables: `length << 8 | symbol` (the symbol is the magnitude category, <= 15);
 /// - AC tables, code and magnitude bits fit: `total_bits << 8 | step`, where `step` is how far
 ///   the coefficient index moves (run + 1, 16 for ZRL, 64 for end of block);
@@ -72,12 +75,13 @@ static int annota_dc_build(const JHUFF_TBL *htbl, int is_dc, annota_dc_table *ta
     }
   }
   memcpy(table->huffval, htbl->huffval, sizeof table->huffval);
-  memset(table->fast, 0, sizeof table->fast);
+  const int lookup = is_dc ? ANNOTA_DC_DC_LOOKUP : ANNOTA_DC_LOOKUP;
+  memset(table->fast, 0, sizeof table->fast[0] << lookup);
   for (int i = 0; i < count; ++i) {
     const int l = sizes[i];
     const int symbol = htbl->huffval[i];
     if (is_dc && symbol > 15) return 0;
-    if (l > ANNOTA_DC_LOOKUP) continue;
+    if (l > lookup) continue;
     uint16_t entry;
     if (is_dc) {
       entry = (uint16_t)(l << 8 | symbol);
@@ -90,7 +94,7 @@ static int annota_dc_build(const JHUFF_TBL *htbl, int is_dc, annota_dc_table *ta
         entry = (uint16_t)(0x8000 | l << 8 | symbol);
       }
     }
-    const int shift = ANNOTA_DC_LOOKUP - l;
+    const int shift = lookup - l;
     const int first = codes[i] << shift;
     for (int j = 0; j < (1 << shift); ++j) table->fast[first + j] = entry;
   }
@@ -184,10 +188,10 @@ static inline void annota_dc_drop(annota_dc_reader *r, int n) {
   r->count -= n;
 }
 
-/// Decodes a code longer than the lookup (libjpeg's canonical loop); returns its length, or 0
+/// Decodes a code longer than `lookup` bits (libjpeg's canonical loop); returns its length, or 0
 /// for no valid code within 16 bits.
-static int annota_dc_slow(const annota_dc_table *table, uint64_t bits, int *symbol) {
-  for (int l = ANNOTA_DC_LOOKUP + 1; l <= 16; ++l) {
+static int annota_dc_slow(const annota_dc_table *table, int lookup, uint64_t bits, int *symbol) {
+  for (int l = lookup + 1; l <= 16; ++l) {
     const int32_t code = (int32_t)(bits >> (64 - l));
     if (code <= table->maxcode[l]) {
       const int32_t index = code + table->valoffset[l];
@@ -376,13 +380,13 @@ static int annota_dc_run(const struct jpeg_decompress_struct *cinfo, annota_dc_c
         const annota_dc_block *block = &blocks[b];
         // DC: category, then that many magnitude bits.
         if (r.count < 32) annota_dc_refill(&r);
-        const unsigned dc_entry = block->dc->fast[r.bits >> (64 - ANNOTA_DC_LOOKUP)];
+        const unsigned dc_entry = block->dc->fast[r.bits >> (64 - ANNOTA_DC_DC_LOOKUP)];
         int size;
         if (dc_entry != 0) {
           annota_dc_drop(&r, (int)(dc_entry >> 8));
           size = (int)(dc_entry & 0xFF);
         } else {
-          const int length = annota_dc_slow(block->dc, r.bits, &size);
+          const int length = annota_dc_slow(block->dc, ANNOTA_DC_DC_LOOKUP, r.bits, &size);
           if (length == 0) return 0;
           annota_dc_drop(&r, length);
         }
@@ -430,7 +434,7 @@ static int annota_dc_run(const struct jpeg_decompress_struct *cinfo, annota_dc_c
             annota_dc_drop(&r, (int)((entry >> 8) & 0x1F));
             symbol = (int)(entry & 0xFF);
           } else {
-            const int length = annota_dc_slow(ac, r.bits, &symbol);
+            const int length = annota_dc_slow(ac, ANNOTA_DC_LOOKUP, r.bits, &symbol);
             if (length == 0) return 0;
             annota_dc_drop(&r, length);
           }
