@@ -1,6 +1,7 @@
 // JPEG decoding through libjpeg-turbo with setjmp/longjmp error handling (see annota_codecs.h).
 #include "annota_codecs.h"
 #include "annota_common.h"
+#include "annota_jpeg_dc.h"
 
 #include <setjmp.h>
 #include <stdio.h>
@@ -219,11 +220,14 @@ static void annota_cmyk_row(const JSAMPLE *in, uint8_t *out, uint32_t width, int
   }
 }
 
-annota_status annota_jpeg_decode_into(const uint8_t *_Nonnull data, size_t size,
-                                      const annota_jpeg_request *_Nonnull request,
-                                      uint8_t *_Nonnull buffer, size_t stride, size_t capacity,
-                                      annota_jpeg_info *_Nonnull info,
-                                      char *_Nonnull message, size_t message_capacity) {
+/// One decode attempt. With `try_dc_scan`, a whole-image grey decode at scale 1/8 first tries
+/// the DC-only scan (annota_jpeg_dc.h); if that declines the file, sets `*declined` and returns
+/// without a result, and the caller decodes again with libjpeg alone.
+static annota_status annota_jpeg_decode(const uint8_t *data, size_t size,
+                                        const annota_jpeg_request *request, uint8_t *buffer,
+                                        size_t stride, size_t capacity, annota_jpeg_info *info,
+                                        char *message, size_t message_capacity, int try_dc_scan,
+                                        int *declined) {
   annota_clear_message(message, message_capacity);
   struct jpeg_decompress_struct cinfo;
   annota_jpeg_error err;
@@ -251,6 +255,19 @@ annota_status annota_jpeg_decode_into(const uint8_t *_Nonnull data, size_t size,
   if (status != ANNOTA_OK) {
     jpeg_destroy_decompress(&cinfo);
     return status;
+  }
+
+  if (try_dc_scan && request->scale_denom == 8 && request->region_w == 0 &&
+      cinfo.out_color_space == JCS_GRAYSCALE) {
+    if (!annota_jpeg_dc_scan(&cinfo, buffer, stride, info->out_width, info->out_height)) {
+      *declined = 1;
+      jpeg_destroy_decompress(&cinfo);
+      return ANNOTA_OK;
+    }
+    info->warnings = err.warnings;
+    info->truncated = err.truncated;
+    jpeg_destroy_decompress(&cinfo);
+    return ANNOTA_OK;
   }
 
   const int cmyk = cinfo.out_color_space == JCS_CMYK;
@@ -323,4 +340,18 @@ annota_status annota_jpeg_decode_into(const uint8_t *_Nonnull data, size_t size,
     return ANNOTA_CORRUPT;
   }
   return ANNOTA_OK;
+}
+
+annota_status annota_jpeg_decode_into(const uint8_t *_Nonnull data, size_t size,
+                                      const annota_jpeg_request *_Nonnull request,
+                                      uint8_t *_Nonnull buffer, size_t stride, size_t capacity,
+                                      annota_jpeg_info *_Nonnull info,
+                                      char *_Nonnull message, size_t message_capacity) {
+  int declined = 0;
+  const annota_status status =
+      annota_jpeg_decode(data, size, request, buffer, stride, capacity, info, message,
+                         message_capacity, !request->libjpeg_only, &declined);
+  if (!declined) return status;
+  return annota_jpeg_decode(data, size, request, buffer, stride, capacity, info, message,
+                            message_capacity, 0, &declined);
 }

@@ -1,5 +1,6 @@
 public import AnnotaImage
 import RealModule
+import Synchronization
 
 /// Perceptual and exact hashes of an image, following Python imagehash 4.3's definitions.
 ///
@@ -167,28 +168,81 @@ public enum PerceptualHash {
   public static func lanczosResized(_ image: Image, width: Int, height: Int) -> [UInt8] {
     precondition(image.format == .gray && image.width > 0 && image.height > 0, "non-empty grey image")
     precondition(width >= 1 && height >= 1, "output size must be positive")
-    let hx = coefficients(inSize: image.width, outSize: width)
-    let hy = coefficients(inSize: image.height, outSize: height)
+    let hx = cachedCoefficients(inSize: image.width, outSize: width)
+    let hy = cachedCoefficients(inSize: image.height, outSize: height)
     // Horizontal pass: every input row → `width` samples, rounded to 8 bits as Pillow does.
-    var temp = [UInt8](repeating: 0, count: width * image.height)
-    image.pixels.withUnsafeBufferPointer { p in
-      for y in 0..<image.height {
-        let row = y * image.stride
+    // Each sum runs over k ascending from 0.0, as Pillow's, so the values are exact; four
+    // independent sums (four rows, or four columns below) advance together so that the additions
+    // overlap instead of waiting on one another. The weights lie inside the image by
+    // construction of `coefficients`.
+    let inHeight = image.height
+    let inStride = image.stride
+    var temp = [UInt8](repeating: 0, count: width * inHeight)
+    temp.withUnsafeMutableBufferPointer { t in
+      image.pixels.withUnsafeBufferPointer { p in
         for x in 0..<width {
           let (start, weights) = hx[x]
-          var s = 0.0
-          for (k, w) in weights.enumerated() { s += w * Double(p[row + start + k]) }
-          temp[y * width + x] = clip8(s)
+          weights.withUnsafeBufferPointer { w in
+            var y = 0
+            while y + 4 <= inHeight {
+              let r0 = y * inStride + start
+              let r1 = r0 + inStride, r2 = r1 + inStride, r3 = r2 + inStride
+              var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+              for k in 0..<w.count {
+                let wk = w[k]
+                s0 += wk * Double(p[r0 + k])
+                s1 += wk * Double(p[r1 + k])
+                s2 += wk * Double(p[r2 + k])
+                s3 += wk * Double(p[r3 + k])
+              }
+              t[y * width + x] = clip8(s0)
+              t[(y + 1) * width + x] = clip8(s1)
+              t[(y + 2) * width + x] = clip8(s2)
+              t[(y + 3) * width + x] = clip8(s3)
+              y += 4
+            }
+            while y < inHeight {
+              let row = y * inStride + start
+              var s = 0.0
+              for k in 0..<w.count { s += w[k] * Double(p[row + k]) }
+              t[y * width + x] = clip8(s)
+              y += 1
+            }
+          }
         }
       }
     }
     var out = [UInt8](repeating: 0, count: width * height)
-    for y in 0..<height {
-      let (start, weights) = hy[y]
-      for x in 0..<width {
-        var s = 0.0
-        for (k, w) in weights.enumerated() { s += w * Double(temp[(start + k) * width + x]) }
-        out[y * width + x] = clip8(s)
+    out.withUnsafeMutableBufferPointer { o in
+      temp.withUnsafeBufferPointer { t in
+        for y in 0..<height {
+          let (start, weights) = hy[y]
+          weights.withUnsafeBufferPointer { w in
+            var x = 0
+            while x + 4 <= width {
+              var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+              for k in 0..<w.count {
+                let wk = w[k]
+                let i = (start + k) * width + x
+                s0 += wk * Double(t[i])
+                s1 += wk * Double(t[i + 1])
+                s2 += wk * Double(t[i + 2])
+                s3 += wk * Double(t[i + 3])
+              }
+              o[y * width + x] = clip8(s0)
+              o[y * width + x + 1] = clip8(s1)
+              o[y * width + x + 2] = clip8(s2)
+              o[y * width + x + 3] = clip8(s3)
+              x += 4
+            }
+            while x < width {
+              var s = 0.0
+              for k in 0..<w.count { s += w[k] * Double(t[(start + k) * width + x]) }
+              o[y * width + x] = clip8(s)
+              x += 1
+            }
+          }
+        }
       }
     }
     return out
@@ -197,6 +251,22 @@ public enum PerceptualHash {
   @inline(__always) static func clip8(_ v: Double) -> UInt8 {
     let r = (v + 0.5).rounded(.down)
     return r <= 0 ? 0 : (r >= 255 ? 255 : UInt8(r))
+  }
+
+  /// Filter weights by `inSize << 32 | outSize`. A pool's images come in few sizes, and the
+  /// weights (two sines each) cost about as much as the resize itself.
+  private static let coefficientCache = Mutex<[Int: [(Int, [Double])]]>([:])
+
+  /// `coefficients(inSize:outSize:)`, computed once per size pair (the same values).
+  static func cachedCoefficients(inSize: Int, outSize: Int) -> [(Int, [Double])] {
+    let key = inSize << 32 | outSize
+    if let hit = coefficientCache.withLock({ $0[key] }) { return hit }
+    let computed = coefficients(inSize: inSize, outSize: outSize)
+    coefficientCache.withLock { cache in
+      if cache.count >= 1024 { cache.removeAll() }  // bounded: many distinct sizes just recompute
+      cache[key] = computed
+    }
+    return computed
   }
 
   /// Pillow's `precompute_coeffs` for the Lanczos filter (support 3): for each output sample,

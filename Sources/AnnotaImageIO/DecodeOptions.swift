@@ -74,6 +74,9 @@ public struct DecodeOptions: Sendable, Hashable {
   public var failOn: FailOn
   /// Bomb guards.
   public var limits: DecodeLimits
+  /// JPEG: decode with libjpeg alone, skipping the DC-only scan that a whole-image grey decode
+  /// at scale 1/8 otherwise tries first. Both give the same pixels; tests compare them.
+  var libjpegOnly = false
 
   public init(
     scale: DecodeScale = .full, region: PixelRect? = nil, gray: Bool = false,

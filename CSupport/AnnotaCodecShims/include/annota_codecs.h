@@ -89,6 +89,9 @@ typedef struct annota_jpeg_request {
   int32_t gray;
   annota_fail_on fail_on;
   annota_limits limits;
+  /// Non-zero: decode with libjpeg alone, never the DC-only scan that whole-image grey 1/8
+  /// decodes otherwise try first (same output; tests compare the two).
+  int32_t libjpeg_only;
 } annota_jpeg_request;
 
 /// Header facts and the exact output geometry for a request.
