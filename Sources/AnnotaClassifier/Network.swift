@@ -311,33 +311,9 @@ struct NetworkObjective {
     Self.fillRows(&z, with: (0..<k).map { Float(p[o3 + $0]) })
     BLAS.gemm(a, w2, beta: 1, into: &z)
     // Output residual sᵢ(P − Y)/S, the loss on the way.
-    var loss = 0.0
     var gb2 = [Double](repeating: 0, count: k)
     let invTotal = 1 / totalWeight
-    z.storage.withUnsafeMutableBufferPointer { zp in
-      for r in 0..<n {
-        let row = r * k
-        var m = -Float.infinity
-        for c in 0..<k { m = max(m, zp[row + c]) }
-        var sum: Double = 0
-        for c in 0..<k {
-          let e = Float.exp(zp[row + c] - m)
-          zp[row + c] = e
-          sum += Double(e)
-        }
-        let y = labels[r]
-        let sw = Double(sampleWeights[r])
-        let pY = Double(zp[row + y]) / sum
-        loss += sw * -Double.log(max(pY, 1e-300))
-        let scaleRow = sw * invTotal / sum
-        for c in 0..<k {
-          var v = Double(zp[row + c]) * scaleRow
-          if c == y { v -= sw * invTotal }
-          zp[row + c] = Float(v)
-          gb2[c] += v
-        }
-      }
-    }
+    let loss = SoftmaxLoss.residual(&z, labels: labels, sampleWeights: sampleWeights, invTotal: invTotal, biasGradient: &gb2)
     // Backward: ∂W₂ = Aᵀ·G₂, G_A = G₂·W₂ᵀ, G₁ = G_A ⊙ act′, ∂W₁ = Xᵀ·G₁.
     BLAS.gemm(a, z, transA: .transposed, into: &gw2)
     BLAS.gemm(z, w2, transB: .transposed, into: &ga)

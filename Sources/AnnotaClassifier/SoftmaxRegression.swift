@@ -327,7 +327,6 @@ struct SoftmaxObjective {
     let k = classes
     let n = x.rows
     for i in 0..<(d * k) { w.storage[i] = Float(p[i]) }
-    var loss = 0.0
     var gb = [Double](repeating: 0, count: k)
     let invTotal = 1 / totalWeight
     z.storage.withUnsafeMutableBufferPointer { zp in
@@ -336,7 +335,29 @@ struct SoftmaxObjective {
       }
     }
     BLAS.gemm(x, w, beta: 1, into: &z)
-    // Turn logits into the scaled residual s_i (P - Y) / S, summing the loss on the way.
+    let loss = SoftmaxLoss.residual(&z, labels: labels, sampleWeights: sampleWeights, invTotal: invTotal, biasGradient: &gb)
+    BLAS.gemm(x, z, transA: .transposed, into: &gw)
+    var penalty = 0.0
+    for i in 0..<(d * k) {
+      penalty += p[i] * p[i]
+      g[i] = Double(gw.storage[i]) + lambda * p[i]
+    }
+    for c in 0..<k { g[d * k + c] = gb[c] }
+    return loss * invTotal + 0.5 * lambda * penalty
+  }
+}
+
+/// The softmax cross-entropy step both models share.
+enum SoftmaxLoss {
+  /// Turns the logits in `z` (rows × classes) into the scaled residual `sᵢ(P − Y)/S`, adds each
+  /// column's sum to `biasGradient`, and returns the weighted loss `Σ sᵢ·−log Pᵢ,yᵢ` (not yet
+  /// divided by S).
+  static func residual(
+    _ z: inout Matrix<Float>, labels: [Int], sampleWeights: [Float], invTotal: Double, biasGradient gb: inout [Double]
+  ) -> Double {
+    let n = z.rows
+    let k = z.columns
+    var loss = 0.0
     z.storage.withUnsafeMutableBufferPointer { zp in
       for r in 0..<n {
         let row = r * k
@@ -361,13 +382,6 @@ struct SoftmaxObjective {
         }
       }
     }
-    BLAS.gemm(x, z, transA: .transposed, into: &gw)
-    var penalty = 0.0
-    for i in 0..<(d * k) {
-      penalty += p[i] * p[i]
-      g[i] = Double(gw.storage[i]) + lambda * p[i]
-    }
-    for c in 0..<k { g[d * k + c] = gb[c] }
-    return loss * invTotal + 0.5 * lambda * penalty
+    return loss
   }
 }
