@@ -126,15 +126,20 @@ public enum AutoFitRun {
   /// - Parameter renderDirectory: when given, each image with fitted boxes is also written there
   ///   as `<file name>.png` with the rough boxes in red and the applied fits in green, labelled
   ///   with their confidence.
+  /// - Parameter categories: when given, only boxes of these categories are fitted (the others
+  ///   still count as neighbours).
   public static func fit(
     _ dataset: COCODataset, imagesDirectory: String, fitter: Fitter,
-    minimumConfidence: Double, renderDirectory: String? = nil, runner: BatchRunner,
+    minimumConfidence: Double, categories: Set<Int64>? = nil, renderDirectory: String? = nil, runner: BatchRunner,
     progress: ProgressReporter?
   ) async -> (fits: [FittedBox], issues: [COCOIssue]) {
     let (outputs, issues) = await perImage(dataset, imagesDirectory: imagesDirectory, runner: runner, progress: progress) {
       image, info, annotations -> ([FittedBox], COCOIssue?) in
       let all = annotations.compactMap(\.bbox)
-      let fits = annotations.filter(eligible).map { a in
+      let wanted = annotations.filter { a in
+        eligible(a) && (categories.map { set in a.categoryID.map(set.contains) ?? false } ?? true)
+      }
+      let fits = wanted.map { a in
         let mine = a.bbox!
         var skipped = false
         let others = all.filter { o in

@@ -156,6 +156,9 @@ struct AutoFit: AsyncParsableCommand {
   @Option(help: "Per-box report, JSON Lines.")
   var report: String?
 
+  @Option(help: "Fit only boxes of these category ids (comma-separated); the others stay as they are and still count as neighbours.")
+  var categories: String?
+
   @Option(help: "Write overlay pictures here (an existing directory): rough boxes red, applied fits green with their confidence.")
   var render: String?
 
@@ -192,10 +195,24 @@ struct AutoFit: AsyncParsableCommand {
     guard let annotations, let out else { return }
     let dataset = try await loadDatasets([annotations], threads: common.threadCount)[0]
     let fitterValue = try fitter.makeFitter()
+    var only: Set<Int64>?
+    if let categories {
+      let ids = try categories.split(separator: ",").map { part -> Int64 in
+        guard let v = Int64(String(part.filter { $0 != " " })) else {
+          throw ValidationError("--categories: '\(part)' is not a category id")
+        }
+        guard dataset.categories[v] != nil else {
+          throw ValidationError("--categories: \(v) is not in \(annotations)'s categories")
+        }
+        return v
+      }
+      guard !ids.isEmpty else { throw ValidationError("--categories: give at least one category id") }
+      only = Set(ids)
+    }
     let progress = ProgressReporter(total: dataset.annotationsByImage().count, label: "images", quiet: common.quiet)
     let (fits, issues) = await AutoFitRun.fit(
       dataset, imagesDirectory: images, fitter: fitterValue, minimumConfidence: fitter.minConfidence,
-      renderDirectory: render, runner: BatchRunner(maxConcurrency: common.threadCount), progress: progress)
+      categories: only, renderDirectory: render, runner: BatchRunner(maxConcurrency: common.threadCount), progress: progress)
     progress.finish()
     var replacements: [Int: JSONValue] = [:]
     var lines: [UInt8] = []

@@ -135,4 +135,35 @@ struct AutoFitSceneTests {
       #expect(iou(after, truth) > iou(before, truth) + 0.05, "\(r)")
     }
   }
+
+  @Test("--categories fits only those categories' boxes and refuses ids the file does not have")
+  func categories() throws {
+    let dir = try tempDir()
+    let fit = repoRoot.appendingPathComponent("testdata/fit")
+    var doc = try JSONSerialization.jsonObject(with: Data(contentsOf: fit.appendingPathComponent("scene.json"))) as! [String: Any]
+    doc["categories"] = [["id": 1, "name": "object"], ["id": 2, "name": "other"]]
+    doc["annotations"] = (doc["annotations"] as! [[String: Any]]).map { a in
+      var a = a
+      if (a["id"] as! NSNumber).intValue % 2 == 0 { a["category_id"] = 2 }
+      return a
+    }
+    let ann = dir.appendingPathComponent("two.json")
+    try JSONSerialization.data(withJSONObject: doc).write(to: ann)
+    let out = dir.appendingPathComponent("o.json").path
+    let report = dir.appendingPathComponent("r.jsonl").path
+    let run = try annota(["autofit", ann.path, "--images", fit.path, "--out", out, "--report", report, "--categories", "1", "--quiet"])
+    #expect(run.status == 0, "\(run.stderr)")
+    let ids = try String(contentsOfFile: report, encoding: .utf8).split(separator: "\n").map {
+      ((try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any])["id"] as! NSNumber).intValue
+    }
+    #expect(ids == [1, 3])
+    let written = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as! [String: Any]
+    for (a, b) in zip(doc["annotations"] as! [[String: Any]], written["annotations"] as! [[String: Any]])
+    where (a["id"] as! NSNumber).intValue % 2 == 0 {
+      #expect((a["bbox"] as! [NSNumber]) == (b["bbox"] as! [NSNumber]))
+    }
+    let refused = try annota(["autofit", ann.path, "--images", fit.path, "--out", out, "--categories", "1,7", "--quiet"])
+    #expect(refused.status != 0 && refused.status != 1)
+    #expect(refused.stderr.contains("7 is not in") && refused.stderr.contains("two.json"), "\(refused.stderr)")
+  }
 }
