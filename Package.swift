@@ -120,6 +120,10 @@ let package = Package(
         "AnnotaLinearAlgebra",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Logging", package: "swift-log"),
+        // Plain-HTTP image downloads (Hummingbird already builds these).
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
       ],
       swiftSettings: swiftSettings),
     .executableTarget(

@@ -13,8 +13,10 @@ and measures:
     task), interactive (one box) and versions, bounded by --soak-seconds; RSS of the server
     (VmRSS from /proc) before (after warm-up) and after, and the number of non-200 answers.
 By default the classifier is trained first (annotation webhooks for 20 scenes), so predict
-includes features and classification; --no-train times the untrained path. Prints one JSON
-object with the figures. Stops the server on exit.
+includes features and classification; --no-train times the untrained path. With --download the
+server gets no --images-root: every image is downloaded, with a token, from a stand-in Label
+Studio on loopback that /setup names (so the figures include the downloads, and the soak checks
+that they leak nothing). Prints one JSON object with the figures. Stops the server on exit.
 """
 import argparse
 import http.client
@@ -28,7 +30,10 @@ import subprocess
 import sys
 import tempfile
 import shutil
+import threading
 import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from labelstudio_e2e import CONFIG, make_scene  # noqa: E402
@@ -58,6 +63,8 @@ def main():
     ap.add_argument("--soak-seconds", type=float, default=600)
     ap.add_argument("--no-train", dest="train", action="store_false",
                     help="time the untrained path (auto-fit only, no features or classifier)")
+    ap.add_argument("--download", action="store_true",
+                    help="no --images-root: images come from a stand-in Label Studio named in /setup")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="annota-server-bench-")
@@ -67,9 +74,41 @@ def main():
     for i in range(args.tasks):
         name = "images/scene-%03d.png" % i
         truth[name] = make_scene(rng, os.path.join(work, name))
+    setup_extra = {}
+    files_server = None
+    if args.download:
+        root = work
+
+        class Files(BaseHTTPRequestHandler):
+            def do_GET(self):
+                query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+                path = os.path.normpath(os.path.join(root, query.get("d", [""])[0]))
+                if self.headers.get("Authorization") != "Token bench":
+                    self.send_response(401)
+                    self.end_headers()
+                    return
+                if not path.startswith(root + os.sep) or not os.path.isfile(path):
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                with open(path, "rb") as f:
+                    data = f.read()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *_):
+                pass
+
+        files_server = ThreadingHTTPServer(("127.0.0.1", 0), Files)
+        threading.Thread(target=files_server.serve_forever, daemon=True).start()
+        setup_extra = {"hostname": "http://127.0.0.1:%d" % files_server.server_address[1], "access_token": "bench"}
     port = free_port()
-    server = subprocess.Popen([args.server, "--port", str(port), "--images-root", work, "--log-level", "warning"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    command = [args.server, "--port", str(port), "--log-level", "warning"]
+    if not args.download:
+        command += ["--images-root", work]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.time() + 30
         conn = None
@@ -84,6 +123,9 @@ def main():
                 time.sleep(0.2)
         if conn is None:
             raise SystemExit("annota-server did not start")
+        if args.download:
+            conn.request("POST", "/setup", body=json.dumps(dict(setup_extra, project="1.0")).encode())
+            conn.getresponse().read()
 
         def call(method, path, body=None):
             data = json.dumps(body).encode() if body is not None else None
@@ -123,7 +165,7 @@ def main():
                 assert status == 200, payload
             version, stable = None, time.time()
             while time.time() - stable < 2:
-                v = json.loads(call("POST", "/setup", {"project": "1.0"})[1])["model_version"]
+                v = json.loads(call("POST", "/setup", dict(setup_extra, project="1.0"))[1])["model_version"]
                 if v != version:
                     version, stable = v, time.time()
                 time.sleep(0.2)
@@ -165,7 +207,7 @@ def main():
             if k == 0:
                 status, _ = call("GET", "/health")
             elif k == 1:
-                status, _ = call("POST", "/setup", {"project": "1.0", "label_config": CONFIG})
+                status, _ = call("POST", "/setup", dict(setup_extra, project="1.0", label_config=CONFIG))
             elif k == 2:
                 status, _ = call("POST", "/predict", single[done % len(single)])
             elif k == 3:
@@ -184,6 +226,7 @@ def main():
             "soak": {"requests": done, "seconds": round(soak_seconds, 1), "non_200": bad,
                      "rss_before_kib": before, "rss_after_kib": after, "rss_every_2000_kib": rss_trace},
             "model_version": version,
+            "images": "downloaded from a stand-in Label Studio" if args.download else "--images-root",
             "server_threads": os.cpu_count(),
         }, indent=1))
     finally:
@@ -193,6 +236,8 @@ def main():
                 server.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 os.killpg(server.pid, signal.SIGKILL)
+        if files_server is not None:
+            files_server.shutdown()
         shutil.rmtree(work, ignore_errors=True)
 
 
