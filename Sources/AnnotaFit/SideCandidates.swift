@@ -241,18 +241,24 @@ struct WorkingWindow {
 
 /// One side seen as a left side: t runs across the side (0 = window edge outside, growing
 /// inward), r along it over the rough box's extent.
+/// One side seen as a left side: t runs across the side (0 = window edge outside, growing
+/// inward), r along it over the rough box's extent.
+///
+/// The frame holds what the candidates read, computed once per side: per row, prefix sums along
+/// t (for band means), the gradient across the side, and where edges run across or along it.
 struct SideFrame {
   let side: Int
   let t: Int  // positions across
   let rows: Int  // rows along the side (the rough box's span)
   let margin: Int
-  // Per (r, t): colour (3), gradient across the side, any edge, edge across, edge along, fg.
-  var colour: [Float]
-  var across: [Float]
-  var edgeAny: [UInt8]
-  var edgeAcross: [UInt8]
-  var edgeAlong: [UInt8]
-  var fg: [Float]
+  /// Float planes, one after another: prefix sums along t per row (`rows × (t + 1)` values each,
+  /// every row starting at 0) of the colour (0–1; three channels interleaved, so this plane is
+  /// three times as long), of the gradient across the side, of any edge and of the foreground
+  /// probability; then the gradient across the side itself per (r, t) (`rows × t`).
+  var planes: [Float]
+  /// Per (r, t): 1 where an edge runs across the side; then a second `rows × t` plane, 1 where
+  /// an edge runs along it.
+  var flags: [UInt8]
 
   init(side: Int, window: WorkingWindow, gradients: Gradients, edges: EdgeMap, foreground: [Float], meanGradient: Double) {
     self.side = side
@@ -262,44 +268,64 @@ struct SideFrame {
     t = n
     rows = s / SideCandidates.rowStep
     margin = m
-    let count = rows * t
-    var colour = [Float](repeating: 0, count: count * 3)
-    var acrossValues = [Float](repeating: 0, count: count)
-    var edgeAny = [UInt8](repeating: 0, count: count)
-    var edgeAcross = [UInt8](repeating: 0, count: count)
-    var edgeAlong = [UInt8](repeating: 0, count: count)
-    var fg = [Float](repeating: 0, count: count)
-    let vertical = side % 2 == 0
-    let norm = Float(1 / (meanGradient + 1))
     let rowCount = rows
+    let w1 = n + 1
+    let vertical = side % 2 == 0
+    let mirrored = side >= 2
+    let norm = Float(1 / (meanGradient + 1))
+    var planes = [Float](repeating: 0, count: rowCount * w1 * 6 + rowCount * n)
+    var flags = [UInt8](repeating: 0, count: 2 * rowCount * n)
     window.rgb.pixels.withUnsafeBufferPointer { px in
       gradients.gx.withUnsafeBufferPointer { gxs in
         gradients.gy.withUnsafeBufferPointer { gys in
           edges.pixels.withUnsafeBufferPointer { ep in
             foreground.withUnsafeBufferPointer { fp in
-              colour.withUnsafeMutableBufferPointer { colour in
-                acrossValues.withUnsafeMutableBufferPointer { acrossValues in
-                  fg.withUnsafeMutableBufferPointer { fg in
-                    for r in 0..<rowCount {
-                      let along = m + r * SideCandidates.rowStep
-                      for k in 0..<n {
-                        // (u, v) of the working pixel at position k across, row r along.
-                        let across = side >= 2 ? n - 1 - k : k
-                        let i = vertical ? along * n + across : across * n + along
-                        let o = r * n + k
-                        colour[o * 3] = Float(px[i * 3]) / 255
-                        colour[o * 3 + 1] = Float(px[i * 3 + 1]) / 255
-                        colour[o * 3 + 2] = Float(px[i * 3 + 2]) / 255
-                        let gx = abs(Int(gxs[i]))
-                        let gy = abs(Int(gys[i]))
-                        let normal = vertical ? gx : gy
-                        let parallel = vertical ? gy : gx
-                        acrossValues[o] = Float(normal) * norm
-                        fg[o] = fp[i]
-                        if ep[i] != 0 {
-                          edgeAny[o] = 1
-                          if normal >= parallel { edgeAcross[o] = 1 } else { edgeAlong[o] = 1 }
-                        }
+              planes.withUnsafeMutableBufferPointer { planes in
+                flags.withUnsafeMutableBufferPointer { flags in
+                  let pc = planes.baseAddress!
+                  let pa = pc + rowCount * w1 * 3
+                  let pe = pa + rowCount * w1
+                  let pf = pe + rowCount * w1
+                  let ac = pf + rowCount * w1
+                  let edgeAcross = flags.baseAddress!
+                  let edgeAlong = edgeAcross + rowCount * n
+                  for r in 0..<rowCount {
+                    let along = m + r * SideCandidates.rowStep
+                    // Running sums: each stored prefix is the previous one plus this sample, as
+                    // `p[k + 1] = p[k] + x[k]`.
+                    var c0: Float = 0
+                    var c1: Float = 0
+                    var c2: Float = 0
+                    var a: Float = 0
+                    var e: Float = 0
+                    var f: Float = 0
+                    for k in 0..<n {
+                      // (u, v) of the working pixel at position k across, row r along.
+                      let across = mirrored ? n - 1 - k : k
+                      let i = vertical ? along * n + across : across * n + along
+                      let o = r * n + k
+                      let q = r * w1 + k + 1
+                      c0 += Float(px[i * 3]) / 255
+                      c1 += Float(px[i * 3 + 1]) / 255
+                      c2 += Float(px[i * 3 + 2]) / 255
+                      pc[q * 3] = c0
+                      pc[q * 3 + 1] = c1
+                      pc[q * 3 + 2] = c2
+                      let gx = abs(Int(gxs[i]))
+                      let gy = abs(Int(gys[i]))
+                      let normal = vertical ? gx : gy
+                      let parallel = vertical ? gy : gx
+                      let value = Float(normal) * norm
+                      ac[o] = value
+                      a += value
+                      pa[q] = a
+                      let edge = ep[i] != 0
+                      e += edge ? 1 : 0
+                      pe[q] = e
+                      f += fp[i]
+                      pf[q] = f
+                      if edge {
+                        if normal >= parallel { edgeAcross[o] = 1 } else { edgeAlong[o] = 1 }
                       }
                     }
                   }
@@ -310,12 +336,21 @@ struct SideFrame {
         }
       }
     }
-    self.colour = colour
-    self.across = acrossValues
-    self.edgeAny = edgeAny
-    self.edgeAcross = edgeAcross
-    self.edgeAlong = edgeAlong
-    self.fg = fg
+    self.planes = planes
+    self.flags = flags
+  }
+
+  /// Sums over the rows, per candidate (index `j` in `count` candidates): the Float sums in
+  /// `sums[k * count + j]` and the counts in `counts[k * count + j]`, each accumulated row by row
+  /// in row order.
+  private enum Sum: Int, CaseIterable {
+    case d1, d3, d8, squareD1, squareD3, squareD8, gradient, squareGradient
+    case energyInNear, energyInFar, energyOutNear, energyOutFar
+    case edgesInNear, edgesOutNear, edgesOutFar
+    case fgInside, fgOutside, fgOutFar
+  }
+  private enum Count: Int, CaseIterable {
+    case onLine, run, bestRun, straddle, outerOn, outerBeyond, fgOutRows
   }
 
   func candidates(
@@ -331,31 +366,8 @@ struct SideFrame {
     let step = size / Double(s)
     let outward = side >= 2 ? 1.0 : -1.0
     let roughSide = rough[side: side]
-    // Prefix sums along t per row, for band means.
     let w1 = n + 1
-    var pc = [Float](repeating: 0, count: rows * w1 * 3)
-    var pa = [Float](repeating: 0, count: rows * w1)
-    var pe = [Float](repeating: 0, count: rows * w1)
-    var pf = [Float](repeating: 0, count: rows * w1)
-    for r in 0..<rows {
-      for k in 0..<n {
-        let o = r * n + k
-        let q = r * w1 + k
-        for c in 0..<3 { pc[(q + 1) * 3 + c] = pc[q * 3 + c] + colour[o * 3 + c] }
-        pa[q + 1] = pa[q] + across[o]
-        pe[q + 1] = pe[q] + Float(edgeAny[o])
-        pf[q + 1] = pf[q] + fg[o]
-      }
-    }
-    // Outermost across-edge per row, from the start of the search range inward.
-    let first = margin - range
-    var outermost = [Int](repeating: Int.max, count: rows)
-    for r in 0..<rows {
-      for k in first..<n where edgeAcross[r * n + k] != 0 {
-        outermost[r] = k
-        break
-      }
-    }
+    let rowCount = rows
     // The image border in this frame: candidates beyond it are impossible.
     let scale = Double(s) / size
     let border: Double = {
@@ -363,6 +375,13 @@ struct SideFrame {
       let edge = side == 0 ? 0.0 : side == 1 ? 0.0 : side == 2 ? Double(imageWidth) : Double(imageHeight)
       return Double(margin) + (roughSide - edge) * scale * outward
     }()
+    // Candidates b in [first, last]: the range less those beyond the border (a prefix of it).
+    let last = margin + range
+    var first = margin - range
+    while first <= last && !(Double(first) >= border - 0.5) { first += 1 }
+    let count = max(0, last - first + 1)
+    let fc = SideCandidates.featureCount
+    guard count > 0 else { return SideCandidates.Side(positions: [], offsets: [], features: []) }
     // Other boxes in this frame: [t0, t1) across, [r0, r1) along.
     let spanScale = Double(s) / spanSize
     let perpendicularStart = vertical ? rough.y : rough.x
@@ -379,175 +398,207 @@ struct SideFrame {
       return (min(b0, b1), max(b0, b1), cover)
     }
     let roughAtBorder = abs(border - Double(margin)) <= 1 ? Float(1) : 0
-    var positions: [Double] = []
-    var offsets: [Int] = []
-    var rowsOut: [[Float]] = []
-    var stepProfile: [Float] = []
-    var lineProfile: [Float] = []
-    var gradProfile: [Float] = []
-    let fc = SideCandidates.featureCount
-    for b in (margin - range)...(margin + range) {
-      guard Double(b) >= border - 0.5 else { continue }
-      var f = [Float](repeating: 0, count: fc)
-      var onLine = 0
-      var run = 0
-      var bestRun = 0
-      var straddle = 0
-      var outerOn = 0
-      var outerBeyond = 0
-      var fgOutRows = 0
-      var sums = (d1: Float(0), d3: Float(0), d8: Float(0), g: Float(0))
-      var squares = (d1: Float(0), d3: Float(0), d8: Float(0), g: Float(0))
-      var energy = (inNear: Float(0), inFar: Float(0), outNear: Float(0), outFar: Float(0))
-      var dens = (inNear: Float(0), outNear: Float(0), outFar: Float(0))
-      var fgs = (inside: Float(0), outside: Float(0), outFar: Float(0))
-      pc.withUnsafeBufferPointer { pc in
-        pa.withUnsafeBufferPointer { pa in
-          pe.withUnsafeBufferPointer { pe in
-            pf.withUnsafeBufferPointer { pf in
-              edgeAcross.withUnsafeBufferPointer { ea in
-                edgeAlong.withUnsafeBufferPointer { el in
-                  across.withUnsafeBufferPointer { ac in
-                    @inline(__always) func band(_ p: UnsafeBufferPointer<Float>, _ r: Int, _ a: Int, _ b: Int) -> Float {
-                      let lo = max(0, min(n, a))
-                      let hi = max(lo, min(n, b))
-                      guard hi > lo else { return 0 }
-                      return (p[r * w1 + hi] - p[r * w1 + lo]) / Float(hi - lo)
-                    }
-                    @inline(__always) func step(_ r: Int, _ w: Int) -> Float {
-                      let q0 = (r * w1 + max(0, b - w)) * 3
-                      let q1 = (r * w1 + b) * 3
-                      let q2 = (r * w1 + min(n, b + w)) * 3
-                      let inv = 1 / Float(w)
-                      let d0 = (pc[q2] - 2 * pc[q1] + pc[q0]) * inv
-                      let d1 = (pc[q2 + 1] - 2 * pc[q1 + 1] + pc[q0 + 1]) * inv
-                      let d2 = (pc[q2 + 2] - 2 * pc[q1 + 2] + pc[q0 + 2]) * inv
-                      return (d0 * d0 + d1 * d1 + d2 * d2).squareRoot()
-                    }
-                    for r in 0..<rows {
-                      let s1 = step(r, 1)
-                      let s3 = step(r, 3)
-                      let s8 = step(r, 8)
-                      sums.d1 += s1
-                      sums.d3 += s3
-                      sums.d8 += s8
-                      squares.d1 += s1 * s1
-                      squares.d3 += s3 * s3
-                      squares.d8 += s8 * s8
-                      let o = r * n
-                      if ea[o + b - 1] != 0 || (b < n && ea[o + b] != 0) {
-                        onLine += 1
-                        run += 1
-                        bestRun = max(bestRun, run)
-                      } else {
-                        run = 0
-                      }
-                      if el[o + b - 1] != 0 || (b < n && el[o + b] != 0) { straddle += 1 }
-                      let gr = max(ac[o + b - 1], b < n ? ac[o + b] : 0)
-                      sums.g += gr
-                      squares.g += gr * gr
-                      energy.inNear += band(pa, r, b + 1, b + 6)
-                      energy.inFar += band(pa, r, b + 6, b + 15)
-                      energy.outNear += band(pa, r, b - 6, b - 1)
-                      energy.outFar += band(pa, r, b - 15, b - 6)
-                      dens.inNear += band(pe, r, b + 1, b + 6)
-                      dens.outNear += band(pe, r, b - 6, b - 1)
-                      dens.outFar += band(pe, r, b - 15, b - 6)
-                      let fi = band(pf, r, b, b + 4)
-                      let fo = band(pf, r, b - 4, b)
-                      fgs.inside += fi
-                      fgs.outside += fo
-                      fgs.outFar += band(pf, r, b - 15, b - 4)
-                      if fo > 0.5 { fgOutRows += 1 }
-                      let ot = outermost[r]
-                      if ot != Int.max {
-                        if abs(ot - b) <= 1 { outerOn += 1 } else if ot < b - 1 { outerBeyond += 1 }
-                      }
-                    }
-                  }
+    var sums = [Float](repeating: 0, count: Sum.allCases.count * count)
+    var counts = [Int](repeating: 0, count: Count.allCases.count * count)
+    planes.withUnsafeBufferPointer { planes in
+      flags.withUnsafeBufferPointer { flags in
+        sums.withUnsafeMutableBufferPointer { sums in
+          counts.withUnsafeMutableBufferPointer { counts in
+            let pc = planes.baseAddress!
+            let pa = pc + rowCount * w1 * 3
+            let pe = pa + rowCount * w1
+            let pf = pe + rowCount * w1
+            let ac = pf + rowCount * w1
+            let ea = flags.baseAddress!
+            let el = ea + rowCount * n
+            let sum = sums.baseAddress!
+            let tally = counts.baseAddress!
+            @inline(__always) func at(_ k: Sum) -> UnsafeMutablePointer<Float> { sum + k.rawValue * count }
+            @inline(__always) func countAt(_ k: Count) -> UnsafeMutablePointer<Int> { tally + k.rawValue * count }
+            let (d1, d3, d8) = (at(.d1), at(.d3), at(.d8))
+            let (q1, q3, q8) = (at(.squareD1), at(.squareD3), at(.squareD8))
+            let (g, qg) = (at(.gradient), at(.squareGradient))
+            let (eIn, eInFar, eOut, eOutFar) = (at(.energyInNear), at(.energyInFar), at(.energyOutNear), at(.energyOutFar))
+            let (dIn, dOut, dOutFar) = (at(.edgesInNear), at(.edgesOutNear), at(.edgesOutFar))
+            let (fIn, fOut, fOutFar) = (at(.fgInside), at(.fgOutside), at(.fgOutFar))
+            let (onLine, run, bestRun, straddle) = (countAt(.onLine), countAt(.run), countAt(.bestRun), countAt(.straddle))
+            let (outerOn, outerBeyond, fgOutRows) = (countAt(.outerOn), countAt(.outerBeyond), countAt(.fgOutRows))
+            /// The mean of `p`'s row `r` over [a, b), clamped to the row; 0 when empty.
+            @inline(__always) func band(_ p: UnsafePointer<Float>, _ r: Int, _ a: Int, _ b: Int) -> Float {
+              let lo = max(0, min(n, a))
+              let hi = max(lo, min(n, b))
+              guard hi > lo else { return 0 }
+              return (p[r * w1 + hi] - p[r * w1 + lo]) / Float(hi - lo)
+            }
+            /// The colour step across boundary b of row r: the distance between the mean colours
+            /// of the w samples before and after it.
+            @inline(__always) func colourStep(_ r: Int, _ b: Int, _ w: Int) -> Float {
+              let q0 = (r * w1 + max(0, b - w)) * 3
+              let q1 = (r * w1 + b) * 3
+              let q2 = (r * w1 + min(n, b + w)) * 3
+              let inv = 1 / Float(w)
+              let d0 = (pc[q2] - 2 * pc[q1] + pc[q0]) * inv
+              let d1 = (pc[q2 + 1] - 2 * pc[q1 + 1] + pc[q0 + 1]) * inv
+              let d2 = (pc[q2 + 2] - 2 * pc[q1 + 2] + pc[q0 + 2]) * inv
+              return (d0 * d0 + d1 * d1 + d2 * d2).squareRoot()
+            }
+            // Outermost across-edge per row, from the start of the search range inward.
+            let searchStart = margin - range
+            for r in 0..<rowCount {
+              let o = r * n
+              var outermost = Int.max
+              for k in searchStart..<n where ea[o + k] != 0 {
+                outermost = k
+                break
+              }
+              for j in 0..<count {
+                let b = first + j
+                let s1 = colourStep(r, b, 1)
+                let s3 = colourStep(r, b, 3)
+                let s8 = colourStep(r, b, 8)
+                d1[j] += s1
+                d3[j] += s3
+                d8[j] += s8
+                q1[j] += s1 * s1
+                q3[j] += s3 * s3
+                q8[j] += s8 * s8
+                if ea[o + b - 1] != 0 || (b < n && ea[o + b] != 0) {
+                  onLine[j] += 1
+                  run[j] += 1
+                  bestRun[j] = max(bestRun[j], run[j])
+                } else {
+                  run[j] = 0
+                }
+                if el[o + b - 1] != 0 || (b < n && el[o + b] != 0) { straddle[j] += 1 }
+                let gr = max(ac[o + b - 1], b < n ? ac[o + b] : 0)
+                g[j] += gr
+                qg[j] += gr * gr
+                eIn[j] += band(pa, r, b + 1, b + 6)
+                eInFar[j] += band(pa, r, b + 6, b + 15)
+                eOut[j] += band(pa, r, b - 6, b - 1)
+                eOutFar[j] += band(pa, r, b - 15, b - 6)
+                dIn[j] += band(pe, r, b + 1, b + 6)
+                dOut[j] += band(pe, r, b - 6, b - 1)
+                dOutFar[j] += band(pe, r, b - 15, b - 6)
+                let fi = band(pf, r, b, b + 4)
+                let fo = band(pf, r, b - 4, b)
+                fIn[j] += fi
+                fOut[j] += fo
+                fOutFar[j] += band(pf, r, b - 15, b - 4)
+                if fo > 0.5 { fgOutRows[j] += 1 }
+                if outermost != Int.max {
+                  if abs(outermost - b) <= 1 { outerOn[j] += 1 } else if outermost < b - 1 { outerBeyond[j] += 1 }
                 }
               }
             }
           }
         }
       }
-      let nr = Float(rows)
-      f[0] = sums.d1 / nr
-      f[1] = (squares.d1 / nr).squareRoot()
-      f[2] = sums.d3 / nr
-      f[3] = (squares.d3 / nr).squareRoot()
-      f[4] = sums.d8 / nr
-      f[5] = (squares.d8 / nr).squareRoot()
-      f[6] = Float(onLine) / nr
-      f[7] = Float(bestRun) / nr
-      f[8] = sums.g / nr
-      f[9] = (squares.g / nr).squareRoot()
-      f[10] = energy.inNear / nr
-      f[11] = energy.inFar / nr
-      f[12] = energy.outNear / nr
-      f[13] = energy.outFar / nr
-      f[14] = dens.inNear / nr
-      f[15] = dens.outNear / nr
-      f[16] = dens.outFar / nr
-      f[17] = Float(straddle) / nr
-      f[18] = Float(outerOn) / nr
-      f[19] = Float(outerBeyond) / nr
-      f[20] = fgs.inside / nr
-      f[21] = fgs.outside / nr
-      f[22] = (fgs.inside - fgs.outside) / nr
-      f[23] = Float(fgOutRows) / nr
-      f[24] = fgs.outFar / nr
-      let offset = margin - b  // outward positive
-      f[25] = Float(offset) / Float(s)
-      f[26] = abs(f[25])
-      f[27] = Float(Double.log2(max(1, size)))
-      f[28] = Float(Double.log2(max(1, spanSize)))
-      f[29] = Float(Double.log2(rough.width / rough.height))
-      f[30 + side] = 1
-      f[34] = Float(min(1, (Double(b) - border) / Double(s)))
-      f[35] = roughAtBorder
-      // Neighbours: the line inside another box, near another box's side, or a move across one.
-      var cover: Double = 0
-      var nearest = 0.5
-      var crossed: Float = 0
-      let bd = Double(b)
-      let lo = Double(min(b, margin))
-      let hi = Double(max(b, margin))
-      for box in frameBoxes {
-        if bd > box.t0 + 0.5 && bd < box.t1 - 0.5 { cover = max(cover, box.cover) }
-        if box.cover >= 0.3 {
-          nearest = min(nearest, abs(bd - box.t0) / Double(s), abs(bd - box.t1) / Double(s))
-          for e in [box.t0, box.t1] where e > lo + 0.5 && e < hi - 0.5 { crossed = 1 }
+    }
+    var positions = [Double](repeating: 0, count: count)
+    var offsets = [Int](repeating: 0, count: count)
+    var features = [Float](repeating: 0, count: count * fc)
+    let nr = Float(rows)
+    let logSize = Float(Double.log2(max(1, size)))
+    let logSpan = Float(Double.log2(max(1, spanSize)))
+    let logAspect = Float(Double.log2(rough.width / rough.height))
+    let logWindowGradient = Float(Double.log2(windowGradient + 1))
+    sums.withUnsafeBufferPointer { sums in
+      counts.withUnsafeBufferPointer { counts in
+        features.withUnsafeMutableBufferPointer { features in
+          @inline(__always) func total(_ k: Sum, _ j: Int) -> Float { sums[k.rawValue * count + j] }
+          @inline(__always) func tally(_ k: Count, _ j: Int) -> Int { counts[k.rawValue * count + j] }
+          for j in 0..<count {
+            let b = first + j
+            let f = features.baseAddress! + j * fc
+            f[0] = total(.d1, j) / nr
+            f[1] = (total(.squareD1, j) / nr).squareRoot()
+            f[2] = total(.d3, j) / nr
+            f[3] = (total(.squareD3, j) / nr).squareRoot()
+            f[4] = total(.d8, j) / nr
+            f[5] = (total(.squareD8, j) / nr).squareRoot()
+            f[6] = Float(tally(.onLine, j)) / nr
+            f[7] = Float(tally(.bestRun, j)) / nr
+            f[8] = total(.gradient, j) / nr
+            f[9] = (total(.squareGradient, j) / nr).squareRoot()
+            f[10] = total(.energyInNear, j) / nr
+            f[11] = total(.energyInFar, j) / nr
+            f[12] = total(.energyOutNear, j) / nr
+            f[13] = total(.energyOutFar, j) / nr
+            f[14] = total(.edgesInNear, j) / nr
+            f[15] = total(.edgesOutNear, j) / nr
+            f[16] = total(.edgesOutFar, j) / nr
+            f[17] = Float(tally(.straddle, j)) / nr
+            f[18] = Float(tally(.outerOn, j)) / nr
+            f[19] = Float(tally(.outerBeyond, j)) / nr
+            let inside = total(.fgInside, j)
+            let outside = total(.fgOutside, j)
+            f[20] = inside / nr
+            f[21] = outside / nr
+            f[22] = (inside - outside) / nr
+            f[23] = Float(tally(.fgOutRows, j)) / nr
+            f[24] = total(.fgOutFar, j) / nr
+            let offset = margin - b  // outward positive
+            f[25] = Float(offset) / Float(s)
+            f[26] = abs(f[25])
+            f[27] = logSize
+            f[28] = logSpan
+            f[29] = logAspect
+            f[30 + side] = 1
+            f[34] = Float(min(1, (Double(b) - border) / Double(s)))
+            f[35] = roughAtBorder
+            // Neighbours: the line inside another box, near another box's side, or a move across one.
+            var cover: Double = 0
+            var nearest = 0.5
+            var crossed: Float = 0
+            let bd = Double(b)
+            let lo = Double(min(b, margin))
+            let hi = Double(max(b, margin))
+            for box in frameBoxes {
+              if bd > box.t0 + 0.5 && bd < box.t1 - 0.5 { cover = max(cover, box.cover) }
+              if box.cover >= 0.3 {
+                nearest = min(nearest, abs(bd - box.t0) / Double(s), abs(bd - box.t1) / Double(s))
+                if box.t0 > lo + 0.5 && box.t0 < hi - 0.5 { crossed = 1 }
+                if box.t1 > lo + 0.5 && box.t1 < hi - 0.5 { crossed = 1 }
+              }
+            }
+            f[36] = Float(cover)
+            f[37] = Float(nearest)
+            f[38] = crossed
+            f[44] = logWindowGradient
+            f[45] = Float(windowEdges)
+            positions[j] = roughSide + outward * Double(offset) * step
+            offsets[j] = offset
+          }
+          // Relative features over the side's candidates.
+          @inline(__always) func stepAt(_ j: Int) -> Float { features[j * fc + 2] }
+          var maxStep: Float = stepAt(0)
+          var maxLine: Float = features[6]
+          var maxGrad: Float = features[8]
+          var bestIndex = 0
+          for j in 1..<max(1, count) {
+            let f = features.baseAddress! + j * fc
+            // As `Sequence.max()`: a later value replaces the maximum only when greater.
+            if maxStep < f[2] { maxStep = f[2] }
+            if maxLine < f[6] { maxLine = f[6] }
+            if maxGrad < f[8] { maxGrad = f[8] }
+            if stepAt(bestIndex) < f[2] { bestIndex = j }
+          }
+          maxStep = max(maxStep, 1e-6)
+          maxLine = max(maxLine, 1e-6)
+          maxGrad = max(maxGrad, 1e-6)
+          for j in 0..<count {
+            let f = features.baseAddress! + j * fc
+            f[39] = f[6] / maxLine
+            f[40] = f[2] / maxStep
+            f[41] = f[8] / maxGrad
+            var localMax = true
+            for i in max(0, j - 2)...min(count - 1, j + 2) where i != j && stepAt(i) > stepAt(j) { localMax = false }
+            f[42] = localMax ? 1 : 0
+            f[43] = Float(offsets[j] - offsets[bestIndex]) / Float(s)
+          }
         }
       }
-      f[36] = Float(cover)
-      f[37] = Float(nearest)
-      f[38] = crossed
-      f[44] = Float(Double.log2(windowGradient + 1))
-      f[45] = Float(windowEdges)
-      positions.append(roughSide + outward * Double(offset) * step)
-      offsets.append(offset)
-      stepProfile.append(f[2])
-      lineProfile.append(f[6])
-      gradProfile.append(f[8])
-      rowsOut.append(f)
-    }
-    // Relative features over the side's candidates.
-    let maxStep = max(stepProfile.max() ?? 0, 1e-6)
-    let maxLine = max(lineProfile.max() ?? 0, 1e-6)
-    let maxGrad = max(gradProfile.max() ?? 0, 1e-6)
-    let bestIndex = stepProfile.indices.max { stepProfile[$0] < stepProfile[$1] } ?? 0
-    var features: [Float] = []
-    features.reserveCapacity(rowsOut.count * fc)
-    for (i, var f) in rowsOut.enumerated() {
-      f[39] = f[6] / maxLine
-      f[40] = f[2] / maxStep
-      f[41] = f[8] / maxGrad
-      var localMax = true
-      for j in max(0, i - 2)...min(rowsOut.count - 1, i + 2) where j != i && stepProfile[j] > stepProfile[i] { localMax = false }
-      f[42] = localMax ? 1 : 0
-      f[43] = Float(offsets[i] - offsets[bestIndex]) / Float(s)
-      features += f
     }
     return SideCandidates.Side(positions: positions, offsets: offsets, features: features)
   }
