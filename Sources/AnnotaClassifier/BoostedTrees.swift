@@ -38,31 +38,33 @@ public struct BoostedTrees: Sendable, Equatable {
   /// Log-odds before any tree.
   public let bias: Float
   public let trees: [Tree]
+  /// One node of the flat predictor: a split on `feature` (go to `left` when
+  /// `x[feature] <= value`, else to `left + 1`; `left` is absolute) or a leaf (`feature = -1`,
+  /// output `value`). The three fields sit together, so a step down a tree reads one place.
+  struct Node: Sendable, Equatable {
+    var feature: Int32
+    var left: Int32
+    var value: Float
+  }
   /// Every tree's nodes in one array (children as absolute indexes), for prediction.
-  let flatFeature: [Int32]
-  let flatThreshold: [Float]
-  let flatLeft: [Int32]
+  let nodes: [Node]
   let roots: [Int32]
 
   public init(features: Int, bias: Float, trees: [Tree]) {
     self.features = features
     self.bias = bias
     self.trees = trees
-    var f: [Int32] = []
-    var t: [Float] = []
-    var l: [Int32] = []
-    var r: [Int32] = []
+    var nodes: [Node] = []
+    var roots: [Int32] = []
     for tree in trees {
-      let base = Int32(f.count)
-      r.append(base)
-      f += tree.feature
-      t += tree.threshold
-      l += tree.left.map { $0 + base }
+      let base = Int32(nodes.count)
+      roots.append(base)
+      for i in tree.feature.indices {
+        nodes.append(Node(feature: tree.feature[i], left: tree.left[i] + base, value: tree.threshold[i]))
+      }
     }
-    flatFeature = f
-    flatThreshold = t
-    flatLeft = l
-    roots = r
+    self.nodes = nodes
+    self.roots = roots
   }
 
   /// Training settings.
@@ -98,28 +100,26 @@ public struct BoostedTrees: Sendable, Equatable {
   public func probabilities(_ x: [Float]) -> [Float] {
     precondition(features > 0 && x.count % features == 0, "rows must have \(features) features")
     let rows = x.count / features
-    var out = [Float](repeating: 0, count: rows)
+    // Tree by tree over all rows (one tree's nodes stay in cache); every row still adds the
+    // trees' values to the bias in tree order, so the sums are those of a row-by-row walk.
+    var z = [Float](repeating: bias, count: rows)
     x.withUnsafeBufferPointer { p in
-      flatFeature.withUnsafeBufferPointer { feature in
-        flatThreshold.withUnsafeBufferPointer { threshold in
-          flatLeft.withUnsafeBufferPointer { left in
+      nodes.withUnsafeBufferPointer { nodes in
+        z.withUnsafeMutableBufferPointer { z in
+          for root in roots {
             for r in 0..<rows {
               let row = r * features
-              var z = bias
-              for root in roots {
-                var i = Int(root)
-                while feature[i] >= 0 {
-                  i = Int(left[i]) + (p[row + Int(feature[i])] <= threshold[i] ? 0 : 1)
-                }
-                z += threshold[i]
+              var node = nodes[Int(root)]
+              while node.feature >= 0 {
+                node = nodes[Int(node.left) + (p[row + Int(node.feature)] <= node.value ? 0 : 1)]
               }
-              out[r] = 1 / (1 + Float.exp(-z))
+              z[r] += node.value
             }
           }
         }
       }
     }
-    return out
+    return z.map { 1 / (1 + Float.exp(-$0)) }
   }
 
   /// Fits the trees to binary labels.

@@ -204,38 +204,57 @@ struct WorkingWindow {
   /// window's outer ring, beyond the search range, as background.
   func foregroundProbability() -> [Float] {
     let n = size
-    var fg = [Float](repeating: 0, count: 512)
-    var bg = [Float](repeating: 0, count: 512)
     let c0 = margin + boxSize / 4
     let c1 = margin + boxSize * 3 / 4
     let ring = margin - SideCandidates.searchRange
-    var bins = [Int](repeating: 0, count: n * n)
+    // Counts are whole numbers far below 2^24, so counting in integers gives the same Floats as
+    // counting in Floats.
+    var fg = [Int](repeating: 0, count: 512)
+    var bg = [Int](repeating: 0, count: 512)
+    var nf = 0
+    var nb = 0
+    var bins = [UInt16](repeating: 0, count: n * n)
     rgb.pixels.withUnsafeBufferPointer { p in
-      for i in 0..<(n * n) {
-        bins[i] = Int(p[i * 3] >> 5) << 6 | Int(p[i * 3 + 1] >> 5) << 3 | Int(p[i * 3 + 2] >> 5)
-      }
-    }
-    var nf: Float = 0
-    var nb: Float = 0
-    for v in 0..<n {
-      for u in 0..<n {
-        let b = bins[v * n + u]
-        if u >= c0 && u < c1 && v >= c0 && v < c1 {
-          fg[b] += 1
-          nf += 1
-        } else if u < ring || u >= n - ring || v < ring || v >= n - ring {
-          bg[b] += 1
-          nb += 1
+      bins.withUnsafeMutableBufferPointer { bins in
+        fg.withUnsafeMutableBufferPointer { fg in
+          bg.withUnsafeMutableBufferPointer { bg in
+            for i in 0..<(n * n) {
+              bins[i] = UInt16(p[i * 3] >> 5) << 6 | UInt16(p[i * 3 + 1] >> 5) << 3 | UInt16(p[i * 3 + 2] >> 5)
+            }
+            for v in 0..<n {
+              let centreRow = v >= c0 && v < c1
+              let ringRow = v < ring || v >= n - ring
+              for u in 0..<n {
+                let b = Int(bins[v * n + u])
+                if centreRow && u >= c0 && u < c1 {
+                  fg[b] += 1
+                  nf += 1
+                } else if ringRow || u < ring || u >= n - ring {
+                  bg[b] += 1
+                  nb += 1
+                }
+              }
+            }
+          }
         }
       }
     }
     var table = [Float](repeating: 0.5, count: 512)
+    let fgTotal = Float(nf) + 256
+    let bgTotal = Float(nb) + 256
     for b in 0..<512 {
-      let pf = (fg[b] + 0.5) / (nf + 256)
-      let pb = (bg[b] + 0.5) / (nb + 256)
+      let pf = (Float(fg[b]) + 0.5) / fgTotal
+      let pb = (Float(bg[b]) + 0.5) / bgTotal
       table[b] = pf / (pf + pb)
     }
-    return bins.map { table[$0] }
+    return [Float](unsafeUninitializedCapacity: n * n) { out, initialized in
+      table.withUnsafeBufferPointer { table in
+        bins.withUnsafeBufferPointer { bins in
+          for i in 0..<(n * n) { (out.baseAddress! + i).initialize(to: table[Int(bins[i])]) }
+        }
+      }
+      initialized = n * n
+    }
   }
 }
 
@@ -252,13 +271,16 @@ struct SideFrame {
   let rows: Int  // rows along the side (the rough box's span)
   let margin: Int
   /// Float planes, one after another: prefix sums along t per row (`rows × (t + 1)` values each,
-  /// every row starting at 0) of the colour (0–1; three channels interleaved, so this plane is
-  /// three times as long), of the gradient across the side, of any edge and of the foreground
-  /// probability; then the gradient across the side itself per (r, t) (`rows × t`).
+  /// every row starting at 0) of the red, green and blue colour (0–1), of the gradient across the
+  /// side, of any edge and of the foreground probability; then the gradient across the side
+  /// itself per (r, t) (`rows × t`).
   var planes: [Float]
   /// Per (r, t): 1 where an edge runs across the side; then a second `rows × t` plane, 1 where
   /// an edge runs along it.
   var flags: [UInt8]
+
+  /// `Float(v) / 255` for every byte v.
+  static let unit: [Float] = (0..<256).map { Float($0) / 255 }
 
   init(side: Int, window: WorkingWindow, gradients: Gradients, edges: EdgeMap, foreground: [Float], meanGradient: Double) {
     self.side = side
@@ -270,62 +292,65 @@ struct SideFrame {
     margin = m
     let rowCount = rows
     let w1 = n + 1
+    let plane = rowCount * w1
     let vertical = side % 2 == 0
     let mirrored = side >= 2
     let norm = Float(1 / (meanGradient + 1))
-    var planes = [Float](repeating: 0, count: rowCount * w1 * 6 + rowCount * n)
+    var planes = [Float](repeating: 0, count: plane * 6 + rowCount * n)
     var flags = [UInt8](repeating: 0, count: 2 * rowCount * n)
     window.rgb.pixels.withUnsafeBufferPointer { px in
       gradients.gx.withUnsafeBufferPointer { gxs in
         gradients.gy.withUnsafeBufferPointer { gys in
           edges.pixels.withUnsafeBufferPointer { ep in
             foreground.withUnsafeBufferPointer { fp in
-              planes.withUnsafeMutableBufferPointer { planes in
-                flags.withUnsafeMutableBufferPointer { flags in
-                  let pc = planes.baseAddress!
-                  let pa = pc + rowCount * w1 * 3
-                  let pe = pa + rowCount * w1
-                  let pf = pe + rowCount * w1
-                  let ac = pf + rowCount * w1
-                  let edgeAcross = flags.baseAddress!
-                  let edgeAlong = edgeAcross + rowCount * n
-                  for r in 0..<rowCount {
-                    let along = m + r * SideCandidates.rowStep
-                    // Running sums: each stored prefix is the previous one plus this sample, as
-                    // `p[k + 1] = p[k] + x[k]`.
-                    var c0: Float = 0
-                    var c1: Float = 0
-                    var c2: Float = 0
-                    var a: Float = 0
-                    var e: Float = 0
-                    var f: Float = 0
-                    for k in 0..<n {
+              Self.unit.withUnsafeBufferPointer { unit in
+                planes.withUnsafeMutableBufferPointer { planes in
+                  flags.withUnsafeMutableBufferPointer { flags in
+                    let red = planes.baseAddress!
+                    let green = red + plane
+                    let blue = green + plane
+                    let pa = blue + plane
+                    let pe = pa + plane
+                    let pf = pe + plane
+                    let ac = pf + plane
+                    let edgeAcross = flags.baseAddress!
+                    let edgeAlong = edgeAcross + rowCount * n
+                    // One sample: each prefix is the previous one plus the sample,
+                    // `p[k + 1] = p[k] + x[k]`, so the visiting order does not matter as long
+                    // as k grows within a row.
+                    @inline(__always) func sample(_ r: Int, _ k: Int) {
                       // (u, v) of the working pixel at position k across, row r along.
+                      let along = m + r * SideCandidates.rowStep
                       let across = mirrored ? n - 1 - k : k
                       let i = vertical ? along * n + across : across * n + along
                       let o = r * n + k
-                      let q = r * w1 + k + 1
-                      c0 += Float(px[i * 3]) / 255
-                      c1 += Float(px[i * 3 + 1]) / 255
-                      c2 += Float(px[i * 3 + 2]) / 255
-                      pc[q * 3] = c0
-                      pc[q * 3 + 1] = c1
-                      pc[q * 3 + 2] = c2
+                      let q = r * w1 + k
+                      red[q + 1] = red[q] + unit[Int(px[i * 3])]
+                      green[q + 1] = green[q] + unit[Int(px[i * 3 + 1])]
+                      blue[q + 1] = blue[q] + unit[Int(px[i * 3 + 2])]
                       let gx = abs(Int(gxs[i]))
                       let gy = abs(Int(gys[i]))
                       let normal = vertical ? gx : gy
                       let parallel = vertical ? gy : gx
                       let value = Float(normal) * norm
                       ac[o] = value
-                      a += value
-                      pa[q] = a
+                      pa[q + 1] = pa[q] + value
                       let edge = ep[i] != 0
-                      e += edge ? 1 : 0
-                      pe[q] = e
-                      f += fp[i]
-                      pf[q] = f
+                      pe[q + 1] = pe[q] + (edge ? 1 : 0)
+                      pf[q + 1] = pf[q] + fp[i]
                       if edge {
                         if normal >= parallel { edgeAcross[o] = 1 } else { edgeAlong[o] = 1 }
+                      }
+                    }
+                    // Rows of a left or right side run along the window's rows, those of a top or
+                    // bottom side down its columns: visit the window row by row either way.
+                    if vertical {
+                      for r in 0..<rowCount {
+                        for k in 0..<n { sample(r, k) }
+                      }
+                    } else {
+                      for k in 0..<n {
+                        for r in 0..<rowCount { sample(r, k) }
                       }
                     }
                   }
@@ -404,8 +429,10 @@ struct SideFrame {
       flags.withUnsafeBufferPointer { flags in
         sums.withUnsafeMutableBufferPointer { sums in
           counts.withUnsafeMutableBufferPointer { counts in
-            let pc = planes.baseAddress!
-            let pa = pc + rowCount * w1 * 3
+            let red = planes.baseAddress!
+            let green = red + rowCount * w1
+            let blue = green + rowCount * w1
+            let pa = blue + rowCount * w1
             let pe = pa + rowCount * w1
             let pf = pe + rowCount * w1
             let ac = pf + rowCount * w1
@@ -433,13 +460,13 @@ struct SideFrame {
             /// The colour step across boundary b of row r: the distance between the mean colours
             /// of the w samples before and after it.
             @inline(__always) func colourStep(_ r: Int, _ b: Int, _ w: Int) -> Float {
-              let q0 = (r * w1 + max(0, b - w)) * 3
-              let q1 = (r * w1 + b) * 3
-              let q2 = (r * w1 + min(n, b + w)) * 3
+              let q0 = r * w1 + max(0, b - w)
+              let q1 = r * w1 + b
+              let q2 = r * w1 + min(n, b + w)
               let inv = 1 / Float(w)
-              let d0 = (pc[q2] - 2 * pc[q1] + pc[q0]) * inv
-              let d1 = (pc[q2 + 1] - 2 * pc[q1 + 1] + pc[q0 + 1]) * inv
-              let d2 = (pc[q2 + 2] - 2 * pc[q1 + 2] + pc[q0 + 2]) * inv
+              let d0 = (red[q2] - 2 * red[q1] + red[q0]) * inv
+              let d1 = (green[q2] - 2 * green[q1] + green[q0]) * inv
+              let d2 = (blue[q2] - 2 * blue[q1] + blue[q0]) * inv
               return (d0 * d0 + d1 * d1 + d2 * d2).squareRoot()
             }
             // Outermost across-edge per row, from the start of the search range inward.
