@@ -365,9 +365,9 @@ struct SideFrame {
     self.flags = flags
   }
 
-  /// Sums over the rows, per candidate (index `j` in `count` candidates): the Float sums in
-  /// `sums[k * count + j]` and the counts in `counts[k * count + j]`, each accumulated row by row
-  /// in row order.
+  /// Sums over the rows, per candidate (index `j` in `count` candidates): the Float sums in lane
+  /// `j % 8` of `sums[k * chunks + j / 8]` and the counts in `counts[k * count + j]`, each
+  /// accumulated row by row in row order.
   private enum Sum: Int, CaseIterable {
     case d1, d3, d8, squareD1, squareD3, squareD8, gradient, squareGradient
     case energyInNear, energyInFar, energyOutNear, energyOutFar
@@ -375,7 +375,7 @@ struct SideFrame {
     case fgInside, fgOutside, fgOutFar
   }
   private enum Count: Int, CaseIterable {
-    case onLine, run, bestRun, straddle, outerOn, outerBeyond, fgOutRows
+    case onLine, run, bestRun, straddle, outerOn, outerBeyond
   }
 
   func candidates(
@@ -423,98 +423,112 @@ struct SideFrame {
       return (min(b0, b1), max(b0, b1), cover)
     }
     let roughAtBorder = abs(border - Double(margin)) <= 1 ? Float(1) : 0
-    var sums = [Float](repeating: 0, count: Sum.allCases.count * count)
+    // Candidates go eight at a time (lanes of a SIMD8; the last group padded with boundaries
+    // past `last`, computed and dropped). Every lane does the scalar arithmetic of its candidate
+    // in the same order, so the sums keep their bits. The widest band reaches 15 samples either
+    // side of a boundary; the window's margin keeps every band of every (padded) candidate inside
+    // the row, so the bands need no clamping.
+    let chunks = (count + 7) / 8
+    precondition(first >= 15 && first + 8 * chunks + 14 <= n, "candidate bands must lie inside the window")
+    var sums = [SIMD8<Float>](repeating: SIMD8(), count: Sum.allCases.count * chunks)
+    var outsideRows = [SIMD8<Int32>](repeating: SIMD8(), count: chunks)
     var counts = [Int](repeating: 0, count: Count.allCases.count * count)
     planes.withUnsafeBufferPointer { planes in
       flags.withUnsafeBufferPointer { flags in
         sums.withUnsafeMutableBufferPointer { sums in
-          counts.withUnsafeMutableBufferPointer { counts in
-            let red = planes.baseAddress!
-            let green = red + rowCount * w1
-            let blue = green + rowCount * w1
-            let pa = blue + rowCount * w1
-            let pe = pa + rowCount * w1
-            let pf = pe + rowCount * w1
-            let ac = pf + rowCount * w1
-            let ea = flags.baseAddress!
-            let el = ea + rowCount * n
-            let sum = sums.baseAddress!
-            let tally = counts.baseAddress!
-            @inline(__always) func at(_ k: Sum) -> UnsafeMutablePointer<Float> { sum + k.rawValue * count }
-            @inline(__always) func countAt(_ k: Count) -> UnsafeMutablePointer<Int> { tally + k.rawValue * count }
-            let (d1, d3, d8) = (at(.d1), at(.d3), at(.d8))
-            let (q1, q3, q8) = (at(.squareD1), at(.squareD3), at(.squareD8))
-            let (g, qg) = (at(.gradient), at(.squareGradient))
-            let (eIn, eInFar, eOut, eOutFar) = (at(.energyInNear), at(.energyInFar), at(.energyOutNear), at(.energyOutFar))
-            let (dIn, dOut, dOutFar) = (at(.edgesInNear), at(.edgesOutNear), at(.edgesOutFar))
-            let (fIn, fOut, fOutFar) = (at(.fgInside), at(.fgOutside), at(.fgOutFar))
-            let (onLine, run, bestRun, straddle) = (countAt(.onLine), countAt(.run), countAt(.bestRun), countAt(.straddle))
-            let (outerOn, outerBeyond, fgOutRows) = (countAt(.outerOn), countAt(.outerBeyond), countAt(.fgOutRows))
-            /// The mean of `p`'s row `r` over [a, b), clamped to the row; 0 when empty.
-            @inline(__always) func band(_ p: UnsafePointer<Float>, _ r: Int, _ a: Int, _ b: Int) -> Float {
-              let lo = max(0, min(n, a))
-              let hi = max(lo, min(n, b))
-              guard hi > lo else { return 0 }
-              return (p[r * w1 + hi] - p[r * w1 + lo]) / Float(hi - lo)
-            }
-            /// The colour step across boundary b of row r: the distance between the mean colours
-            /// of the w samples before and after it.
-            @inline(__always) func colourStep(_ r: Int, _ b: Int, _ w: Int) -> Float {
-              let q0 = r * w1 + max(0, b - w)
-              let q1 = r * w1 + b
-              let q2 = r * w1 + min(n, b + w)
-              let inv = 1 / Float(w)
-              let d0 = (red[q2] - 2 * red[q1] + red[q0]) * inv
-              let d1 = (green[q2] - 2 * green[q1] + green[q0]) * inv
-              let d2 = (blue[q2] - 2 * blue[q1] + blue[q0]) * inv
-              return (d0 * d0 + d1 * d1 + d2 * d2).squareRoot()
-            }
-            // Outermost across-edge per row, from the start of the search range inward.
-            let searchStart = margin - range
-            for r in 0..<rowCount {
-              let o = r * n
-              var outermost = Int.max
-              for k in searchStart..<n where ea[o + k] != 0 {
-                outermost = k
-                break
-              }
-              for j in 0..<count {
-                let b = first + j
-                let s1 = colourStep(r, b, 1)
-                let s3 = colourStep(r, b, 3)
-                let s8 = colourStep(r, b, 8)
-                d1[j] += s1
-                d3[j] += s3
-                d8[j] += s8
-                q1[j] += s1 * s1
-                q3[j] += s3 * s3
-                q8[j] += s8 * s8
-                if ea[o + b - 1] != 0 || (b < n && ea[o + b] != 0) {
-                  onLine[j] += 1
-                  run[j] += 1
-                  bestRun[j] = max(bestRun[j], run[j])
-                } else {
-                  run[j] = 0
+          outsideRows.withUnsafeMutableBufferPointer { outsideRows in
+            counts.withUnsafeMutableBufferPointer { counts in
+              let plane = rowCount * w1
+              let sum = sums.baseAddress!
+              let tally = counts.baseAddress!
+              @inline(__always) func sumAt(_ k: Sum) -> UnsafeMutablePointer<SIMD8<Float>> { sum + k.rawValue * chunks }
+              @inline(__always) func countAt(_ k: Count) -> UnsafeMutablePointer<Int> { tally + k.rawValue * count }
+              let (d1, d3, d8) = (sumAt(.d1), sumAt(.d3), sumAt(.d8))
+              let (q1, q3, q8) = (sumAt(.squareD1), sumAt(.squareD3), sumAt(.squareD8))
+              let (g, qg) = (sumAt(.gradient), sumAt(.squareGradient))
+              let (eIn, eInFar, eOut, eOutFar) = (sumAt(.energyInNear), sumAt(.energyInFar), sumAt(.energyOutNear), sumAt(.energyOutFar))
+              let (dIn, dOut, dOutFar) = (sumAt(.edgesInNear), sumAt(.edgesOutNear), sumAt(.edgesOutFar))
+              let (fIn, fOut, fOutFar) = (sumAt(.fgInside), sumAt(.fgOutside), sumAt(.fgOutFar))
+              let (onLine, run, bestRun, straddle) = (countAt(.onLine), countAt(.run), countAt(.bestRun), countAt(.straddle))
+              let (outerOn, outerBeyond) = (countAt(.outerOn), countAt(.outerBeyond))
+              let searchStart = margin - range
+              for r in 0..<rowCount {
+                // This row of each plane.
+                let red = planes.baseAddress! + r * w1
+                let green = red + plane
+                let blue = green + plane
+                let pa = blue + plane
+                let pe = pa + plane
+                let pf = pe + plane
+                let ac = planes.baseAddress! + 6 * plane + r * n
+                let ea = flags.baseAddress! + r * n
+                let el = ea + rowCount * n
+                /// Eight samples from `p[k]` on.
+                @inline(__always) func load(_ p: UnsafePointer<Float>, _ k: Int) -> SIMD8<Float> {
+                  UnsafeRawPointer(p + k).loadUnaligned(as: SIMD8<Float>.self)
                 }
-                if el[o + b - 1] != 0 || (b < n && el[o + b] != 0) { straddle[j] += 1 }
-                let gr = max(ac[o + b - 1], b < n ? ac[o + b] : 0)
-                g[j] += gr
-                qg[j] += gr * gr
-                eIn[j] += band(pa, r, b + 1, b + 6)
-                eInFar[j] += band(pa, r, b + 6, b + 15)
-                eOut[j] += band(pa, r, b - 6, b - 1)
-                eOutFar[j] += band(pa, r, b - 15, b - 6)
-                dIn[j] += band(pe, r, b + 1, b + 6)
-                dOut[j] += band(pe, r, b - 6, b - 1)
-                dOutFar[j] += band(pe, r, b - 15, b - 6)
-                let fi = band(pf, r, b, b + 4)
-                let fo = band(pf, r, b - 4, b)
-                fIn[j] += fi
-                fOut[j] += fo
-                fOutFar[j] += band(pf, r, b - 15, b - 4)
-                if fo > 0.5 { fgOutRows[j] += 1 }
-                if outermost != Int.max {
-                  if abs(outermost - b) <= 1 { outerOn[j] += 1 } else if outermost < b - 1 { outerBeyond[j] += 1 }
+                for c in 0..<chunks {
+                  let b = first + 8 * c  // the first lane's boundary
+                  /// The colour step across the boundaries: the distance between the mean colours
+                  /// of the w samples before and after each.
+                  @inline(__always) func colourStep(_ w: Int) -> SIMD8<Float> {
+                    let inv = 1 / Float(w)
+                    let c0 = (load(red, b + w) - 2 * load(red, b) + load(red, b - w)) * inv
+                    let c1 = (load(green, b + w) - 2 * load(green, b) + load(green, b - w)) * inv
+                    let c2 = (load(blue, b + w) - 2 * load(blue, b) + load(blue, b - w)) * inv
+                    return (c0 * c0 + c1 * c1 + c2 * c2).squareRoot()
+                  }
+                  /// The means of `p` over [b + lo, b + hi).
+                  @inline(__always) func band(_ p: UnsafePointer<Float>, _ lo: Int, _ hi: Int) -> SIMD8<Float> {
+                    (load(p, b + hi) - load(p, b + lo)) / Float(hi - lo)
+                  }
+                  let s1 = colourStep(1)
+                  let s3 = colourStep(3)
+                  let s8 = colourStep(8)
+                  d1[c] += s1
+                  d3[c] += s3
+                  d8[c] += s8
+                  q1[c] += s1 * s1
+                  q3[c] += s3 * s3
+                  q8[c] += s8 * s8
+                  // The larger of the gradients either side, as `max(before, after)`.
+                  let before = load(ac, b - 1)
+                  let after = load(ac, b)
+                  let gr = before.replacing(with: after, where: after .>= before)
+                  g[c] += gr
+                  qg[c] += gr * gr
+                  eIn[c] += band(pa, 1, 6)
+                  eInFar[c] += band(pa, 6, 15)
+                  eOut[c] += band(pa, -6, -1)
+                  eOutFar[c] += band(pa, -15, -6)
+                  dIn[c] += band(pe, 1, 6)
+                  dOut[c] += band(pe, -6, -1)
+                  dOutFar[c] += band(pe, -15, -6)
+                  let fo = band(pf, -4, 0)
+                  fIn[c] += band(pf, 0, 4)
+                  fOut[c] += fo
+                  fOutFar[c] += band(pf, -15, -4)
+                  outsideRows[c] &+= SIMD8<Int32>().replacing(with: 1, where: fo .> 0.5)
+                }
+                // Edge counts, candidate by candidate.
+                var outermost = Int.max
+                for k in searchStart..<n where ea[k] != 0 {
+                  outermost = k
+                  break
+                }
+                for j in 0..<count {
+                  let b = first + j
+                  if ea[b - 1] != 0 || ea[b] != 0 {
+                    onLine[j] += 1
+                    run[j] += 1
+                    bestRun[j] = max(bestRun[j], run[j])
+                  } else {
+                    run[j] = 0
+                  }
+                  if el[b - 1] != 0 || el[b] != 0 { straddle[j] += 1 }
+                  if outermost != Int.max {
+                    if abs(outermost - b) <= 1 { outerOn[j] += 1 } else if outermost < b - 1 { outerBeyond[j] += 1 }
+                  }
                 }
               }
             }
@@ -533,7 +547,7 @@ struct SideFrame {
     sums.withUnsafeBufferPointer { sums in
       counts.withUnsafeBufferPointer { counts in
         features.withUnsafeMutableBufferPointer { features in
-          @inline(__always) func total(_ k: Sum, _ j: Int) -> Float { sums[k.rawValue * count + j] }
+          @inline(__always) func total(_ k: Sum, _ j: Int) -> Float { sums[k.rawValue * chunks + j / 8][j % 8] }
           @inline(__always) func tally(_ k: Count, _ j: Int) -> Int { counts[k.rawValue * count + j] }
           for j in 0..<count {
             let b = first + j
@@ -563,7 +577,7 @@ struct SideFrame {
             f[20] = inside / nr
             f[21] = outside / nr
             f[22] = (inside - outside) / nr
-            f[23] = Float(tally(.fgOutRows, j)) / nr
+            f[23] = Float(outsideRows[j / 8][j % 8]) / nr
             f[24] = total(.fgOutFar, j) / nr
             let offset = margin - b  // outward positive
             f[25] = Float(offset) / Float(s)
