@@ -134,46 +134,63 @@ struct WorkingWindow {
     var row = [Float](repeating: 0, count: width * 3)
     let wy = 1 / Float(yTaps.k)
     let wx = 1 / Float(xTaps.k)
+    // Each sum starts from its first tap (the same as adding that tap to 0: every term is
+    // non-negative) and adds the others in tap order.
     image.pixels.withUnsafeBufferPointer { src in
       row.withUnsafeMutableBufferPointer { row in
         out.withUnsafeMutableBufferPointer { out in
           columns.withUnsafeBufferPointer { columns in
             slot.withUnsafeBufferPointer { slot in
-              for v in 0..<n {
-                for i in 0..<row.count { row[i] = 0 }
-                for j in 0..<yTaps.k {
-                  let base = yTaps.index[v * yTaps.k + j] * image.stride
+              yTaps.index.withUnsafeBufferPointer { yIndex in
+                let ky = yTaps.k
+                let kx = xTaps.k
+                for v in 0..<n {
+                  let base = yIndex.baseAddress! + v * ky
+                  let first = base[0] * image.stride
                   if colour {
                     for x in 0..<width {
-                      let p = base + columns[x] * channels
-                      row[x * 3] += wy * Float(src[p])
-                      row[x * 3 + 1] += wy * Float(src[p + 1])
-                      row[x * 3 + 2] += wy * Float(src[p + 2])
+                      let p = columns[x] * channels
+                      var r = wy * Float(src[first + p])
+                      var g = wy * Float(src[first + p + 1])
+                      var b = wy * Float(src[first + p + 2])
+                      for j in 1..<max(1, ky) {
+                        let q = base[j] * image.stride + p
+                        r += wy * Float(src[q])
+                        g += wy * Float(src[q + 1])
+                        b += wy * Float(src[q + 2])
+                      }
+                      row[x * 3] = r
+                      row[x * 3 + 1] = g
+                      row[x * 3 + 2] = b
                     }
                   } else {
                     for x in 0..<width {
-                      let g = wy * Float(src[base + columns[x] * channels])
-                      row[x * 3] += g
-                      row[x * 3 + 1] += g
-                      row[x * 3 + 2] += g
+                      let p = columns[x] * channels
+                      var grey = wy * Float(src[first + p])
+                      for j in 1..<max(1, ky) { grey += wy * Float(src[base[j] * image.stride + p]) }
+                      row[x * 3] = grey
+                      row[x * 3 + 1] = grey
+                      row[x * 3 + 2] = grey
                     }
                   }
-                }
-                for u in 0..<n {
-                  var r: Float = 0
-                  var g: Float = 0
-                  var b: Float = 0
-                  for j in 0..<xTaps.k {
-                    let q = slot[u * xTaps.k + j] * 3
-                    r += wx * row[q]
-                    g += wx * row[q + 1]
-                    b += wx * row[q + 2]
+                  for u in 0..<n {
+                    let taps = slot.baseAddress! + u * kx
+                    let q0 = taps[0] * 3
+                    var r = wx * row[q0]
+                    var g = wx * row[q0 + 1]
+                    var b = wx * row[q0 + 2]
+                    for j in 1..<max(1, kx) {
+                      let q = taps[j] * 3
+                      r += wx * row[q]
+                      g += wx * row[q + 1]
+                      b += wx * row[q + 2]
+                    }
+                    // Round half up (values are non-negative).
+                    let o = (v * n + u) * 3
+                    out[o] = UInt8(min(255, max(0, r)) + 0.5)
+                    out[o + 1] = UInt8(min(255, max(0, g)) + 0.5)
+                    out[o + 2] = UInt8(min(255, max(0, b)) + 0.5)
                   }
-                  // Round half up (values are non-negative).
-                  let o = (v * n + u) * 3
-                  out[o] = UInt8(min(255, max(0, r)) + 0.5)
-                  out[o + 1] = UInt8(min(255, max(0, g)) + 0.5)
-                  out[o + 2] = UInt8(min(255, max(0, b)) + 0.5)
                 }
               }
             }
@@ -315,42 +332,66 @@ struct SideFrame {
                     let ac = pf + plane
                     let edgeAcross = flags.baseAddress!
                     let edgeAlong = edgeAcross + rowCount * n
-                    // One sample: each prefix is the previous one plus the sample,
-                    // `p[k + 1] = p[k] + x[k]`, so the visiting order does not matter as long
-                    // as k grows within a row.
-                    @inline(__always) func sample(_ r: Int, _ k: Int) {
+                    // The samples at position k across, row r along: colour (0–1), gradient
+                    // across, edge, foreground; the edge flags are set here.
+                    @inline(__always) func sample(_ r: Int, _ k: Int) -> (Float, Float, Float, Float, Float, Float) {
                       // (u, v) of the working pixel at position k across, row r along.
                       let along = m + r * SideCandidates.rowStep
                       let across = mirrored ? n - 1 - k : k
                       let i = vertical ? along * n + across : across * n + along
                       let o = r * n + k
-                      let q = r * w1 + k
-                      red[q + 1] = red[q] + unit[Int(px[i * 3])]
-                      green[q + 1] = green[q] + unit[Int(px[i * 3 + 1])]
-                      blue[q + 1] = blue[q] + unit[Int(px[i * 3 + 2])]
                       let gx = abs(Int(gxs[i]))
                       let gy = abs(Int(gys[i]))
                       let normal = vertical ? gx : gy
                       let parallel = vertical ? gy : gx
                       let value = Float(normal) * norm
                       ac[o] = value
-                      pa[q + 1] = pa[q] + value
                       let edge = ep[i] != 0
-                      pe[q + 1] = pe[q] + (edge ? 1 : 0)
-                      pf[q + 1] = pf[q] + fp[i]
                       if edge {
                         if normal >= parallel { edgeAcross[o] = 1 } else { edgeAlong[o] = 1 }
                       }
+                      return (
+                        unit[Int(px[i * 3])], unit[Int(px[i * 3 + 1])], unit[Int(px[i * 3 + 2])], value,
+                        edge ? 1 : 0, fp[i]
+                      )
                     }
-                    // Rows of a left or right side run along the window's rows, those of a top or
-                    // bottom side down its columns: visit the window row by row either way.
+                    // Each prefix is the previous one plus the sample, `p[k + 1] = p[k] + x[k]`.
+                    // Rows of a left or right side run along the window's rows: one row at a
+                    // time, the running sums in registers. Those of a top or bottom side run
+                    // down its columns: all rows at once, one position across at a time, so
+                    // that the window is still read row by row.
                     if vertical {
                       for r in 0..<rowCount {
-                        for k in 0..<n { sample(r, k) }
+                        var sums: (Float, Float, Float, Float, Float, Float) = (0, 0, 0, 0, 0, 0)
+                        for k in 0..<n {
+                          let x = sample(r, k)
+                          let q = r * w1 + k + 1
+                          sums.0 += x.0
+                          sums.1 += x.1
+                          sums.2 += x.2
+                          sums.3 += x.3
+                          sums.4 += x.4
+                          sums.5 += x.5
+                          red[q] = sums.0
+                          green[q] = sums.1
+                          blue[q] = sums.2
+                          pa[q] = sums.3
+                          pe[q] = sums.4
+                          pf[q] = sums.5
+                        }
                       }
                     } else {
                       for k in 0..<n {
-                        for r in 0..<rowCount { sample(r, k) }
+                        for r in 0..<rowCount {
+                          let x = sample(r, k)
+                          let q = r * w1 + k
+                          red[q + 1] = red[q] + x.0
+                          green[q + 1] = green[q] + x.1
+                          blue[q + 1] = blue[q] + x.2
+                          pa[q + 1] = pa[q] + x.3
+                          pe[q + 1] = pe[q] + x.4
+                          pf[q + 1] = pf[q] + x.5
+                        }
                       }
                     }
                   }
