@@ -83,9 +83,13 @@ public struct SideCandidates: Sendable {
     let magnitude = gradients.magnitudeL1()
     let automatic = CannyThresholds.automatic(for: gradients)
     let edges = EdgeDetector.canny(gradients, low: max(automatic.low, 40), high: max(automatic.high, 100))
-    var meanGradient = 0.0
-    for v in magnitude { meanGradient += Double(v) }
-    meanGradient /= Double(magnitude.count)
+    // The magnitudes are whole numbers and so is every partial sum (far below 2^53): an integer
+    // sum converts to the same Double as adding them one by one in Double.
+    var magnitudeSum = 0
+    magnitude.withUnsafeBufferPointer { m in
+      for v in m { magnitudeSum &+= Int(v) }
+    }
+    let meanGradient = Double(magnitudeSum) / Double(magnitude.count)
     let windowEdges = Double(edges.edgeCount) / Double(n * n)
     let foreground = window.foregroundProbability()
     var sides: [Side] = []
