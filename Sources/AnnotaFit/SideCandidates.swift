@@ -90,7 +90,11 @@ public struct SideCandidates: Sendable {
       for v in m { magnitudeSum &+= Int(v) }
     }
     let meanGradient = Double(magnitudeSum) / Double(magnitude.count)
-    let windowEdges = Double(edges.edgeCount) / Double(n * n)
+    var edgeCount = 0
+    edges.pixels.withUnsafeBufferPointer { e in
+      for v in e { edgeCount &+= v != 0 ? 1 : 0 }
+    }
+    let windowEdges = Double(edgeCount) / Double(n * n)
     let foreground = window.foregroundProbability()
     var sides: [Side] = []
     for side in 0..<4 {
@@ -242,18 +246,21 @@ struct WorkingWindow {
             for i in 0..<(n * n) {
               bins[i] = UInt16(p[i * 3] >> 5) << 6 | UInt16(p[i * 3 + 1] >> 5) << 3 | UInt16(p[i * 3 + 2] >> 5)
             }
+            // The centre square lies inside the ring's hole, so no pixel is both.
+            precondition(ring <= c0 && c1 <= n - ring, "the object square must lie inside the background ring")
+            for v in c0..<c1 {
+              for u in c0..<c1 { fg[Int(bins[v * n + u])] &+= 1 }
+            }
+            nf = (c1 - c0) * (c1 - c0)
             for v in 0..<n {
-              let centreRow = v >= c0 && v < c1
-              let ringRow = v < ring || v >= n - ring
-              for u in 0..<n {
-                let b = Int(bins[v * n + u])
-                if centreRow && u >= c0 && u < c1 {
-                  fg[b] += 1
-                  nf += 1
-                } else if ringRow || u < ring || u >= n - ring {
-                  bg[b] += 1
-                  nb += 1
-                }
+              let line = bins.baseAddress! + v * n
+              if v < ring || v >= n - ring {
+                for u in 0..<n { bg[Int(line[u])] &+= 1 }
+                nb &+= n
+              } else {
+                for u in 0..<ring { bg[Int(line[u])] &+= 1 }
+                for u in (n - ring)..<n { bg[Int(line[u])] &+= 1 }
+                nb &+= 2 * ring
               }
             }
           }
