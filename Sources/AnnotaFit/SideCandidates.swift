@@ -155,7 +155,17 @@ struct WorkingWindow {
                 for v in 0..<n {
                   let base = yIndex.baseAddress! + v * ky
                   let first = base[0] * image.stride
-                  if colour {
+                  if channels == 3 && !byTap {
+                    // RGB over a run of whole columns: the row buffer is the source bytes
+                    // x0 * 3 ..< x1 * 3 of the tapped rows, sample for sample.
+                    let start = src.baseAddress! + x0 * 3
+                    let top = start + first
+                    for e in 0..<(width * 3) { row[e] = wy * Float(top[e]) }
+                    for j in 1..<max(1, ky) {
+                      let line = start + base[j] * image.stride
+                      for e in 0..<(width * 3) { row[e] += wy * Float(line[e]) }
+                    }
+                  } else if colour {
                     for x in 0..<width {
                       let p = columns[x] * channels
                       var r = wy * Float(src[first + p])
