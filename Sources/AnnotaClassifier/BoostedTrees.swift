@@ -38,31 +38,88 @@ public struct BoostedTrees: Sendable, Equatable {
   /// Log-odds before any tree.
   public let bias: Float
   public let trees: [Tree]
+  /// One node of the flat predictor: a split on `feature` (go to `left` when
+  /// `x[feature] <= value`, else to `left + 1`; `left` is absolute) or a leaf (`feature = -1`,
+  /// output `value`). The three fields sit together, so a step down a tree reads one place.
+  struct Node: Sendable, Equatable {
+    var feature: Int32
+    var left: Int32
+    var value: Float
+  }
   /// Every tree's nodes in one array (children as absolute indexes), for prediction.
-  let flatFeature: [Int32]
-  let flatThreshold: [Float]
-  let flatLeft: [Int32]
+  let nodes: [Node]
   let roots: [Int32]
+  /// The same trees made complete, when none is deeper than ``Complete/maximumDepth``.
+  let complete: Complete?
+
+  /// Every tree as a complete binary tree of one depth, stored breadth-first: split `i` has its
+  /// children at `2i + 1` (when `x[feature] <= threshold`) and `2i + 2`. A leaf above that depth
+  /// becomes pass-through splits whose subtrees all end in copies of its value, so every walk
+  /// takes the same number of steps (no data-dependent loop exit) and reaches the value the
+  /// original tree gives.
+  struct Complete: Sendable, Equatable {
+    static let maximumDepth = 8
+    let depth: Int
+    /// Per tree `2^depth − 1` splits.
+    let feature: [Int32]
+    let threshold: [Float]
+    /// Per tree `2^depth` leaf values.
+    let leaf: [Float]
+
+    init?(_ trees: [Tree]) {
+      func depth(_ tree: Tree, _ node: Int) -> Int {
+        let left = Int(tree.left[node])
+        return tree.feature[node] < 0 ? 0 : 1 + max(depth(tree, left), depth(tree, left + 1))
+      }
+      let d = trees.map { depth($0, 0) }.max() ?? 0
+      guard d <= Self.maximumDepth else { return nil }
+      let splits = (1 << d) - 1
+      var feature = [Int32](repeating: 0, count: trees.count * splits)
+      var threshold = [Float](repeating: 0, count: trees.count * splits)
+      var leaf = [Float](repeating: 0, count: trees.count * (splits + 1))
+      for (t, tree) in trees.enumerated() {
+        // `node` of the tree goes to position `at` of the complete tree, `level` steps down.
+        func place(_ node: Int, _ at: Int, _ level: Int) {
+          if level == d {
+            leaf[t * (splits + 1) + at - splits] = tree.threshold[node]
+            return
+          }
+          if tree.feature[node] < 0 {
+            // Pass-through: either way leads to this leaf's value.
+            place(node, 2 * at + 1, level + 1)
+            place(node, 2 * at + 2, level + 1)
+          } else {
+            feature[t * splits + at] = tree.feature[node]
+            threshold[t * splits + at] = tree.threshold[node]
+            place(Int(tree.left[node]), 2 * at + 1, level + 1)
+            place(Int(tree.left[node]) + 1, 2 * at + 2, level + 1)
+          }
+        }
+        place(0, 0, 0)
+      }
+      self.depth = d
+      self.feature = feature
+      self.threshold = threshold
+      self.leaf = leaf
+    }
+  }
 
   public init(features: Int, bias: Float, trees: [Tree]) {
     self.features = features
     self.bias = bias
     self.trees = trees
-    var f: [Int32] = []
-    var t: [Float] = []
-    var l: [Int32] = []
-    var r: [Int32] = []
+    var nodes: [Node] = []
+    var roots: [Int32] = []
     for tree in trees {
-      let base = Int32(f.count)
-      r.append(base)
-      f += tree.feature
-      t += tree.threshold
-      l += tree.left.map { $0 + base }
+      let base = Int32(nodes.count)
+      roots.append(base)
+      for i in tree.feature.indices {
+        nodes.append(Node(feature: tree.feature[i], left: tree.left[i] + base, value: tree.threshold[i]))
+      }
     }
-    flatFeature = f
-    flatThreshold = t
-    flatLeft = l
-    roots = r
+    self.nodes = nodes
+    self.roots = roots
+    complete = Complete(trees)
   }
 
   /// Training settings.
@@ -98,28 +155,72 @@ public struct BoostedTrees: Sendable, Equatable {
   public func probabilities(_ x: [Float]) -> [Float] {
     precondition(features > 0 && x.count % features == 0, "rows must have \(features) features")
     let rows = x.count / features
-    var out = [Float](repeating: 0, count: rows)
+    // Tree by tree over all rows (one tree's nodes stay in cache); every row still adds the
+    // trees' values to the bias in tree order, so the sums are those of a row-by-row walk.
+    var z = [Float](repeating: bias, count: rows)
+    if let complete {
+      let d = complete.depth
+      let splits = (1 << d) - 1
+      x.withUnsafeBufferPointer { p in
+        complete.feature.withUnsafeBufferPointer { feature in
+          complete.threshold.withUnsafeBufferPointer { threshold in
+            complete.leaf.withUnsafeBufferPointer { leaf in
+              z.withUnsafeMutableBufferPointer { z in
+                for t in 0..<roots.count {
+                  let f = feature.baseAddress! + t * splits
+                  let cut = threshold.baseAddress! + t * splits
+                  let value = leaf.baseAddress! + t * (splits + 1)
+                  // Four rows at a time: four independent walks in flight.
+                  var r = 0
+                  while r + 4 <= rows {
+                    let a = p.baseAddress! + r * features
+                    let b = a + features
+                    let c = b + features
+                    let e = c + features
+                    var (i, j, k, l) = (0, 0, 0, 0)
+                    for _ in 0..<d {
+                      i = 2 &* i &+ (a[Int(f[i])] <= cut[i] ? 1 : 2)
+                      j = 2 &* j &+ (b[Int(f[j])] <= cut[j] ? 1 : 2)
+                      k = 2 &* k &+ (c[Int(f[k])] <= cut[k] ? 1 : 2)
+                      l = 2 &* l &+ (e[Int(f[l])] <= cut[l] ? 1 : 2)
+                    }
+                    z[r] += value[i - splits]
+                    z[r + 1] += value[j - splits]
+                    z[r + 2] += value[k - splits]
+                    z[r + 3] += value[l - splits]
+                    r += 4
+                  }
+                  for r in r..<rows {
+                    let row = p.baseAddress! + r * features
+                    var i = 0
+                    for _ in 0..<d { i = 2 &* i &+ (row[Int(f[i])] <= cut[i] ? 1 : 2) }
+                    z[r] += value[i - splits]
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+      return z.map { 1 / (1 + Float.exp(-$0)) }
+    }
     x.withUnsafeBufferPointer { p in
-      flatFeature.withUnsafeBufferPointer { feature in
-        flatThreshold.withUnsafeBufferPointer { threshold in
-          flatLeft.withUnsafeBufferPointer { left in
+      nodes.withUnsafeBufferPointer { nodes in
+        z.withUnsafeMutableBufferPointer { z in
+          for root in roots {
             for r in 0..<rows {
               let row = r * features
-              var z = bias
-              for root in roots {
-                var i = Int(root)
-                while feature[i] >= 0 {
-                  i = Int(left[i]) + (p[row + Int(feature[i])] <= threshold[i] ? 0 : 1)
-                }
-                z += threshold[i]
+              var node = nodes[Int(root)]
+              while node.feature >= 0 {
+                node = nodes[Int(node.left) + (p[row + Int(node.feature)] <= node.value ? 0 : 1)]
               }
-              out[r] = 1 / (1 + Float.exp(-z))
+              z[r] += node.value
             }
           }
         }
       }
     }
-    return out
+    return z.map { 1 / (1 + Float.exp(-$0)) }
   }
 
   /// Fits the trees to binary labels.
