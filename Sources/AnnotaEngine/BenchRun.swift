@@ -649,12 +649,12 @@ public enum BenchRun {
       }
       out.append(line)
     }
-    if let t = choice[BenchOp.classifier.rawValue] {
+    if choice[BenchOp.classifier.rawValue] != nil {
       let rows = report.rows.filter { $0.op == BenchOp.classifier.rawValue }
       let top = rows.max { $0.threads < $1.threads }
       let gain = top?.speedup.map { "\(fixed($0, 2))x at \(top!.threads) BLAS threads" } ?? "one thread count measured"
       out.append(
-        "classifier: \(t) BLAS thread\(t == 1 ? "" : "s") (rank --threads \(t)); \(gain). When images run in parallel as well, keep BLAS at 1")
+        "classifier: \(gain) on these features. Nothing to set: rank and simulate run OpenBLAS on one thread, because a second one rounds some products differently and the model would depend on the thread count")
     }
     if let a = report.autofit {
       let full = a.decodeMilliseconds["1/1"] ?? 0
