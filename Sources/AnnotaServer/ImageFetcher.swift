@@ -87,23 +87,31 @@ final class FetchClient: NSObject, URLSessionDataDelegate, Sendable {
   }
 
   let maxBytes: Int
+  let timeoutSeconds: Double
   private let table = Mutex(Table())
+  /// Made on the first `https://` download: most servers only ever use plain HTTP.
   private let sessionHolder = Mutex<URLSession?>(nil)
 
   init(maxBytes: Int, timeoutSeconds: Double) {
     self.maxBytes = maxBytes
-    super.init()
-    let configuration = URLSessionConfiguration.ephemeral
-    configuration.timeoutIntervalForRequest = timeoutSeconds
-    configuration.timeoutIntervalForResource = timeoutSeconds
-    configuration.httpShouldSetCookies = false
-    let session = URLSession(configuration: configuration, delegate: self, delegateQueue: nil)
-    sessionHolder.withLock { $0 = session }
+    self.timeoutSeconds = timeoutSeconds
+  }
+
+  private var session: URLSession {
+    sessionHolder.withLock { holder in
+      if let session = holder { return session }
+      let configuration = URLSessionConfiguration.ephemeral
+      configuration.timeoutIntervalForRequest = timeoutSeconds
+      configuration.timeoutIntervalForResource = timeoutSeconds
+      configuration.httpShouldSetCookies = false
+      let session = URLSession(configuration: configuration, delegate: self, delegateQueue: nil)
+      holder = session
+      return session
+    }
   }
 
   /// Runs `request` to its outcome; cancelling the calling task cancels the transfer.
   func transfer(_ request: URLRequest) async -> Outcome {
-    guard let session = sessionHolder.withLock({ $0 }) else { return .failed("no session") }
     let task = session.dataTask(with: request)
     let id = task.taskIdentifier
     return await withTaskCancellationHandler {
@@ -215,8 +223,7 @@ enum PlainHTTP {
       defer { timer.cancel() }
       return try await channel.executeThenClose { inbound, outbound in
         var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: target)
-        let defaultPort = origin.scheme == "https" ? 443 : 80
-        head.headers.add(name: "Host", value: origin.port == defaultPort ? origin.host : "\(origin.host):\(origin.port)")
+        head.headers.add(name: "Host", value: origin.authority)
         head.headers.add(name: "User-Agent", value: "annota-server")
         head.headers.add(name: "Connection", value: "close")
         if let token { head.headers.add(name: "Authorization", value: "Token \(token)") }

@@ -22,9 +22,11 @@ public struct LabelStudioOrigin: Sendable, Hashable, CustomStringConvertible {
   }
 
   /// `scheme://host[:port]`, the port left out when it is the scheme's default.
-  public var description: String {
-    let defaultPort = scheme == "https" ? 443 : 80
-    return port == defaultPort ? "\(scheme)://\(host)" : "\(scheme)://\(host):\(port)"
+  public var description: String { "\(scheme)://\(authority)" }
+
+  /// `host[:port]` (an HTTP `Host` header), the port left out when it is the scheme's default.
+  public var authority: String {
+    port == (scheme == "https" ? 443 : 80) ? host : "\(host):\(port)"
   }
 
   /// Whether the host is a loopback literal (`localhost`, `127.0.0.0/8`, `::1`): a server on the
