@@ -304,26 +304,85 @@ public enum AgreementRun {
     static func labelOrder(_ a: Int64?, _ b: Int64?) -> Bool { (a ?? Int64.min) < (b ?? Int64.min) }
 
     func figures(raters n: Int) -> (iou: Double?, dice: Double?, kappa: Double?, alpha: Double?) {
+      let fleiss = fleissTotals.keys.sorted(by: Stats.labelOrder).map { fleissTotals[$0]! }
+      let alpha = alphaTotals.keys.sorted(by: Stats.labelOrder).map { alphaTotals[$0]! }
+      return Stats.figures(
+        raters: n, iouSum: iouSum, diceSum: diceSum, pairs: pairs, fleissPSum: fleissPSum,
+        fleissSubjects: fleissSubjects, fleissTotals: fleiss, alphaN: alphaN,
+        alphaDiagonal: alphaDiagonal, alphaTotals: alpha)
+    }
+
+    /// The figures from sums, with the label totals given in `labelOrder`. Zero totals may be
+    /// included (the bootstrap passes every label): they add exactly 0 to every sum.
+    static func figures(
+      raters n: Int, iouSum: Double, diceSum: Double, pairs: Int, fleissPSum: Double,
+      fleissSubjects: Int, fleissTotals: [Double], alphaN: Double, alphaDiagonal: Double,
+      alphaTotals: [Double]
+    ) -> (iou: Double?, dice: Double?, kappa: Double?, alpha: Double?) {
       let iou = pairs > 0 ? iouSum / Double(pairs) : nil
       let dice = pairs > 0 ? diceSum / Double(pairs) : nil
       var kappa: Double?
       if fleissSubjects > 0 && n >= 2 {
         let pBar = fleissPSum / Double(fleissSubjects)
         var pe = 0.0
-        for label in fleissTotals.keys.sorted(by: Stats.labelOrder) {
-          let p = fleissTotals[label]! / (Double(fleissSubjects) * Double(n))
+        for total in fleissTotals {
+          let p = total / (Double(fleissSubjects) * Double(n))
           pe += p * p
         }
         kappa = pe < 1 ? (pBar - pe) / (1 - pe) : nil
       }
       var alpha: Double?
-      let squares = alphaTotals.keys.sorted(by: Stats.labelOrder).reduce(0) { $0 + alphaTotals[$1]! * alphaTotals[$1]! }
+      let squares = alphaTotals.reduce(0) { $0 + $1 * $1 }
       let expected = alphaN * alphaN - squares
       if expected > 0 && alphaN > 1 {
         alpha = 1 - (alphaN - 1) * (alphaN - alphaDiagonal) / expected
       }
       return (iou, dice, kappa, alpha)
     }
+  }
+
+  /// Bootstrap resamples over images: the figures of `resamples` draws of `perImage.count` images
+  /// with replacement (SplitMix64 from `seed`). Label totals live in dense arrays indexed in
+  /// `labelOrder`, so a resample costs O(images + labels) without hashing.
+  static func bootstrap(_ perImage: [Stats], raters n: Int, resamples: Int, seed: UInt64) -> [[Double]] {
+    var labels = Set<Int64?>()
+    for p in perImage {
+      labels.formUnion(p.fleissTotals.keys)
+      labels.formUnion(p.alphaTotals.keys)
+    }
+    let order = labels.sorted(by: Stats.labelOrder)
+    let index = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
+    // Per image: sparse label totals (any order: each label is added once per image).
+    let fleissSparse = perImage.map { p in p.fleissTotals.map { (index[$0.key]!, $0.value) } }
+    let alphaSparse = perImage.map { p in p.alphaTotals.map { (index[$0.key]!, $0.value) } }
+    let sums = perImage.map { ($0.iouSum, $0.diceSum, $0.pairs, $0.fleissPSum, $0.fleissSubjects, $0.alphaN, $0.alphaDiagonal) }
+    var rng = SplitMix64(seed: seed)
+    var samples: [[Double]] = [[], [], [], []]
+    var fleissTotals = [Double](repeating: 0, count: order.count)
+    var alphaTotals = [Double](repeating: 0, count: order.count)
+    for _ in 0..<resamples {
+      var iouSum = 0.0, diceSum = 0.0, pairs = 0, fleissPSum = 0.0, fleissSubjects = 0
+      var alphaN = 0.0, alphaDiagonal = 0.0
+      for l in order.indices {
+        fleissTotals[l] = 0
+        alphaTotals[l] = 0
+      }
+      for _ in 0..<perImage.count {
+        let i = Int(rng.next() % UInt64(perImage.count))
+        let p = sums[i]
+        iouSum += p.0; diceSum += p.1; pairs += p.2
+        fleissPSum += p.3; fleissSubjects += p.4
+        for (l, v) in fleissSparse[i] { fleissTotals[l] += v }
+        alphaN += p.5; alphaDiagonal += p.6
+        for (l, v) in alphaSparse[i] { alphaTotals[l] += v }
+      }
+      let f = Stats.figures(
+        raters: n, iouSum: iouSum, diceSum: diceSum, pairs: pairs, fleissPSum: fleissPSum,
+        fleissSubjects: fleissSubjects, fleissTotals: fleissTotals, alphaN: alphaN,
+        alphaDiagonal: alphaDiagonal, alphaTotals: alphaTotals)
+      for (i, v) in [f.iou, f.dice, f.kappa, f.alpha].enumerated() { if let v { samples[i].append(v) } }
+    }
+    return samples
   }
 
   static func assemble(
@@ -351,21 +410,7 @@ public enum AgreementRun {
         s.add(r, raters: n)
         perImage.append(s)
       }
-      var rng = SplitMix64(seed: options.seed)
-      var samples: [[Double]] = [[], [], [], []]
-      for _ in 0..<options.bootstrap {
-        var s = Stats()
-        for _ in 0..<results.count {
-          let p = perImage[Int(rng.next() % UInt64(results.count))]
-          s.iouSum += p.iouSum; s.diceSum += p.diceSum; s.pairs += p.pairs
-          s.fleissPSum += p.fleissPSum; s.fleissSubjects += p.fleissSubjects
-          for (k, v) in p.fleissTotals { s.fleissTotals[k, default: 0] += v }
-          s.alphaN += p.alphaN; s.alphaDiagonal += p.alphaDiagonal
-          for (k, v) in p.alphaTotals { s.alphaTotals[k, default: 0] += v }
-        }
-        let f = s.figures(raters: n)
-        for (i, v) in [f.iou, f.dice, f.kappa, f.alpha].enumerated() { if let v { samples[i].append(v) } }
-      }
+      let samples = bootstrap(perImage, raters: n, resamples: options.bootstrap, seed: options.seed)
       for (i, key) in ["meanIoU", "meanDice", "fleissKappa", "krippendorffAlpha"].enumerated() {
         let sorted = samples[i].sorted()
         if sorted.count >= 2 {
