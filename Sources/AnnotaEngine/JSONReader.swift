@@ -224,45 +224,87 @@ public struct JSONReader {
     }
 
     /// Reads a number; returns the double value and, for integer literals that fit, the integer.
+    ///
+    /// One pass: the grammar is checked while up to 19 significant digits accumulate into a
+    /// 64-bit mantissa with a decimal scale. The value is then computed exactly (see
+    /// `JSONReader.decimal`); only numbers with more than 19 significant digits or a far
+    /// exponent go through the C library's `strtod`.
     mutating func number() throws(JSONParseError) -> (Double, Int64?) {
       let start = position
-      var isInteger = true
-      if bytes[position] == UInt8(ascii: "-") { position += 1 }
+      var negative = false
+      if bytes[position] == UInt8(ascii: "-") {
+        negative = true
+        position += 1
+      }
       guard position < bytes.count else { throw error("unexpected end of data in a number") }
+      var mantissa: UInt64 = 0
+      var significant = 0
+      var truncated = false
+      var scale = 0
+      @inline(__always) func digit(_ d: UInt64, fraction: Bool) {
+        if significant < 19 {
+          if mantissa != 0 || d != 0 {
+            mantissa = mantissa &* 10 &+ d
+            significant += 1
+          }
+          if fraction { scale -= 1 }
+        } else {
+          truncated = true
+        }
+      }
       if bytes[position] == UInt8(ascii: "0") {
         position += 1
         if position < bytes.count && isDigit(bytes[position]) {
           throw error("leading zeros are not allowed in a number")
         }
-      } else if bytes[position] >= UInt8(ascii: "1") && bytes[position] <= UInt8(ascii: "9") {
-        while position < bytes.count && isDigit(bytes[position]) { position += 1 }
+      } else if isDigit(bytes[position]) {
+        while position < bytes.count && isDigit(bytes[position]) {
+          digit(UInt64(bytes[position] &- 0x30), fraction: false)
+          position += 1
+        }
       } else {
         throw error("invalid number")
       }
+      var isInteger = true
       if position < bytes.count && bytes[position] == UInt8(ascii: ".") {
         isInteger = false
         position += 1
         guard position < bytes.count && isDigit(bytes[position]) else {
           throw error("expected digits after '.'")
         }
-        while position < bytes.count && isDigit(bytes[position]) { position += 1 }
+        while position < bytes.count && isDigit(bytes[position]) {
+          digit(UInt64(bytes[position] &- 0x30), fraction: true)
+          position += 1
+        }
       }
       if position < bytes.count && (bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E")) {
         isInteger = false
         position += 1
+        var exponentNegative = false
         if position < bytes.count && (bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-")) {
+          exponentNegative = bytes[position] == UInt8(ascii: "-")
           position += 1
         }
         guard position < bytes.count && isDigit(bytes[position]) else {
           throw error("expected digits in the exponent")
         }
-        while position < bytes.count && isDigit(bytes[position]) { position += 1 }
+        var exponent = 0
+        while position < bytes.count && isDigit(bytes[position]) {
+          if exponent < 100_000 { exponent = exponent * 10 + Int(bytes[position] &- 0x30) }
+          position += 1
+        }
+        scale += exponentNegative ? -exponent : exponent
+      }
+      if !truncated {
+        if isInteger && (negative ? mantissa <= UInt64(Int64.max) + 1 : mantissa <= UInt64(Int64.max)) {
+          let int = negative ? Int64(truncatingIfNeeded: 0 &- mantissa) : Int64(mantissa)
+          return (Double(int), int)
+        }
+        if let value = JSONReader.decimal(mantissa: mantissa, scale: scale) {
+          return (negative ? -value : value, nil)
+        }
       }
       let text = UnsafeBufferPointer(rebasing: bytes[start..<position])
-      if isInteger && position - start <= 19, let int = parseInteger(text) {
-        return (Double(int), int)
-      }
-      if let fast = fastDecimal(text) { return (fast, nil) }
       guard let double = Double(String(decoding: text, as: UTF8.self)) else {
         throw error("invalid number")
       }
@@ -271,91 +313,6 @@ public struct JSONReader {
     }
 
     @inline(__always) func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
-
-    /// Clinger's fast path: a decimal with at most 15 significant digits and a power of ten up
-    /// to 10^22 converts exactly with one IEEE multiplication or division (both operands are
-    /// exact doubles, so the result is correctly rounded). Anything else returns nil.
-    func fastDecimal(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
-      var i = 0
-      var negative = false
-      if text[0] == UInt8(ascii: "-") {
-        negative = true
-        i = 1
-      }
-      var mantissa: UInt64 = 0
-      var digits = 0
-      var scale = 0
-      var seenDot = false
-      while i < text.count {
-        let c = text[i]
-        if c == UInt8(ascii: ".") {
-          seenDot = true
-        } else if isDigit(c) {
-          if mantissa == 0 && c == UInt8(ascii: "0") {
-            if seenDot { scale -= 1 }
-          } else {
-            digits += 1
-            if digits > 15 { return nil }
-            mantissa = mantissa * 10 + UInt64(c - 0x30)
-            if seenDot { scale -= 1 }
-          }
-        } else {
-          break  // exponent
-        }
-        i += 1
-      }
-      if i < text.count {
-        // e[+-]ddd
-        i += 1
-        var expNegative = false
-        if text[i] == UInt8(ascii: "+") { i += 1 } else if text[i] == UInt8(ascii: "-") {
-          expNegative = true
-          i += 1
-        }
-        var exponent = 0
-        while i < text.count {
-          exponent = exponent * 10 + Int(text[i] - 0x30)
-          if exponent > 400 { return nil }
-          i += 1
-        }
-        scale += expNegative ? -exponent : exponent
-      }
-      let value: Double
-      if mantissa == 0 {
-        value = 0
-      } else if scale >= 0 && scale <= 22 {
-        value = Double(mantissa) * Parser.powersOfTen[scale]
-      } else if scale < 0 && scale >= -22 {
-        value = Double(mantissa) / Parser.powersOfTen[-scale]
-      } else {
-        return nil
-      }
-      return negative ? -value : value
-    }
-
-    static let powersOfTen: [Double] = (0...22).map { k in
-      var p = 1.0
-      for _ in 0..<k { p *= 10 }  // exact: 10^k < 2^53 · 2^22 fits in a double exactly up to 10^22
-      return p
-    }
-
-    func parseInteger(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {
-      var negative = false
-      var i = 0
-      if text[0] == UInt8(ascii: "-") {
-        negative = true
-        i = 1
-      }
-      var value: Int64 = 0
-      while i < text.count {
-        let (m, o1) = value.multipliedReportingOverflow(by: 10)
-        let (a, o2) = m.addingReportingOverflow(Int64(text[i] - 0x30))
-        if o1 || o2 { return nil }
-        value = a
-        i += 1
-      }
-      return negative ? -value : value
-    }
 
     mutating func string() throws(JSONParseError) -> String {
       position += 1  // opening quote
@@ -442,6 +399,88 @@ public struct JSONReader {
       }
       return value
     }
+  }
+
+  /// `mantissa · 10^scale` correctly rounded to the nearest double (ties to even), or `nil` when
+  /// that needs more than this handles (the caller then uses `strtod`).
+  ///
+  /// - Clinger's fast path: a mantissa up to 2^53 and a power of ten up to 10^22 are both exact
+  ///   doubles, so one IEEE multiplication or division rounds correctly.
+  /// - Longer mantissas (up to 19 digits, as JSON writers print 17 for a round trip) divided by
+  ///   up to 10^22: the IEEE quotient of the rounded operands is within a few ulps; it is then
+  ///   corrected by comparing the exact rational value with the midpoints between neighbouring
+  ///   doubles in 128-bit integer arithmetic.
+  static func decimal(mantissa: UInt64, scale: Int) -> Double? {
+    if mantissa == 0 { return 0 }
+    if mantissa <= 1 << 53 {
+      if scale >= 0 && scale <= 22 { return Double(mantissa) * powersOfTen[scale] }
+      if scale < 0 && scale >= -22 { return Double(mantissa) / powersOfTen[-scale] }
+      return nil
+    }
+    guard scale <= 0 && scale >= -22 else { return nil }
+    let k = -scale
+    let divisor = UInt128(integerPowersOfTen[k])
+    var d = Double(mantissa) / powersOfTen[k]
+    for _ in 0..<4 {
+      // Sign of mantissa / 10^k − (midpoint above d), and of the midpoint below d.
+      guard let above = compare(mantissa, divisor, midpointAbove: d) else { return nil }
+      if above > 0 {
+        d = d.nextUp
+        continue
+      }
+      let below = d.nextDown
+      guard let under = compare(mantissa, divisor, midpointAbove: below) else { return nil }
+      if under < 0 {
+        d = below
+        continue
+      }
+      if above == 0 { return evenOf(d, d.nextUp) }
+      if under == 0 { return evenOf(below, d) }
+      return d
+    }
+    return nil
+  }
+
+  /// The one of two neighbouring doubles with an even significand.
+  @inline(__always)
+  static func evenOf(_ a: Double, _ b: Double) -> Double {
+    a.significandBitPattern & 1 == 0 ? a : b
+  }
+
+  /// The sign (−1, 0, 1) of `m / p − (a + ulp(a) / 2)` for a positive normal double `a`, exactly;
+  /// `nil` if a product would not fit in 128 bits.
+  ///
+  /// With a = A·2^e (A the 53-bit integer significand), the midpoint to the next double up is
+  /// (2A + 1)·2^(e−1), also across a power of two.
+  static func compare(_ m: UInt64, _ p: UInt128, midpointAbove a: Double) -> Int? {
+    guard a.isNormal && a > 0 else { return nil }
+    let significand = UInt128((1 << 52) | a.significandBitPattern)
+    let e = Int(a.exponent) - 52
+    let (mid, o1) = (2 * significand + 1).multipliedReportingOverflow(by: p)
+    if o1 { return nil }
+    var left = UInt128(m)
+    var right = mid
+    let shift = 1 - e
+    if shift >= 0 {
+      guard shift < 128 && left.leadingZeroBitCount > shift else { return nil }
+      left <<= UInt128(shift)
+    } else {
+      guard -shift < 128 && right.leadingZeroBitCount > -shift else { return nil }
+      right <<= UInt128(-shift)
+    }
+    return left < right ? -1 : (left == right ? 0 : 1)
+  }
+
+  static let powersOfTen: [Double] = (0...22).map { k in
+    var p = 1.0
+    for _ in 0..<k { p *= 10 }  // exact: every 10^k up to 10^22 is a double
+    return p
+  }
+
+  static let integerPowersOfTen: [UInt128] = (0...22).map { k in
+    var p: UInt128 = 1
+    for _ in 0..<k { p *= 10 }
+    return p
   }
 
   static func render(_ path: [PathComponent]) -> String {

@@ -1,0 +1,98 @@
+import AnnotaEngine
+import Testing
+
+/// The reader's number conversion against the C library's (`Double(String)` is `strtod`, which is
+/// correctly rounded): every literal must give the same double, bit for bit.
+@Suite("JSON numbers")
+struct JSONNumberTests {
+  /// Reads `[literal]` and returns its number.
+  private func read(_ literal: String) throws -> Double? {
+    try JSONReader.parse("[\(literal)]").numberArray?.first
+  }
+
+  private func expectSame(_ literal: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let expected = Double(literal)!
+    let got = try read(literal)
+    #expect(got?.bitPattern == expected.bitPattern, "\(literal): \(String(describing: got)) ≠ \(expected)",
+            sourceLocation: sourceLocation)
+  }
+
+  @Test("exact halfway cases round to even, across powers of two")
+  func ties() throws {
+    for literal in [
+      "9007199254740993.0", "9007199254740995.0", "9007199254740993e0", "-9007199254740993.5",
+      "4503599627370497.5", "4503599627370496.5", "4503599627370498.5", "18014398509481986.0",
+      "18014398509481990.0", "9007199254740992.5", "9007199254740991.5", "2251799813685248.25",
+      "2251799813685248.75", "1125899906842624.125", "1125899906842624.375",
+    ] {
+      try expectSame(literal)
+    }
+  }
+
+  @Test("hard cases: long mantissas, values near powers of two, every scale up to 10^-22")
+  func hard() throws {
+    for literal in [
+      "0.1", "0.30000000000000004", "2.2250738585072014e-308", "1.7976931348623157e308",
+      "4.9406564584124654e-324", "123456789012345678.9", "1234567890123456789", "0.000000000000000000001",
+      "9999999999999999999", "18446744073709551615", "-9223372036854775809", "1e23", "8.98846567431158e307",
+      "0.12345678901234567", "98765.43210987654321", "1.00000000000000011102230246251565404236316680908203125",
+      "3.0000000000000004440892098500626", "0.9999999999999999444888487687421729788184165954589843749",
+    ] {
+      try expectSame(literal)
+    }
+    for k in 0...22 {
+      try expectSame("1234567890123456789e-\(k)")
+      try expectSame("9007199254740993e-\(k)")
+      try expectSame("18446744073709551e-\(k)")
+    }
+  }
+
+  @Test("random literals in every form JSON writers produce", arguments: [UInt64(1), 2, 3, 4])
+  func random(_ seed: UInt64) throws {
+    var state = seed &* 0x9E37_79B9_7F4A_7C15
+    func next() -> UInt64 {
+      state &+= 0x9E37_79B9_7F4A_7C15
+      var z = state
+      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+      return z ^ (z >> 31)
+    }
+    for _ in 0..<50_000 {
+      let digits = 1 + Int(next() % 19)
+      var text = ""
+      for i in 0..<digits {
+        let d = next() % 10
+        text += String(i == 0 && d == 0 ? 1 : d)
+      }
+      let point = Int(next() % UInt64(digits + 1))
+      var literal = point == digits ? text : String(text.prefix(max(point, 1))) + "." + text.dropFirst(max(point, 1))
+      if literal.hasSuffix(".") { literal.removeLast() }
+      switch next() % 4 {
+      case 0: literal += "e-\(next() % 30)"
+      case 1: literal += "E+\(next() % 30)"
+      default: break
+      }
+      if next() % 2 == 0 { literal = "-" + literal }
+      try expectSame(literal)
+      // Doubles printed with their shortest round-trip form (17 digits or fewer).
+      let value = Double(bitPattern: next() >> 2) * (next() % 2 == 0 ? 1 : -1)
+      if value.isFinite { try expectSame("\(value)") }
+      let scaled = Double(next() % 10_000_000_000) / Double(1 + next() % 1_000_000)
+      try expectSame("\(scaled)")
+    }
+  }
+
+  @Test("integer literals stay exact integers when they fit in 64 bits")
+  func integers() throws {
+    let value = try JSONReader.parse("[-9223372036854775808, 9223372036854775807, 0, -0, 9223372036854775808]")
+    guard case .array(let items) = value else {
+      Issue.record("expected a mixed array, got \(value)")
+      return
+    }
+    #expect(items[0] == .int(Int64.min))
+    #expect(items[1] == .int(Int64.max))
+    #expect(items[2] == .int(0))
+    #expect(items[3] == .int(0))
+    #expect(items[4] == .double(9223372036854775808.0))
+  }
+}
