@@ -57,15 +57,18 @@ public struct JSONReader {
       self.bytes = bytes
     }
 
-    func error(_ message: String) -> JSONParseError {
+    /// An error at the current position; `index` is that of an array element being read whose
+    /// index is not in `path` (numbers in arrays are read without pushing it).
+    func error(_ message: String, index: Int? = nil) -> JSONParseError {
       var line = 1
       var lineStart = 0
       for i in 0..<min(position, bytes.count) where bytes[i] == UInt8(ascii: "\n") {
         line += 1
         lineStart = i + 1
       }
-      return JSONParseError(line: line, column: position - lineStart + 1,
-                            path: JSONReader.render(path), message: message)
+      var rendered = JSONReader.render(path)
+      if let index { rendered += "[\(index)]" }
+      return JSONParseError(line: line, column: position - lineStart + 1, path: rendered, message: message)
     }
 
     @inline(__always)
@@ -180,9 +183,7 @@ public struct JSONReader {
           || (c == UInt8(ascii: "-")
             && !(position + 1 < bytes.count && bytes[position + 1] == UInt8(ascii: "I")))
         if allNumbers && startsNumber {
-          path.append(.index(index))
-          let (double, int) = try number()
-          path.removeLast()
+          let (double, int) = try number(index: index)
           if let int, Double(exactly: int) == nil {
             // An integer beyond 2^53 would lose precision as a Double: keep it exact.
             allNumbers = false
@@ -229,14 +230,14 @@ public struct JSONReader {
     /// 64-bit mantissa with a decimal scale. The value is then computed exactly (see
     /// `JSONReader.decimal`); only numbers with more than 19 significant digits or a far
     /// exponent go through the C library's `strtod`.
-    mutating func number() throws(JSONParseError) -> (Double, Int64?) {
+    mutating func number(index: Int? = nil) throws(JSONParseError) -> (Double, Int64?) {
       let start = position
       var negative = false
       if bytes[position] == UInt8(ascii: "-") {
         negative = true
         position += 1
       }
-      guard position < bytes.count else { throw error("unexpected end of data in a number") }
+      guard position < bytes.count else { throw error("unexpected end of data in a number", index: index) }
       var mantissa: UInt64 = 0
       var significant = 0
       var truncated = false
@@ -255,7 +256,7 @@ public struct JSONReader {
       if bytes[position] == UInt8(ascii: "0") {
         position += 1
         if position < bytes.count && isDigit(bytes[position]) {
-          throw error("leading zeros are not allowed in a number")
+          throw error("leading zeros are not allowed in a number", index: index)
         }
       } else if isDigit(bytes[position]) {
         while position < bytes.count && isDigit(bytes[position]) {
@@ -263,14 +264,14 @@ public struct JSONReader {
           position += 1
         }
       } else {
-        throw error("invalid number")
+        throw error("invalid number", index: index)
       }
       var isInteger = true
       if position < bytes.count && bytes[position] == UInt8(ascii: ".") {
         isInteger = false
         position += 1
         guard position < bytes.count && isDigit(bytes[position]) else {
-          throw error("expected digits after '.'")
+          throw error("expected digits after '.'", index: index)
         }
         while position < bytes.count && isDigit(bytes[position]) {
           digit(UInt64(bytes[position] &- 0x30), fraction: true)
@@ -286,7 +287,7 @@ public struct JSONReader {
           position += 1
         }
         guard position < bytes.count && isDigit(bytes[position]) else {
-          throw error("expected digits in the exponent")
+          throw error("expected digits in the exponent", index: index)
         }
         var exponent = 0
         while position < bytes.count && isDigit(bytes[position]) {
@@ -306,9 +307,9 @@ public struct JSONReader {
       }
       let text = UnsafeBufferPointer(rebasing: bytes[start..<position])
       guard let double = Double(String(decoding: text, as: UTF8.self)) else {
-        throw error("invalid number")
+        throw error("invalid number", index: index)
       }
-      if !double.isFinite { throw error("number out of range") }
+      if !double.isFinite { throw error("number out of range", index: index) }
       return (double, nil)
     }
 
@@ -419,7 +420,8 @@ public struct JSONReader {
     }
     guard scale <= 0 && scale >= -22 else { return nil }
     let k = -scale
-    let divisor = UInt128(integerPowersOfTen[k])
+    let divisor = k <= 19
+      ? UInt128(integerPowersOfTen[k]) : UInt128(integerPowersOfTen[19]) * UInt128(integerPowersOfTen[k - 19])
     var d = Double(mantissa) / powersOfTen[k]
     for _ in 0..<4 {
       // Sign of mantissa / 10^k − (midpoint above d), and of the midpoint below d.
@@ -471,17 +473,19 @@ public struct JSONReader {
     return left < right ? -1 : (left == right ? 0 : 1)
   }
 
-  static let powersOfTen: [Double] = (0...22).map { k in
-    var p = 1.0
-    for _ in 0..<k { p *= 10 }  // exact: every 10^k up to 10^22 is a double
-    return p
-  }
+  /// 10^0 ... 10^22, each exactly a double. Literal arrays are initialised statically.
+  static let powersOfTen: [Double] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+  ]
 
-  static let integerPowersOfTen: [UInt128] = (0...22).map { k in
-    var p: UInt128 = 1
-    for _ in 0..<k { p *= 10 }
-    return p
-  }
+  /// 10^0 ... 10^19.
+  static let integerPowersOfTen: [UInt64] = [
+    1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000,
+    10_000_000_000, 100_000_000_000, 1_000_000_000_000, 10_000_000_000_000, 100_000_000_000_000,
+    1_000_000_000_000_000, 10_000_000_000_000_000, 100_000_000_000_000_000,
+    1_000_000_000_000_000_000, 10_000_000_000_000_000_000,
+  ]
 
   static func render(_ path: [PathComponent]) -> String {
     var out = ""

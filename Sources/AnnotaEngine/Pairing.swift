@@ -123,7 +123,7 @@ public enum Pairing {
         matchedA.insert(i)
         matchedB.insert(j)
         rows.append(PairRow(imageID: imageID, categoryID: groupA[i].categoryID, a: groupA[i].id,
-                            b: groupB[j].id, iou: iou[i][j], dice: dice[i][j]))
+                            b: groupB[j].id, iou: iou[i][j], dice: dice(i, j)))
       }
       for (i, o) in groupA.enumerated() where !matchedA.contains(i) {
         rows.append(PairRow(imageID: imageID, categoryID: o.categoryID, a: o.id, b: nil, iou: nil, dice: nil))
@@ -135,14 +135,14 @@ public enum Pairing {
     return rows
   }
 
-  /// IoU (B's crowd rule) and Dice matrices, A × B.
+  /// The IoU matrix A × B (B's crowd rule), and the Dice of a pair, computed only for the pairs
+  /// that are asked for (the matched ones).
   static func similarity(
     _ objectsA: [COCOAnnotation], _ objectsB: [COCOAnnotation], _ a: COCODataset,
     _ b: COCODataset, _ kind: GeometryKind
-  ) throws(COCOIssue) -> ([[Double]], [[Double]]) {
+  ) throws(COCOIssue) -> ([[Double]], (Int, Int) -> Double) {
     if objectsA.isEmpty || objectsB.isEmpty {
-      return (Array(repeating: Array(repeating: 0, count: objectsB.count), count: objectsA.count),
-              Array(repeating: Array(repeating: 0, count: objectsB.count), count: objectsA.count))
+      return (Array(repeating: Array(repeating: 0, count: objectsB.count), count: objectsA.count), { _, _ in 0 })
     }
     let crowd = objectsB.map(\.isCrowd)
     switch kind {
@@ -158,9 +158,7 @@ public enum Pairing {
         return out
       }
       let ba = try boxes(objectsA), bb = try boxes(objectsB)
-      let iou = Box.iouMatrix(ba, bb, crowd: crowd)
-      let dice = ba.map { x in bb.map { y in x.dice(y) } }
-      return (iou, dice)
+      return (Box.iouMatrix(ba, bb, crowd: crowd), { i, j in ba[i].dice(bb[j]) })
     case .mask:
       func masks(_ objects: [COCOAnnotation], _ dataset: COCODataset) throws(COCOIssue) -> [RLE] {
         var out: [RLE] = []
@@ -181,7 +179,10 @@ public enum Pairing {
         }
       }
       let setA = RLESet(masksA), setB = RLESet(masksB)
-      return (setA.iouMatrix(setB, crowd: crowd), setA.diceMatrix(setB))
+      return (setA.iouMatrix(setB, crowd: crowd), { i, j in
+        let sum = setA.areas[i] + setB.areas[j]
+        return sum == 0 ? 0 : Double(2 * setA.intersectionArea(i, setB, j)) / Double(sum)
+      })
     }
   }
 
