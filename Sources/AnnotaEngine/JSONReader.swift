@@ -226,8 +226,8 @@ public struct JSONReader {
 
     /// Reads a number; returns the double value and, for integer literals that fit, the integer.
     ///
-    /// One pass: the grammar is checked while up to 19 significant digits accumulate into a
-    /// 64-bit mantissa with a decimal scale. The value is then computed exactly (see
+    /// The grammar is checked first, then up to 19 significant digits accumulate into a 64-bit
+    /// mantissa (8 digits per step where possible) and the value is computed exactly (see
     /// `JSONReader.decimal`); only numbers with more than 19 significant digits or a far
     /// exponent go through the C library's `strtod`.
     mutating func number(index: Int? = nil) throws(JSONParseError) -> (Double, Int64?) {
@@ -238,34 +238,20 @@ public struct JSONReader {
         position += 1
       }
       guard position < bytes.count else { throw error("unexpected end of data in a number", index: index) }
-      var mantissa: UInt64 = 0
-      var significant = 0
-      var truncated = false
-      var scale = 0
-      @inline(__always) func digit(_ d: UInt64, fraction: Bool) {
-        if significant < 19 {
-          if mantissa != 0 || d != 0 {
-            mantissa = mantissa &* 10 &+ d
-            significant += 1
-          }
-          if fraction { scale -= 1 }
-        } else {
-          truncated = true
-        }
-      }
+      // The grammar first, recording where the integer and fraction digits are.
+      let integerStart = position
       if bytes[position] == UInt8(ascii: "0") {
         position += 1
         if position < bytes.count && isDigit(bytes[position]) {
           throw error("leading zeros are not allowed in a number", index: index)
         }
       } else if isDigit(bytes[position]) {
-        while position < bytes.count && isDigit(bytes[position]) {
-          digit(UInt64(bytes[position] &- 0x30), fraction: false)
-          position += 1
-        }
+        while position < bytes.count && isDigit(bytes[position]) { position += 1 }
       } else {
         throw error("invalid number", index: index)
       }
+      let integerEnd = position
+      var fractionStart = position, fractionEnd = position
       var isInteger = true
       if position < bytes.count && bytes[position] == UInt8(ascii: ".") {
         isInteger = false
@@ -273,11 +259,11 @@ public struct JSONReader {
         guard position < bytes.count && isDigit(bytes[position]) else {
           throw error("expected digits after '.'", index: index)
         }
-        while position < bytes.count && isDigit(bytes[position]) {
-          digit(UInt64(bytes[position] &- 0x30), fraction: true)
-          position += 1
-        }
+        fractionStart = position
+        while position < bytes.count && isDigit(bytes[position]) { position += 1 }
+        fractionEnd = position
       }
+      var exponent = 0
       if position < bytes.count && (bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E")) {
         isInteger = false
         position += 1
@@ -289,19 +275,23 @@ public struct JSONReader {
         guard position < bytes.count && isDigit(bytes[position]) else {
           throw error("expected digits in the exponent", index: index)
         }
-        var exponent = 0
         while position < bytes.count && isDigit(bytes[position]) {
           if exponent < 100_000 { exponent = exponent * 10 + Int(bytes[position] &- 0x30) }
           position += 1
         }
-        scale += exponentNegative ? -exponent : exponent
+        if exponentNegative { exponent = -exponent }
       }
-      if !truncated {
+      // Then the value: up to 19 significant digits fit a 64-bit mantissa exactly.
+      var mantissa: UInt64 = 0
+      var significant = 0
+      if accumulate(integerStart, integerEnd, &mantissa, &significant)
+        && accumulate(fractionStart, fractionEnd, &mantissa, &significant)
+      {
         if isInteger && (negative ? mantissa <= UInt64(Int64.max) + 1 : mantissa <= UInt64(Int64.max)) {
           let int = negative ? Int64(truncatingIfNeeded: 0 &- mantissa) : Int64(mantissa)
           return (Double(int), int)
         }
-        if let value = JSONReader.decimal(mantissa: mantissa, scale: scale) {
+        if let value = JSONReader.decimal(mantissa: mantissa, scale: exponent - (fractionEnd - fractionStart)) {
           return (negative ? -value : value, nil)
         }
       }
@@ -313,7 +303,44 @@ public struct JSONReader {
       return (double, nil)
     }
 
+    /// Appends the digits in `from..<to` (all ASCII digits) to a decimal mantissa; leading zeros
+    /// are not significant. Returns `false` past 19 significant digits.
+    @inline(__always)
+    func accumulate(_ from: Int, _ to: Int, _ mantissa: inout UInt64, _ significant: inout Int) -> Bool {
+      var p = from
+      while p < to {
+        if mantissa != 0 && significant <= 11 && p + 8 <= to {
+          mantissa = mantissa &* 100_000_000 &+ eightDigits(at: p)
+          significant += 8
+          p += 8
+          continue
+        }
+        let d = UInt64(bytes[p] &- 0x30)
+        if mantissa != 0 || d != 0 {
+          if significant == 19 { return false }
+          mantissa = mantissa &* 10 &+ d
+          significant += 1
+        }
+        p += 1
+      }
+      return true
+    }
+
     @inline(__always) func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+
+    /// The value of the 8 ASCII digits at `p`, in a 64-bit word: digit pairs, then pairs of
+    /// pairs, are combined with multiplications (little-endian: the first digit is the lowest
+    /// byte).
+    @inline(__always)
+    func eightDigits(at p: Int) -> UInt64 {
+      let x = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + p).loadUnaligned(as: UInt64.self))
+      var v = x & 0x0F0F_0F0F_0F0F_0F0F
+      v = v &* 10 &+ (v >> 8)  // byte lanes 0, 2, 4, 6: d0d1, d2d3, d4d5, d6d7
+      let lanes: UInt64 = 0x0000_00FF_0000_00FF
+      let high = (v & lanes) &* (100 &+ (1_000_000 << 32))  // d0d1·10^6 + d4d5·100 in bits 32...
+      let low = ((v >> 16) & lanes) &* (1 &+ (10_000 << 32))  // d2d3·10^4 + d6d7 in bits 32...
+      return (high &+ low) >> 32
+    }
 
     mutating func string() throws(JSONParseError) -> String {
       position += 1  // opening quote
