@@ -107,7 +107,7 @@ let package = Package(
     .executableTarget(
       name: "annota",
       dependencies: [
-        "AnnotaEngine", "AnnotaFit", "AnnotaLinearAlgebra",
+        "AnnotaEngine", "AnnotaFit", "AnnotaLinearAlgebra", "AnnotaCodecShims",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: swiftSettings),

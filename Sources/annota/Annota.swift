@@ -1,5 +1,6 @@
 import AnnotaEngine
 import ArgumentParser
+import AnnotaCodecShims
 
 @main
 struct Annota: AsyncParsableCommand {
@@ -16,6 +17,24 @@ struct Annota: AsyncParsableCommand {
       EvalFit.self, Features.self, Rank.self, Simulate.self, Dedup.self, Bench.self,
       FitCandidates.self,
     ])
+
+  /// Parses the command line and runs the command, after tuning the allocator.
+  static func main() async {
+    // Loading a large COCO file allocates a few hundred MB in small pieces. glibc's per-thread
+    // arenas grow their heap 128 KiB at a time, one mprotect each; growing 64 MiB at a time
+    // saves about 5% of `annota iou` on a COCO-sized file. Untouched pages do not count in RSS.
+    _ = annota_set_heap_padding(64 << 20)
+    do {
+      var command = try parseAsRoot()
+      if var asyncCommand = command as? any AsyncParsableCommand {
+        try await asyncCommand.run()
+      } else {
+        try command.run()
+      }
+    } catch {
+      exit(withError: error)
+    }
+  }
 }
 
 /// Options every batch command takes.
