@@ -352,9 +352,19 @@ public enum AgreementRun {
     }
     let order = labels.sorted(by: Stats.labelOrder)
     let index = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
-    // Per image: sparse label totals (any order: each label is added once per image).
-    let fleissSparse = perImage.map { p in p.fleissTotals.map { (index[$0.key]!, $0.value) } }
-    let alphaSparse = perImage.map { p in p.alphaTotals.map { (index[$0.key]!, $0.value) } }
+    // Per image: its labels' Fleiss and alpha totals, flat (image i's entries are
+    // offsets[i]..<offsets[i + 1]). A label present in only one of the two adds exactly 0 to the
+    // other, so the sums are those of separate sparse lists.
+    var offsets = [0]
+    var labelOf: [Int] = [], fleissOf: [Double] = [], alphaOf: [Double] = []
+    for p in perImage {
+      for label in Set(p.fleissTotals.keys).union(p.alphaTotals.keys) {
+        labelOf.append(index[label]!)
+        fleissOf.append(p.fleissTotals[label] ?? 0)
+        alphaOf.append(p.alphaTotals[label] ?? 0)
+      }
+      offsets.append(labelOf.count)
+    }
     let sums = perImage.map { ($0.iouSum, $0.diceSum, $0.pairs, $0.fleissPSum, $0.fleissSubjects, $0.alphaN, $0.alphaDiagonal) }
     var rng = SplitMix64(seed: seed)
     var samples: [[Double]] = [[], [], [], []]
@@ -367,14 +377,26 @@ public enum AgreementRun {
         fleissTotals[l] = 0
         alphaTotals[l] = 0
       }
-      for _ in 0..<perImage.count {
-        let i = Int(rng.next() % UInt64(perImage.count))
-        let p = sums[i]
-        iouSum += p.0; diceSum += p.1; pairs += p.2
-        fleissPSum += p.3; fleissSubjects += p.4
-        for (l, v) in fleissSparse[i] { fleissTotals[l] += v }
-        alphaN += p.5; alphaDiagonal += p.6
-        for (l, v) in alphaSparse[i] { alphaTotals[l] += v }
+      labelOf.withUnsafeBufferPointer { labelOf in
+        fleissOf.withUnsafeBufferPointer { fleissOf in
+          alphaOf.withUnsafeBufferPointer { alphaOf in
+            fleissTotals.withUnsafeMutableBufferPointer { fleissTotals in
+              alphaTotals.withUnsafeMutableBufferPointer { alphaTotals in
+                for _ in 0..<perImage.count {
+                  let i = Int(rng.next() % UInt64(perImage.count))
+                  let p = sums[i]
+                  iouSum += p.0; diceSum += p.1; pairs += p.2
+                  fleissPSum += p.3; fleissSubjects += p.4
+                  alphaN += p.5; alphaDiagonal += p.6
+                  for k in offsets[i]..<offsets[i + 1] {
+                    fleissTotals[labelOf[k]] += fleissOf[k]
+                    alphaTotals[labelOf[k]] += alphaOf[k]
+                  }
+                }
+              }
+            }
+          }
+        }
       }
       let f = Stats.figures(
         raters: n, iouSum: iouSum, diceSum: diceSum, pairs: pairs, fleissPSum: fleissPSum,
