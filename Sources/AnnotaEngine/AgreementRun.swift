@@ -216,8 +216,14 @@ public enum AgreementRun {
         let shapes = voters.map { masks[$0.annotator][$0.object] }
         let fused = options.maskFusion == .staple && shapes.count > 1 ? Fusion.staple(shapes).mask : Fusion.vote(shapes)
         object.mask = fused
-        object.box = fused.boundingBox
-        for m in cluster.members { object.iouWithConsensus[m.annotator] = masks[m.annotator][m.object].iou(fused) }
+        // The members' intervals and areas are prepared already: one interval walk each.
+        let fusedSet = RLESet([fused])
+        object.box = fusedSet.boxes[0]
+        for m in cluster.members {
+          let set = maskSets[m.annotator]
+          let i = set.intersectionArea(m.object, fusedSet, 0)
+          object.iouWithConsensus[m.annotator] = i == 0 ? 0 : Double(i) / Double(set.areas[m.object] + fusedSet.areas[0] - i)
+        }
       }
       if cluster.members.count == n {
         result.fleissLabels.append(object.labels)
