@@ -450,9 +450,10 @@ public struct JSONReader {
   /// - Clinger's fast path: a mantissa up to 2^53 and a power of ten up to 10^22 are both exact
   ///   doubles, so one IEEE multiplication or division rounds correctly.
   /// - Longer mantissas (up to 19 digits, as JSON writers print 17 for a round trip) divided by
-  ///   up to 10^22: the IEEE quotient of the rounded operands is within a few ulps; it is then
-  ///   corrected by comparing the exact rational value with the midpoints between neighbouring
-  ///   doubles in 128-bit integer arithmetic.
+  ///   up to 10^22: on x86-64, one extended-precision division settles nearly all of them.
+  ///   Otherwise the IEEE quotient of the rounded operands, within a few ulps, is corrected by
+  ///   comparing the exact rational value with the midpoints between neighbouring doubles in
+  ///   128-bit integer arithmetic.
   static func decimal(mantissa: UInt64, scale: Int) -> Double? {
     if mantissa == 0 { return 0 }
     if mantissa <= 1 << 53 {
@@ -462,6 +463,14 @@ public struct JSONReader {
     }
     guard scale <= 0 && scale >= -22 else { return nil }
     let k = -scale
+    #if arch(x86_64) && !os(Windows) && !os(Android)
+      // x87 extended precision: the mantissa and 10^k are exact 64-bit-significand values, so the
+      // quotient is correctly rounded to 64 bits. Rounding that to 53 bits is then correct unless
+      // the 11 dropped bits are exactly a half (a double rounding could then go the wrong way):
+      // only those go on to the exact check.
+      let extended = Float80(mantissa) / Float80(powersOfTen[k])
+      if extended.significandBitPattern & 0x7FF != 0x400 { return Double(extended) }
+    #endif
     let divisor = k <= 19
       ? UInt128(integerPowersOfTen[k]) : UInt128(integerPowersOfTen[19]) * UInt128(integerPowersOfTen[k - 19])
     var d = Double(mantissa) / powersOfTen[k]

@@ -82,6 +82,44 @@ struct JSONNumberTests {
     }
   }
 
+  /// 19-digit decimals just below and just above the midpoint between two neighbouring doubles:
+  /// where an extended-precision quotient rounds onto the midpoint, rounding it again to a
+  /// double would go the wrong way half of the time, so the reader must notice and decide
+  /// exactly.
+  @Test("19-digit neighbours of midpoints between doubles")
+  func nearMidpoints() throws {
+    var state: UInt64 = 0x1234_5678
+    func next() -> UInt64 {
+      state = state &* 6364136223846793005 &+ 1442695040888963407
+      return state
+    }
+    for _ in 0..<20_000 {
+      // A double a = A·2^e with 1 ≤ a < 2^40; its upper midpoint (2A + 1)·2^(e−1) in decimal.
+      let a = Double(1 + next() % (1 << 40)) + Double(next() % (1 << 20)) / Double(1 << 20)
+      let significand = UInt128((1 << 52) | a.significandBitPattern)
+      let shift = 52 - Int(a.exponent) + 1  // midpoint = (2A + 1) / 2^shift
+      let numerator = 2 * significand + 1
+      let integer = numerator >> UInt128(shift)
+      var fraction = numerator & ((1 << UInt128(shift)) - 1)
+      var digits = String(integer)
+      let integerDigits = digits.count
+      while fraction != 0 {
+        fraction *= 10
+        digits.append(String(fraction >> UInt128(shift)))
+        fraction &= (1 << UInt128(shift)) - 1
+      }
+      guard digits.count > 19 else { continue }
+      let head = String(digits.prefix(19))
+      let below = UInt64(head)!
+      for mantissa in [below, below + 1] {
+        var text = String(mantissa)
+        // Put the decimal point back (the 19 digits never run past it: integerDigits ≤ 13).
+        text.insert(".", at: text.index(text.startIndex, offsetBy: integerDigits))
+        try expectSame(text)
+      }
+    }
+  }
+
   @Test("integer literals stay exact integers when they fit in 64 bits")
   func integers() throws {
     let value = try JSONReader.parse("[-9223372036854775808, 9223372036854775807, 0, -0, 9223372036854775808]")
