@@ -454,6 +454,7 @@ public struct JSONReader {
   ///   Otherwise the IEEE quotient of the rounded operands, within a few ulps, is corrected by
   ///   comparing the exact rational value with the midpoints between neighbouring doubles in
   ///   128-bit integer arithmetic.
+  @inline(__always)
   static func decimal(mantissa: UInt64, scale: Int) -> Double? {
     if mantissa == 0 { return 0 }
     if mantissa <= 1 << 53 {
@@ -461,6 +462,12 @@ public struct JSONReader {
       if scale < 0 && scale >= -22 { return Double(mantissa) / powersOfTen[-scale] }
       return nil
     }
+    return longDecimal(mantissa: mantissa, scale: scale)
+  }
+
+  /// `decimal` for mantissas above 2^53.
+  @inline(never)
+  static func longDecimal(mantissa: UInt64, scale: Int) -> Double? {
     guard scale <= 0 && scale >= -22 else { return nil }
     let k = -scale
     #if arch(x86_64) && !os(Windows) && !os(Android)
