@@ -41,6 +41,11 @@ if [ ! -f "$coco/coco_noisy.json" ]; then
   echo "generating the COCO-sized dataset (about a minute)..." >&2
   "$python" "$here/scripts/make_coco.py" "$coco" >&2
 fi
+big="$fixtures/coco100"  # the same 36,000 objects with 70-290 vertices each: a file of about 100 MB
+if [ ! -f "$big/coco.json" ]; then
+  echo "generating a 100 MB COCO file (about a minute)..." >&2
+  "$python" "$here/scripts/make_coco.py" "$big" --vertices 70 290 >&2
+fi
 
 echo "building the timer and the annota CLI (release)..." >&2
 swift build -c release --package-path "$here" --product annota-masks-bench >&2
@@ -114,6 +119,20 @@ for round in $(seq "$whole_rounds"); do
     timed "$lib:iou" "$python" "$here/baselines/pymasks.py" iou-loop "$a" "$b" "$work/$lib-iou.csv" --lib "$lib"
   done
 done
+# Reading a 100 MB COCO file: one process per read (COCODataset.load / json.load + COCO()), so that
+# the peak RSS is the reader's; the time is the reader's own clock, the lowest of WHOLE_ROUNDS.
+declare -A load_s load_kib
+for round in $(seq "$whole_rounds"); do
+  for lib in annota pycocotools fce; do
+    if [ "$lib" = annota ]; then
+      /usr/bin/time -f "%M" -o "$work/time" "$timer" --load "$big/coco.json" >"$work/out"
+    else
+      /usr/bin/time -f "%M" -o "$work/time" "$python" "$here/baselines/pymasks.py" load "$big/coco.json" --lib "$lib" >"$work/out"
+    fi
+    load_s[$lib]=$(lower "$(field seconds "$(cat "$work/out")")" "${load_s[$lib]:-}")
+    load_kib[$lib]=$(higher "$(tail -1 "$work/time")" "${load_kib[$lib]:-}")
+  done
+done
 # The outputs of the last pass: each reference's must equal Annota's (then the references agree).
 ok[annota:masks]=1; ok[annota:iou]=1
 for lib in pycocotools fce; do
@@ -159,11 +178,16 @@ for w in masks iou; do
   printf '%-20s %11s %11s %10s %10s\n' "dataset: $w memory" "$(mib "${rss[pycocotools:$w]:-}")" \
     "$(mib "${rss[fce:$w]:-}")" "$(mib "${rss[annota1:$w]:-}")" "$(mib "${rss[annota2:$w]:-}")"
 done
+mb=$(awk -v b="$(stat -c %s "$big/coco.json")" 'BEGIN { printf "%.0f", b / 1e6 }')
+printf '%-20s %11s %11s %10s   (read a %s MB COCO file: seconds, peak RSS MiB)\n' "" pycocotools faster-coco "Annota" "$mb"
+printf '%-20s %11s %11s %10s\n' "read: seconds" "${load_s[pycocotools]}" "${load_s[fce]}" "$(awk -v v="${load_s[annota]}" 'BEGIN { printf "%.3f", v }')"
+printf '%-20s %11s %11s %10s\n' "read: peak MiB" "$((load_kib[pycocotools] / 1024))" "$((load_kib[fce] / 1024))" "$((load_kib[annota] / 1024))"
 echo
 echo "what is timed:"
 for op in "${ops[@]}"; do printf '  %-19s %s\n' "$op" "${includes[$op]}"; done
 printf '  %-19s %s\n' "dataset: masks" "whole process: load, convert every polygon/RLE to compressed RLE, area, bbox, write"
 printf '  %-19s %s\n' "dataset: iou mask" "whole process: load A and B, per image+category masks, IoU, Hungarian, CSV"
+printf '  %-19s %s\n' "read" "COCODataset.load (JSON, every record typed and checked) / json.load + COCO()"
 echo "  same: every library gave pycocotools' result (strings, pixels, IoU sums to 1e-9; identical"
 echo "  output files for the dataset rows)"
 

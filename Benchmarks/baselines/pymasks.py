@@ -264,7 +264,7 @@ def check_iou(x, y):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("command", choices=["gen", "time", "masks-loop", "iou-loop", "check-masks",
-                                        "check-iou"])
+                                        "check-iou", "load"])
     ap.add_argument("paths", nargs="+")
     ap.add_argument("--iters", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
@@ -280,6 +280,13 @@ def main():
         masks_loop(args.paths[0], args.paths[1], libs[0])
     elif args.command == "iou-loop":
         iou_loop(args.paths[0], args.paths[1], args.paths[2], libs[0])
+    elif args.command == "load":
+        # Reading a COCO file: json.load + COCO() (its index), one process per measurement so
+        # that /usr/bin/time's peak RSS is the reader's.
+        t0 = time.time()
+        c = load_coco(libs[0], args.paths[0])
+        print(f"op=load-coco lib={libs[0]} seconds={time.time() - t0:.3f} "
+              f"annotations={len(c.dataset['annotations'])}")
     elif args.command == "check-masks":
         check_masks(*args.paths[:2])
     else:

@@ -1,7 +1,7 @@
 """Generates a synthetic COCO-sized dataset for benchmarks (deterministic).
 
 usage: make_coco.py OUT_DIR [--images 5000] [--objects 36000] [--crowd 0.01] [--seed 0]
-       [--target-mb N]   (grow vertex counts until the file is about N MB, for the memory test)
+       [--vertices MIN MAX]   (vertex counts per polygon; 70 290 makes a file of about 100 MB)
 
 Writes OUT_DIR/coco.json (polygons of 20-100 vertices, a few crowd RLEs, COCO-like image sizes)
 and OUT_DIR/coco_noisy.json: the same objects with vertices jittered by a few pixels, 3% of the

@@ -3,6 +3,7 @@
 // `pymasks.py time` (warm-up, then the median of N), used by compare-masks.sh.
 //
 //   annota-masks-bench DIR [--threads N] [--iters N] [--warmup N]
+//   annota-masks-bench --load COCO.json     (reads the file once: COCODataset.load, timed)
 //
 // One line per operation: `op=NAME threads=N median_ms=… best_ms=… ok=0|1`, where ok says that the
 // result equals pycocotools' (strings, pixels, or the IoU matrix's sum to 1e-9 relative).
@@ -269,5 +270,14 @@ func runAll(_ inputs: Inputs, _ settings: Settings) async {
   }
 }
 
-let settings = parseArguments()
-await runAll(Inputs(directory: settings.directory), settings)
+if CommandLine.arguments.count == 3 && CommandLine.arguments[1] == "--load" {
+  // One read of a COCO file in this process, so that /usr/bin/time's peak RSS is the reader's.
+  let start = nowNanoseconds()
+  let dataset: COCODataset
+  do { dataset = try COCODataset.load(CommandLine.arguments[2]) } catch { fail("\(error)") }
+  let seconds = Double(nowNanoseconds() - start) / 1e9
+  print("op=load-coco lib=annota seconds=\(seconds) annotations=\(dataset.annotations.count)")
+} else {
+  let settings = parseArguments()
+  await runAll(Inputs(directory: settings.directory), settings)
+}
