@@ -87,8 +87,18 @@ struct Agree: AsyncParsableCommand {
       files: files, datasets: datasets, gold: goldDataset, options: options,
       runner: BatchRunner(maxConcurrency: common.threadCount), progress: progress)
     progress.finish()
-    try writeOutput(result.consensus.serializedBytes(), to: out)
-    try writeOutput(result.report.serializedBytes(), to: report)
+    // The two documents serialize concurrently when more than one thread is allowed.
+    let consensus = result.consensus, reportValue = result.report
+    let (consensusBytes, reportBytes): ([UInt8], [UInt8])
+    if common.threadCount > 1 {
+      async let c = consensus.serializedBytes()
+      async let r = reportValue.serializedBytes()
+      (consensusBytes, reportBytes) = await (c, r)
+    } else {
+      (consensusBytes, reportBytes) = (consensus.serializedBytes(), reportValue.serializedBytes())
+    }
+    try writeOutput(consensusBytes, to: out)
+    try writeOutput(reportBytes, to: report)
     if let queue { try writeOutput(result.queueCSV, to: queue) }
     var loadErrors = 0
     for (path, d) in zip(files, datasets) {
