@@ -43,45 +43,64 @@ public enum Fusion {
   /// Pixels covered by at least `minimumVotes` of the masks, computed on their runs (never on a
   /// dense image): a sweep over run boundaries.
   ///
+  /// Each mask's interval ends are already in order, so a few masks are merged head by head; many
+  /// masks have their boundaries sorted together instead.
+  ///
   /// - Parameter minimumVotes: default strict majority, `masks.count / 2 + 1` (a tie is not a
   ///   majority, as SimpleITK's `LabelVoting` leaves ties undecided).
-  /// - Complexity: O(total runs · log(total runs)).
+  /// - Complexity: O(total runs · masks) for up to `mergeLimit` masks, O(total runs ·
+  ///   log(total runs)) beyond.
   public static func vote(_ masks: [RLE], minimumVotes: Int? = nil) -> RLE {
     precondition(!masks.isEmpty, "voting needs at least one mask")
     let h = masks[0].height, w = masks[0].width
     precondition(masks.allSatisfy { $0.height == h && $0.width == w }, "masks differ in size")
     let need = minimumVotes ?? (masks.count / 2 + 1)
-    // Events: +1 at each interval start, -1 at each end.
-    var events: [(Int, Int)] = []
-    for mask in masks {
-      let intervals = mask.intervals
-      var i = 0
-      while i < intervals.count {
-        events.append((intervals[i], 1))
-        events.append((intervals[i + 1], -1))
-        i += 2
-      }
-    }
-    events.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+    let lists = masks.map(\.intervals)
+    // Foreground interval ends of the result: after all the boundaries at one position are
+    // counted, an interval opens when the depth reaches `need` and closes when it drops below.
     var out: [Int] = []
     var depth = 0
-    var index = 0
-    while index < events.count {
-      let position = events[index].0
-      while index < events.count && events[index].0 == position {
-        depth += events[index].1
-        index += 1
-      }
+    @inline(__always) func settle(at position: Int) {
       let inside = depth >= need
-      let open = out.count % 2 == 1
-      if inside && !open {
-        out.append(position)
-      } else if !inside && open {
-        out.append(position)
+      if inside != (out.count % 2 == 1) { out.append(position) }
+    }
+    // Sort keys 2·position + (1 at a start) need the positions below 2^62.
+    if masks.count <= mergeLimit || h * w >= 1 << 62 {
+      // A list never holds one position twice (its intervals are non-empty and do not touch), so
+      // each step takes at most one boundary from each list.
+      var heads = [Int](repeating: 0, count: lists.count)
+      while true {
+        var position = Int.max
+        for m in lists.indices where heads[m] < lists[m].count { position = min(position, lists[m][heads[m]]) }
+        if position == Int.max { break }
+        for m in lists.indices where heads[m] < lists[m].count && lists[m][heads[m]] == position {
+          depth += heads[m] & 1 == 0 ? 1 : -1
+          heads[m] += 1
+        }
+        settle(at: position)
+      }
+    } else {
+      var keys: [Int] = []
+      keys.reserveCapacity(lists.reduce(0) { $0 + $1.count })
+      for list in lists {
+        for (i, position) in list.enumerated() { keys.append(position << 1 | (i & 1 == 0 ? 1 : 0)) }
+      }
+      keys.sort()
+      var index = 0
+      while index < keys.count {
+        let position = keys[index] >> 1
+        while index < keys.count && keys[index] >> 1 == position {
+          depth += keys[index] & 1 == 1 ? 1 : -1
+          index += 1
+        }
+        settle(at: position)
       }
     }
     return RLE(height: h, width: w, foregroundIntervals: out)
   }
+
+  /// Up to this many masks, `vote` merges their sorted boundaries directly.
+  static let mergeLimit = 8
 
   /// The result of STAPLE.
   public struct STAPLEResult: Sendable {
