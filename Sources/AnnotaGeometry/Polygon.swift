@@ -28,9 +28,9 @@ public struct Polygon: Sendable, Hashable {
   ///
   /// - Complexity: O(rings' extent in image columns + image area covered / run length).
   public func rle(height: Int, width: Int) -> RLE {
+    if rings.count == 1 { return PolygonRasterizer.rasterize(rings[0], height: height, width: width) }
+    if rings.isEmpty { return .empty(height: height, width: width) }
     let masks = rings.map { PolygonRasterizer.rasterize($0, height: height, width: width) }
-    if masks.count == 1 { return masks[0] }
-    if masks.isEmpty { return .empty(height: height, width: width) }
     return RLE.union(masks)
   }
 }
