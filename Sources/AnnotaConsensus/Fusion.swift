@@ -55,52 +55,102 @@ public enum Fusion {
     let h = masks[0].height, w = masks[0].width
     precondition(masks.allSatisfy { $0.height == h && $0.width == w }, "masks differ in size")
     let need = minimumVotes ?? (masks.count / 2 + 1)
-    let lists = masks.map(\.intervals)
-    // Foreground interval ends of the result: after all the boundaries at one position are
-    // counted, an interval opens when the depth reaches `need` and closes when it drops below.
+    // Sort keys 2·position + (1 at a start) need the positions below 2^62.
+    let merge = masks.count <= mergeLimit || h * w >= 1 << 62
+    let out = merge ? mergeVote(masks, need: need) : sortVote(masks, need: need)
+    return RLE(height: h, width: w, foregroundIntervals: out)
+  }
+
+  /// `vote`'s result intervals by merging the masks' interval ends: after all the boundaries at
+  /// one position are counted, an interval opens when the depth reaches `need` and closes when it
+  /// drops below.
+  static func mergeVote(_ masks: [RLE], need: Int) -> [Int] {
+    // Every mask's interval ends, one after the other, each list closed by two Int.max (so a
+    // list's starts stay at even indices and an exhausted list never holds the minimum).
+    var ends: [Int] = []
+    ends.reserveCapacity(masks.reduce(0) { $0 + $1.counts.count + 3 })
+    var heads: [Int] = []
+    for mask in masks {
+      heads.append(ends.count)
+      appendIntervals(of: mask, to: &ends)
+      ends.append(Int.max)
+      ends.append(Int.max)
+    }
+    // Each step consumes at least one end, so the result has at most ends.count entries.
+    return [Int](unsafeUninitializedCapacity: ends.count) { out, written in
+      var n = 0
+      var depth = 0
+      ends.withUnsafeBufferPointer { ends in
+        heads.withUnsafeMutableBufferPointer { heads in
+          while true {
+            var position = Int.max
+            for m in heads.indices { position = min(position, ends[heads[m]]) }
+            if position == Int.max { break }
+            // A list never holds one position twice (its intervals are non-empty and do not
+            // touch), so each step takes at most one end from each list. Without branches: which
+            // lists hold the position varies from step to step.
+            for m in heads.indices {
+              let head = heads[m]
+              let hit = ends[head] == position ? 1 : 0
+              depth &+= hit &* (1 &- 2 &* (head & 1))  // +1 at a start (even index), -1 at an end
+              heads[m] = head &+ hit
+            }
+            // Keep the position when it changes the state (inside the result or not).
+            out[n] = position
+            let inside = depth >= need ? 1 : 0
+            n &+= inside ^ (n & 1)
+          }
+        }
+      }
+      written = n
+    }
+  }
+
+  /// `vote`'s result intervals by sorting all the masks' interval ends (for many masks).
+  static func sortVote(_ masks: [RLE], need: Int) -> [Int] {
+    var keys: [Int] = []
+    keys.reserveCapacity(masks.reduce(0) { $0 + $1.counts.count })
+    for mask in masks {
+      for (i, position) in mask.intervals.enumerated() { keys.append(position << 1 | (i & 1 == 0 ? 1 : 0)) }
+    }
+    keys.sort()
     var out: [Int] = []
     var depth = 0
-    @inline(__always) func settle(at position: Int) {
-      let inside = depth >= need
-      if inside != (out.count % 2 == 1) { out.append(position) }
+    var index = 0
+    while index < keys.count {
+      let position = keys[index] >> 1
+      while index < keys.count && keys[index] >> 1 == position {
+        depth += keys[index] & 1 == 1 ? 1 : -1
+        index += 1
+      }
+      if (depth >= need) != (out.count % 2 == 1) { out.append(position) }
     }
-    // Sort keys 2·position + (1 at a start) need the positions below 2^62.
-    if masks.count <= mergeLimit || h * w >= 1 << 62 {
-      // A list never holds one position twice (its intervals are non-empty and do not touch), so
-      // each step takes at most one boundary from each list.
-      var heads = [Int](repeating: 0, count: lists.count)
-      while true {
-        var position = Int.max
-        for m in lists.indices where heads[m] < lists[m].count { position = min(position, lists[m][heads[m]]) }
-        if position == Int.max { break }
-        for m in lists.indices where heads[m] < lists[m].count && lists[m][heads[m]] == position {
-          depth += heads[m] & 1 == 0 ? 1 : -1
-          heads[m] += 1
-        }
-        settle(at: position)
-      }
-    } else {
-      var keys: [Int] = []
-      keys.reserveCapacity(lists.reduce(0) { $0 + $1.count })
-      for list in lists {
-        for (i, position) in list.enumerated() { keys.append(position << 1 | (i & 1 == 0 ? 1 : 0)) }
-      }
-      keys.sort()
-      var index = 0
-      while index < keys.count {
-        let position = keys[index] >> 1
-        while index < keys.count && keys[index] >> 1 == position {
-          depth += keys[index] & 1 == 1 ? 1 : -1
-          index += 1
-        }
-        settle(at: position)
-      }
-    }
-    return RLE(height: h, width: w, foregroundIntervals: out)
+    return out
   }
 
   /// Up to this many masks, `vote` merges their sorted boundaries directly.
   static let mergeLimit = 8
+
+  /// Appends `mask.intervals` (foreground `[start, end)` pairs, zero-length runs dropped and
+  /// touching intervals joined) to `ends`, without building the intermediate array.
+  static func appendIntervals(of mask: RLE, to ends: inout [Int]) {
+    let first = ends.count
+    var position = 0
+    mask.counts.withUnsafeBufferPointer { counts in
+      for index in counts.indices {
+        let count = counts[index]
+        if index & 1 == 1 && count > 0 {
+          if ends.count > first && ends[ends.count - 1] == position {
+            ends[ends.count - 1] = position + count
+          } else {
+            ends.append(position)
+            ends.append(position + count)
+          }
+        }
+        position += count
+      }
+    }
+  }
 
   /// The result of STAPLE.
   public struct STAPLEResult: Sendable {
