@@ -124,9 +124,9 @@ public enum PolygonRasterizer {
           // Pass 2: the crossings, each row into its column's bucket.
           for j in 0..<k {
             let edge = edges[j]
-            edge.writeCrossings(rows: rows, fill: fill - lowColumn, height: h)
+            edge.writeCrossings(rows: rows, fill: fill, lowColumn: lowColumn, height: h)
             if edge.boundaryColumn >= 0 {
-              let slot = fill - lowColumn + edge.boundaryColumn
+              let slot = fill + (edge.boundaryColumn - lowColumn)
               rows[slot.pointee] = edge.boundaryRow
               slot.pointee += 1
             }
@@ -226,10 +226,13 @@ public enum PolygonRasterizer {
     }
 
     /// Writes the rows of this edge's interior crossings: the row of column c goes to
-    /// `rows[fill[c]]`, and `fill[c]` advances.
+    /// `rows[fill[c - lowColumn]]`, and that cursor advances.
     @inline(__always)
-    func writeCrossings(rows: UnsafeMutablePointer<Int>, fill: UnsafeMutablePointer<Int>, height h: Int) {
+    func writeCrossings(
+      rows: UnsafeMutablePointer<Int>, fill: UnsafeMutablePointer<Int>, lowColumn: Int, height h: Int
+    ) {
       if firstColumn > lastColumn { return }
+      let cursor = fill + (firstColumn - lowColumn)  // column c's cursor is cursor[c - firstColumn]
       if xMajor {
         let s = slope
         let fys = Double(ys)
@@ -239,8 +242,8 @@ public enum PolygonRasterizer {
         for column in firstColumn...lastColumn {
           let t = 5 * column + offset
           let v = Int(fys + s * Double(t) + 0.5)
-          rows[fill[column]] = PolygonRasterizer.row(v, height: h)
-          fill[column] += 1
+          rows[cursor[column - firstColumn]] = PolygonRasterizer.row(v, height: h)
+          cursor[column - firstColumn] += 1
         }
       } else {
         let s = slope
@@ -274,8 +277,8 @@ public enum PolygonRasterizer {
             next = u(t + 1)
           }
           if t < dy && ut != next {
-            rows[fill[column]] = PolygonRasterizer.row(t + ys, height: h)
-            fill[column] += 1
+            rows[cursor[column - firstColumn]] = PolygonRasterizer.row(t + ys, height: h)
+            cursor[column - firstColumn] += 1
           }
         }
       }
