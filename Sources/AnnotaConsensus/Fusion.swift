@@ -43,44 +43,113 @@ public enum Fusion {
   /// Pixels covered by at least `minimumVotes` of the masks, computed on their runs (never on a
   /// dense image): a sweep over run boundaries.
   ///
+  /// Each mask's interval ends are already in order, so a few masks are merged head by head; many
+  /// masks have their boundaries sorted together instead.
+  ///
   /// - Parameter minimumVotes: default strict majority, `masks.count / 2 + 1` (a tie is not a
   ///   majority, as SimpleITK's `LabelVoting` leaves ties undecided).
-  /// - Complexity: O(total runs · log(total runs)).
+  /// - Complexity: O(total runs · masks) for up to `mergeLimit` masks, O(total runs ·
+  ///   log(total runs)) beyond.
   public static func vote(_ masks: [RLE], minimumVotes: Int? = nil) -> RLE {
     precondition(!masks.isEmpty, "voting needs at least one mask")
     let h = masks[0].height, w = masks[0].width
     precondition(masks.allSatisfy { $0.height == h && $0.width == w }, "masks differ in size")
     let need = minimumVotes ?? (masks.count / 2 + 1)
-    // Events: +1 at each interval start, -1 at each end.
-    var events: [(Int, Int)] = []
+    // Sort keys 2·position + (1 at a start) need the positions below 2^62.
+    let merge = masks.count <= mergeLimit || h * w >= 1 << 62
+    let out = merge ? mergeVote(masks, need: need) : sortVote(masks, need: need)
+    return RLE(height: h, width: w, foregroundIntervals: out)
+  }
+
+  /// `vote`'s result intervals by merging the masks' interval ends: after all the boundaries at
+  /// one position are counted, an interval opens when the depth reaches `need` and closes when it
+  /// drops below.
+  static func mergeVote(_ masks: [RLE], need: Int) -> [Int] {
+    // Every mask's interval ends, one after the other, each list closed by two Int.max (so a
+    // list's starts stay at even indices and an exhausted list never holds the minimum).
+    var ends: [Int] = []
+    ends.reserveCapacity(masks.reduce(0) { $0 + $1.counts.count + 3 })
+    var heads: [Int] = []
     for mask in masks {
-      let intervals = mask.intervals
-      var i = 0
-      while i < intervals.count {
-        events.append((intervals[i], 1))
-        events.append((intervals[i + 1], -1))
-        i += 2
-      }
+      heads.append(ends.count)
+      appendIntervals(of: mask, to: &ends)
+      ends.append(Int.max)
+      ends.append(Int.max)
     }
-    events.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+    // Each step consumes at least one end, so the result has at most ends.count entries.
+    return [Int](unsafeUninitializedCapacity: ends.count) { out, written in
+      var n = 0
+      var depth = 0
+      ends.withUnsafeBufferPointer { ends in
+        heads.withUnsafeMutableBufferPointer { heads in
+          while true {
+            var position = Int.max
+            for m in heads.indices { position = min(position, ends[heads[m]]) }
+            if position == Int.max { break }
+            // A list never holds one position twice (its intervals are non-empty and do not
+            // touch), so each step takes at most one end from each list. Without branches: which
+            // lists hold the position varies from step to step.
+            for m in heads.indices {
+              let head = heads[m]
+              let hit = ends[head] == position ? 1 : 0
+              depth &+= hit &* (1 &- 2 &* (head & 1))  // +1 at a start (even index), -1 at an end
+              heads[m] = head &+ hit
+            }
+            // Keep the position when it changes the state (inside the result or not).
+            out[n] = position
+            let inside = depth >= need ? 1 : 0
+            n &+= inside ^ (n & 1)
+          }
+        }
+      }
+      written = n
+    }
+  }
+
+  /// `vote`'s result intervals by sorting all the masks' interval ends (for many masks).
+  static func sortVote(_ masks: [RLE], need: Int) -> [Int] {
+    var keys: [Int] = []
+    keys.reserveCapacity(masks.reduce(0) { $0 + $1.counts.count })
+    for mask in masks {
+      for (i, position) in mask.intervals.enumerated() { keys.append(position << 1 | (i & 1 == 0 ? 1 : 0)) }
+    }
+    keys.sort()
     var out: [Int] = []
     var depth = 0
     var index = 0
-    while index < events.count {
-      let position = events[index].0
-      while index < events.count && events[index].0 == position {
-        depth += events[index].1
+    while index < keys.count {
+      let position = keys[index] >> 1
+      while index < keys.count && keys[index] >> 1 == position {
+        depth += keys[index] & 1 == 1 ? 1 : -1
         index += 1
       }
-      let inside = depth >= need
-      let open = out.count % 2 == 1
-      if inside && !open {
-        out.append(position)
-      } else if !inside && open {
-        out.append(position)
+      if (depth >= need) != (out.count % 2 == 1) { out.append(position) }
+    }
+    return out
+  }
+
+  /// Up to this many masks, `vote` merges their sorted boundaries directly.
+  static let mergeLimit = 8
+
+  /// Appends `mask.intervals` (foreground `[start, end)` pairs, zero-length runs dropped and
+  /// touching intervals joined) to `ends`, without building the intermediate array.
+  static func appendIntervals(of mask: RLE, to ends: inout [Int]) {
+    let first = ends.count
+    var position = 0
+    mask.counts.withUnsafeBufferPointer { counts in
+      for index in counts.indices {
+        let count = counts[index]
+        if index & 1 == 1 && count > 0 {
+          if ends.count > first && ends[ends.count - 1] == position {
+            ends[ends.count - 1] = position + count
+          } else {
+            ends.append(position)
+            ends.append(position + count)
+          }
+        }
+        position += count
       }
     }
-    return RLE(height: h, width: w, foregroundIntervals: out)
   }
 
   /// The result of STAPLE.

@@ -28,9 +28,9 @@ public struct Polygon: Sendable, Hashable {
   ///
   /// - Complexity: O(rings' extent in image columns + image area covered / run length).
   public func rle(height: Int, width: Int) -> RLE {
+    if rings.count == 1 { return PolygonRasterizer.rasterize(rings[0], height: height, width: width) }
+    if rings.isEmpty { return .empty(height: height, width: width) }
     let masks = rings.map { PolygonRasterizer.rasterize($0, height: height, width: width) }
-    if masks.count == 1 { return masks[0] }
-    if masks.isEmpty { return .empty(height: height, width: width) }
     return RLE.union(masks)
   }
 }
@@ -43,6 +43,13 @@ public struct Polygon: Sendable, Hashable {
 /// land inside the image's columns, so the cost depends on the image width, not on how far the
 /// coordinates reach. Coordinates are clamped to ±2·10^8 first: beyond that pycocotools overflows
 /// 32-bit integers (undefined behaviour), within it the results are identical.
+///
+/// Instead of sorting the crossing positions (`column * height + row`) as pycocotools does, a
+/// first pass over the edges counts how many crossings each column can receive; the second pass
+/// writes every crossing's row straight into its column's bucket, and only the few rows inside
+/// each column are sorted. Ordering by (column, row) gives the same sequence as ordering the
+/// positions, because a row is at most `height`, so `column * height + row` never exceeds the
+/// position of any crossing in a later column.
 public enum PolygonRasterizer {
   /// Largest coordinate magnitude used as given.
   public static let coordinateLimit = 2.0e8
@@ -50,27 +57,108 @@ public enum PolygonRasterizer {
   /// Rasterizes one ring `[x0, y0, x1, y1, ...]` (at least one point) on a `height x width` image.
   ///
   /// - Precondition: the coordinates are finite and even in number.
+  /// - Complexity: O(points + crossings + the columns the ring spans), without a comparison sort
+  ///   (only the crossings that share a column are sorted among themselves).
   public static func rasterize(_ xy: [Double], height h: Int, width w: Int) -> RLE {
     precondition(xy.count % 2 == 0, "a ring needs an even number of coordinates")
     precondition(h >= 0 && w >= 0, "negative image size")
     let k = xy.count / 2
     if k == 0 { return .empty(height: h, width: w) }
-    // Upsampled integer vertices, closed: (int)(5 * x + .5) truncates toward zero, as C does.
-    var X = [Int](repeating: 0, count: k + 1)
-    var Y = [Int](repeating: 0, count: k + 1)
-    for j in 0..<k {
-      X[j] = upsample(xy[2 * j])
-      Y[j] = upsample(xy[2 * j + 1])
+    return withUnsafeTemporaryAllocation(of: Edge.self, capacity: k) { edges in
+      // Pass 1: every edge's walk, its first and last points and the columns it can cross.
+      var previous = (upsample(xy[0]), upsample(xy[1]))
+      var lowColumn = Int.max, highColumn = Int.min
+      var lastU = 0, lastV = 0
+      for j in 0..<k {
+        let next = j + 1 < k ? (upsample(xy[2 * j + 2]), upsample(xy[2 * j + 3]))
+                             : (upsample(xy[0]), upsample(xy[1]))
+        var edge = Edge(previous.0, previous.1, next.0, next.1, width: w)
+        if j > 0 { edge.setBoundaryCrossing(from: lastU, lastV, height: h, width: w) }
+        if edge.firstColumn <= edge.lastColumn {
+          lowColumn = min(lowColumn, edge.firstColumn)
+          highColumn = max(highColumn, edge.lastColumn)
+        }
+        if edge.boundaryColumn >= 0 {
+          lowColumn = min(lowColumn, edge.boundaryColumn)
+          highColumn = max(highColumn, edge.boundaryColumn)
+        }
+        (edges.baseAddress! + j).initialize(to: edge)
+        lastU = edge.endU
+        lastV = edge.endV
+        previous = next
+      }
+      if lowColumn > highColumn {
+        return RLE.empty(height: h, width: w)  // no crossing at all: the ring misses every column
+      }
+      let span = highColumn - lowColumn + 1
+      // Bucket c (column lowColumn + c) holds rows[start[c] ..< fill[c]]; start[span] = total.
+      return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * span + 1) { table in
+        let start = table.baseAddress!, fill = start + span + 1
+        table.initialize(repeating: 0)
+        // Upper bounds per column: +1 over each edge's column range (as differences), +1 at
+        // each boundary crossing.
+        for j in 0..<k {
+          let edge = edges[j]
+          if edge.firstColumn <= edge.lastColumn {
+            start[edge.firstColumn - lowColumn] += 1
+            start[edge.lastColumn - lowColumn + 1] -= 1
+          }
+        }
+        var running = 0, total = 0
+        for c in 0..<span {
+          running += start[c]
+          fill[c] = running  // the column's interior count, for a moment
+        }
+        for j in 0..<k where edges[j].boundaryColumn >= 0 {
+          fill[edges[j].boundaryColumn - lowColumn] += 1
+        }
+        for c in 0..<span {
+          let count = fill[c]
+          start[c] = total
+          fill[c] = total
+          total += count
+        }
+        start[span] = total
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: total) { rows in
+          let rows = rows.baseAddress!
+          // Pass 2: the crossings, each row into its column's bucket.
+          for j in 0..<k {
+            let edge = edges[j]
+            edge.writeCrossings(rows: rows, fill: fill, lowColumn: lowColumn, height: h)
+            if edge.boundaryColumn >= 0 {
+              let slot = fill + (edge.boundaryColumn - lowColumn)
+              rows[slot.pointee] = edge.boundaryRow
+              slot.pointee += 1
+            }
+          }
+          return runs(rows: rows, start: start, fill: fill, lowColumn: lowColumn, span: span,
+                      crossings: total, height: h, width: w)
+        }
+      }
     }
-    X[k] = X[0]
-    Y[k] = Y[0]
+  }
 
-    var crossings: [Int] = []
-    crossings.reserveCapacity(2 * min(w, 4096) + 8)
-    var lastU = 0
-    var lastV = 0
-    for j in 0..<k {
-      var xs = X[j], xe = X[j + 1], ys = Y[j], ye = Y[j + 1]
+  /// One edge of the upsampled ring, with pycocotools' walk direction and slope.
+  struct Edge {
+    /// Start of the walk after the swap (the lower end along the major axis).
+    var xs: Int, ys: Int
+    /// Steps along the major axis.
+    var steps: Int
+    var xMajor: Bool
+    var flip: Bool
+    var slope: Double
+    /// First and last points of the walk (in walk order, so after undoing the swap).
+    var firstU: Int, firstV: Int, endU: Int, endV: Int
+    /// Columns whose centre this edge's interior may cross (empty when first > last).
+    var firstColumn: Int, lastColumn: Int
+    /// y-major edges: the walk's column at t = 0 and t = steps.
+    var uStart: Int, uEnd: Int
+    /// The crossing between the previous edge's last point and this edge's first, or column -1.
+    var boundaryColumn = -1, boundaryRow = 0
+
+    @inline(__always)
+    init(_ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int, width w: Int) {
+      var xs = x0, xe = x1, ys = y0, ye = y1
       let dx = abs(xe - xs)
       let dy = abs(ys - ye)
       let flip = (dx >= dy && xs > xe) || (dx < dy && ys > ye)
@@ -78,91 +166,134 @@ public enum PolygonRasterizer {
         swap(&xs, &xe)
         swap(&ys, &ye)
       }
-      // Points of this edge, t = 0...n, in walk order t = flip ? n - d : d.
-      let firstU: Int, firstV: Int, endU: Int, endV: Int
+      self.xs = xs
+      self.ys = ys
+      self.flip = flip
+      uStart = 0
+      uEnd = 0
       if dx == 0 && dy == 0 {
         // A repeated vertex: one point; pycocotools computes its row from 0/0 (undefined), but
         // its column equals both neighbours', so no crossing ever uses it.
-        firstU = xs
-        firstV = ys
-        endU = xs
-        endV = ys
+        steps = 0
+        xMajor = true
+        slope = 0
+        (firstU, firstV, endU, endV) = (xs, ys, xs, ys)
+        firstColumn = 0
+        lastColumn = -1
       } else if dx >= dy {
+        steps = dx
+        xMajor = true
         let s = Double(ye - ys) / Double(dx)
+        slope = s
         let fys = Double(ys)
         @inline(__always) func v(_ t: Int) -> Int { Int(fys + s * Double(t) + 0.5) }
         let t0 = flip ? dx : 0
         let t1 = flip ? 0 : dx
         (firstU, firstV, endU, endV) = (t0 + xs, v(t0), t1 + xs, v(t1))
         // Consecutive points differ by one column; the pair (t, t+1) crosses column c where
-        // xs + t = 5c + 2. Visit exactly those columns inside the image.
-        let firstColumn = max(0, ceilDiv(xs - 2, 5))
-        let lastColumn = min(w - 1, floorDiv(xs + dx - 3, 5))
-        if firstColumn <= lastColumn {
-          for column in firstColumn...lastColumn {
-            let t = 5 * column + 2 - xs
-            appendCrossing(&crossings, column: column, v0: v(t), v1: v(t + 1), height: h)
-          }
-        }
+        // xs + t = 5c + 2. Exactly those columns inside the image get a crossing.
+        firstColumn = max(0, PolygonRasterizer.ceilDiv(xs - 2, 5))
+        lastColumn = min(w - 1, PolygonRasterizer.floorDiv(xs + dx - 3, 5))
       } else {
+        steps = dy
+        xMajor = false
         let s = Double(xe - xs) / Double(dy)
+        slope = s
         let fxs = Double(xs)
         @inline(__always) func u(_ t: Int) -> Int { Int(fxs + s * Double(t) + 0.5) }
         let t0 = flip ? dy : 0
         let t1 = flip ? 0 : dy
         (firstU, firstV, endU, endV) = (u(t0), t0 + ys, u(t1), t1 + ys)
-        // u(t) is monotone with steps of at most 1. For each relevant column (pair {a, a+1} with
+        uStart = u(0)
+        uEnd = u(dy)
+        // At most one crossing per column between the walk's end columns (u steps by at most 1).
+        firstColumn = max(0, PolygonRasterizer.ceilDiv(min(uStart, uEnd) - 2, 5))
+        lastColumn = min(w - 1, PolygonRasterizer.floorDiv(max(uStart, uEnd) - 3, 5))
+      }
+    }
+
+    /// pycocotools' rule for the pair (previous edge's last point, this edge's first point).
+    @inline(__always)
+    mutating func setBoundaryCrossing(from u0: Int, _ v0: Int, height h: Int, width w: Int) {
+      let u1 = firstU, v1 = firstV
+      if u1 == u0 { return }
+      let xi = u1 < u0 ? u1 : u1 - 1
+      // xd = (xi + .5) / 5 - .5 is a whole column exactly when xi ≡ 2 (mod 5).
+      let (column, remainder) = (xi - 2).quotientAndRemainder(dividingBy: 5)
+      if remainder != 0 || column < 0 || column > w - 1 { return }
+      boundaryColumn = column
+      boundaryRow = PolygonRasterizer.row(min(v0, v1), height: h)
+    }
+
+    /// Writes the rows of this edge's interior crossings: the row of column c goes to
+    /// `rows[fill[c - lowColumn]]`, and that cursor advances.
+    @inline(__always)
+    func writeCrossings(
+      rows: UnsafeMutablePointer<Int>, fill: UnsafeMutablePointer<Int>, lowColumn: Int, height h: Int
+    ) {
+      if firstColumn > lastColumn { return }
+      let cursor = fill + (firstColumn - lowColumn)  // column c's cursor is cursor[c - firstColumn]
+      if xMajor {
+        let s = slope
+        let fys = Double(ys)
+        // v is monotone in t (rounding is monotone), so the lower of v(t), v(t + 1) is v(t) for
+        // a rising edge and v(t + 1) for a falling one.
+        let offset = s >= 0 ? 2 - xs : 3 - xs
+        for column in firstColumn...lastColumn {
+          let t = 5 * column + offset
+          let v = Int(fys + s * Double(t) + 0.5)
+          rows[cursor[column - firstColumn]] = PolygonRasterizer.row(v, height: h)
+          cursor[column - firstColumn] += 1
+        }
+      } else {
+        let s = slope
+        let fxs = Double(xs)
+        let dy = steps
+        @inline(__always) func u(_ t: Int) -> Int { Int(fxs + s * Double(t) + 0.5) }
+        // u(t) is monotone with steps of at most 1. For each column (pair {a, a+1} with
         // a = 5c + 2) find the step: estimate t from the line, then correct it with exact
         // evaluations of u, so the result is the one the dense walk finds.
-        let uStart = u(0), uEnd = u(dy)
+        // The answer does not depend on the guess (the corrections find the same t from any
+        // start), so the guess may multiply by the reciprocal slope instead of dividing.
         let increasing = uEnd >= uStart
-        let lowU = min(uStart, uEnd), highU = max(uStart, uEnd)
-        let firstColumn = max(0, ceilDiv(lowU - 2, 5))
-        let lastColumn = min(w - 1, floorDiv(highU - 3, 5))
-        if firstColumn <= lastColumn {
-          for column in firstColumn...lastColumn {
-            let a = 5 * column + 2
-            // The largest t with u(t) <= a (increasing) or u(t) >= a + 1 (decreasing).
-            func before(_ t: Int) -> Bool { increasing ? u(t) <= a : u(t) >= a + 1 }
-            let guess = (Double(a) + 0.5 - fxs) / s
-            var t = guess.isFinite ? min(max(Int(guess), 0), dy) : 0
-            while t > 0 && !before(t) { t -= 1 }
-            while t < dy && before(t + 1) { t += 1 }
-            if t < dy {
-              let ut = u(t), ut1 = u(t + 1)
-              if ut != ut1 { appendCrossing(&crossings, column: column, v0: t + ys, v1: t + 1 + ys, height: h) }
-            }
+        let inverse = 1 / s
+        for column in firstColumn...lastColumn {
+          let a = 5 * column + 2
+          // The largest t with u(t) <= a (increasing) or u(t) >= a + 1 (decreasing).
+          @inline(__always) func before(_ ut: Int) -> Bool { increasing ? ut <= a : ut >= a + 1 }
+          let guess = (Double(a) + 0.5 - fxs) * inverse
+          var t = guess.isFinite ? min(max(Int(guess), 0), dy) : 0
+          var ut = u(t)
+          while t > 0 && !before(ut) {
+            t -= 1
+            ut = u(t)
+          }
+          if t == dy { continue }
+          var next = u(t + 1)
+          while before(next) {
+            t += 1
+            ut = next
+            if t == dy { break }
+            next = u(t + 1)
+          }
+          if t < dy && ut != next {
+            rows[cursor[column - firstColumn]] = PolygonRasterizer.row(t + ys, height: h)
+            cursor[column - firstColumn] += 1
           }
         }
       }
-      if j > 0 { appendBoundaryCrossing(&crossings, lastU, lastV, firstU, firstV, height: h, width: w) }
-      lastU = endU
-      lastV = endV
     }
-    return runs(fromCrossings: &crossings, height: h, width: w)
   }
 
-  /// Records a crossing of `column` between rows v0 and v1 (upsampled).
+  /// The image row of a crossing whose lower upsampled row is `v`.
   @inline(__always)
-  static func appendCrossing(_ crossings: inout [Int], column: Int, v0: Int, v1: Int, height h: Int) {
+  static func row(_ v: Int, height h: Int) -> Int {
     // pycocotools: yd = ceil(clamp((v + .5) / 5 - .5, 0, h)). For an integer v the real value is
     // (v - 2) / 5, which the double computation never rounds across an integer, so this is
     // exactly ceil((v - 2) / 5) clamped to 0...h, in integer arithmetic.
-    let row = min(max(ceilDiv(min(v0, v1) - 2, 5), 0), h)
-    crossings.append(column * h + row)
-  }
-
-  /// The crossing, if any, between the last point of one edge and the first of the next, with
-  /// pycocotools' rule for any pair of points.
-  static func appendBoundaryCrossing(
-    _ crossings: inout [Int], _ u0: Int, _ v0: Int, _ u1: Int, _ v1: Int, height h: Int, width w: Int
-  ) {
-    if u1 == u0 { return }
-    let xi = u1 < u0 ? u1 : u1 - 1
-    // xd = (xi + .5) / 5 - .5 is a whole column exactly when xi ≡ 2 (mod 5).
-    let (column, remainder) = (xi - 2).quotientAndRemainder(dividingBy: 5)
-    if remainder != 0 || column < 0 || column > w - 1 { return }
-    appendCrossing(&crossings, column: column, v0: v0, v1: v1, height: h)
+    // ceil((v - 2) / 5) is 0 or less for v <= 2, and (v + 2) / 5 (a non-negative division) above.
+    if v <= 2 { return 0 }
+    return min(Int(UInt(v + 2) / 5), h)
   }
 
   @inline(__always) static func floorDiv(_ a: Int, _ b: Int) -> Int {
@@ -178,31 +309,68 @@ public enum PolygonRasterizer {
     return Int(5 * clamped + 0.5)  // truncation toward zero, like C's (int) cast
   }
 
-  /// Turns sorted crossing positions into counts, exactly as `rleFrPoly`'s last step.
-  static func runs(fromCrossings a: inout [Int], height h: Int, width w: Int) -> RLE {
-    a.append(h * w)
-    a.sort()
-    var previous = 0
-    for j in a.indices {
-      let t = a[j]
-      a[j] -= previous
-      previous = t
-    }
-    var counts: [Int] = [a[0]]
-    counts.reserveCapacity(a.count)
-    var j = 1
-    while j < a.count {
-      if a[j] > 0 {
-        counts.append(a[j])
-        j += 1
-      } else {
-        j += 1
-        if j < a.count {
-          counts[counts.count - 1] += a[j]
-          j += 1
+  /// Counts from the bucketed crossings, exactly as `rleFrPoly`'s last step: the sorted positions
+  /// and `h * w` become differences, and a zero difference joins the next one to the previous run.
+  static func runs(
+    rows: UnsafeMutablePointer<Int>, start: UnsafeMutablePointer<Int>, fill: UnsafeMutablePointer<Int>,
+    lowColumn: Int, span: Int, crossings: Int, height h: Int, width w: Int
+  ) -> RLE {
+    let counts = [Int](unsafeUninitializedCapacity: crossings + 1) { out, written in
+      // The first difference is always the first count; starting as if a zero difference had
+      // just been seen makes it join an initial count of 0. Positions stay within 0...h * w.
+      out[0] = 0
+      var n = 1
+      var previous = 0
+      var joinNext = true
+      @inline(__always) func take(_ position: Int) {
+        let difference = position &- previous
+        previous = position
+        if joinNext {
+          out[n &- 1] &+= difference
+          joinNext = false
+        } else if difference > 0 {
+          out[n] = difference
+          n &+= 1
+        } else {
+          joinNext = true
         }
       }
+      for c in 0..<span {
+        let first = start[c], end = fill[c]
+        if end - first > 1 { sortSmall(rows + first, count: end - first) }
+        let base = (lowColumn + c) * h
+        for i in first..<end { take(base &+ rows[i]) }
+      }
+      take(h * w)
+      written = n
     }
     return RLE(uncheckedHeight: h, width: w, counts: counts)
+  }
+
+  /// Sorts the rows of one column: insertion sort for the usual handful, the library sort beyond.
+  @inline(__always)
+  static func sortSmall(_ base: UnsafeMutablePointer<Int>, count: Int) {
+    if count == 2 {
+      let (a, b) = (base[0], base[1])
+      if b < a {
+        base[0] = b
+        base[1] = a
+      }
+      return
+    }
+    if count > 32 {
+      var column = UnsafeMutableBufferPointer(start: base, count: count)
+      column.sort()
+      return
+    }
+    for i in 1..<count {
+      let value = base[i]
+      var j = i
+      while j > 0 && base[j - 1] > value {
+        base[j] = base[j - 1]
+        j -= 1
+      }
+      base[j] = value
+    }
   }
 }

@@ -81,21 +81,27 @@ public struct RLE: Sendable, Hashable {
   ///
   /// - Complexity: O(counts).
   public var intervals: [Int] {
-    var out: [Int] = []
-    out.reserveCapacity(counts.count)
-    var position = 0
-    for (index, count) in counts.enumerated() {
-      if index & 1 == 1 && count > 0 {
-        if let last = out.last, last == position {
-          out[out.count - 1] = position + count
-        } else {
-          out.append(position)
-          out.append(position + count)
+    // At most one interval per run of 1s, so counts.count + 1 bounds the output.
+    [Int](unsafeUninitializedCapacity: counts.count + 1) { out, written in
+      var n = 0
+      var position = 0
+      counts.withUnsafeBufferPointer { counts in
+        for index in counts.indices {
+          let count = counts[index]
+          if index & 1 == 1 && count > 0 {
+            if n > 0 && out[n - 1] == position {
+              out[n - 1] = position + count
+            } else {
+              out[n] = position
+              out[n + 1] = position + count
+              n += 2
+            }
+          }
+          position += count
         }
       }
-      position += count
+      written = n
     }
-    return out
   }
 
   /// Builds a mask from foreground intervals `[start, end)` of column-major pixel indices, sorted,
@@ -141,19 +147,37 @@ public struct RLE: Sendable, Hashable {
     let m = (counts.count / 2) * 2
     if m == 0 || h == 0 { return Box(x: 0, y: 0, width: 0, height: 0) }
     var xs = width, ys = h, xe = 0, ye = 0, cc = 0, xp = 0
-    for j in 0..<m {
-      cc += counts[j]
-      let (x, y) = (cc - (j & 1)).quotientAndRemainder(dividingBy: h)
-      if j & 1 == 0 {
-        xp = x
-      } else if xp < x {
-        ys = 0
-        ye = h - 1
+    // The column x of the current position and its first index x * h: a run boundary usually
+    // stays in that column or moves to the next, so the division is needed only for longer jumps.
+    var x = 0, columnStart = 0
+    counts.withUnsafeBufferPointer { counts in
+      for j in 0..<m {
+        cc += counts[j]
+        let p = cc - (j & 1)
+        var y = p - columnStart
+        if y < 0 || y >= h {
+          if y >= h && y - h < h {
+            x += 1
+            columnStart += h
+            y -= h
+          } else {
+            // Truncating division, as before: p = -1 (a zero first run and a zero second run)
+            // gives row -1.
+            (x, y) = p.quotientAndRemainder(dividingBy: h)
+            columnStart = x * h
+          }
+        }
+        if j & 1 == 0 {
+          xp = x
+        } else if xp < x {
+          ys = 0
+          ye = h - 1
+        }
+        xs = min(xs, x)
+        xe = max(xe, x)
+        ys = min(ys, y)
+        ye = max(ye, y)
       }
-      xs = min(xs, x)
-      xe = max(xe, x)
-      ys = min(ys, y)
-      ye = max(ye, y)
     }
     return Box(x: Double(xs), y: Double(ys), width: Double(xe - xs + 1), height: Double(ye - ys + 1))
   }
