@@ -46,8 +46,11 @@ struct IoU: AsyncParsableCommand {
     var totals = PairSummary()
     var csv = Pairing.csvHeader
     var issues: [COCOIssue] = []
-    let images = Set(datasetA.annotationsByImage().map(\.0) + datasetB.annotationsByImage().map(\.0)
-                     + datasetA.images.map(\.id) + datasetB.images.map(\.id)).count
+    var imageIDs = Set(datasetA.images.map(\.id))
+    imageIDs.formUnion(datasetB.images.map(\.id))
+    imageIDs.formUnion(datasetA.annotations.map(\.imageID))
+    imageIDs.formUnion(datasetB.annotations.map(\.imageID))
+    let images = imageIDs.count
     let progress = ProgressReporter(total: images, label: "images", quiet: common.quiet)
     await Pairing.run(
       datasetA, datasetB,
