@@ -1,5 +1,6 @@
 import AnnotaEngine
 import ArgumentParser
+import Synchronization
 
 struct Masks: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -59,7 +60,17 @@ func loadDatasets(_ paths: [String], threads: Int) async throws -> [COCODataset]
       throw Exit.couldNotRun
     }
   }
+  KeptUntilExit.keep(datasets)
   return datasets
+}
+
+/// Values that live until the process exits. A command ends right after writing its output, and
+/// freeing the millions of small objects of a large COCO file first would take tens of
+/// milliseconds for nothing: the system reclaims the memory at exit.
+enum KeptUntilExit {
+  private static let values = Mutex<[any Sendable]>([])
+
+  static func keep(_ value: some Sendable) { values.withLock { $0.append(value) } }
 }
 
 /// Writes `text` atomically or exits 2.
