@@ -160,19 +160,22 @@ public struct JSONReader {
         position += 1
         return .array([])
       }
-      // Arrays of numbers (polygons, boxes, counts) are read into [Double] directly, with one bit
-      // per element recording whether it was written as an integer literal. Arrays that mix
+      // Arrays of numbers (polygons, boxes, counts) are read into [Double] directly. While every
+      // element so far is an integer literal, or every one a decimal, their type needs no record;
+      // from the first mix on, one bit per element says which were integers. Arrays that mix
       // integer and decimal literals become `.array`, so every element keeps its type.
       var numbers: [Double] = []
-      var integerBits: [UInt64] = []
+      var integerBits: [UInt64] = []  // only once mixed
+      var mixed = false
       var integers = 0
       var items: [JSONValue] = []
       var index = 0
       var allNumbers = true
+      func isInteger(_ i: Int) -> Bool {
+        mixed ? integerBits[i >> 6] & (1 << UInt64(i & 63)) != 0 : integers == numbers.count
+      }
       func typedItems() -> [JSONValue] {
-        numbers.indices.map { i in
-          integerBits[i >> 6] & (1 << UInt64(i & 63)) != 0 ? .int(Int64(numbers[i])) : .double(numbers[i])
-        }
+        numbers.indices.map { i in isInteger(i) ? .int(Int64(numbers[i])) : .double(numbers[i]) }
       }
       while true {
         skipWhitespace()
@@ -191,11 +194,18 @@ public struct JSONReader {
             items.append(.int(int))
           } else {
             let i = numbers.count
-            if i & 63 == 0 { integerBits.append(0) }
-            if int != nil {
-              integerBits[i >> 6] |= 1 << UInt64(i & 63)
-              integers += 1
+            if !mixed && i > 0 && (int != nil) != (integers == i) {
+              // The first element of the other type: record the types of those before it.
+              mixed = true
+              let word: UInt64 = integers == i ? ~0 : 0
+              integerBits = [UInt64](repeating: word, count: (i + 63) >> 6)
+              if i & 63 != 0 { integerBits[i >> 6] &= (1 << UInt64(i & 63)) - 1 }  // none past i − 1
             }
+            if mixed {
+              if i & 63 == 0 { integerBits.append(0) }
+              if int != nil { integerBits[i >> 6] |= 1 << UInt64(i & 63) }
+            }
+            if int != nil { integers += 1 }
             numbers.append(double)
           }
         } else {
@@ -238,6 +248,7 @@ public struct JSONReader {
         position += 1
       }
       guard position < bytes.count else { throw error("unexpected end of data in a number", index: index) }
+      if let value = shortDecimal(negative: negative) { return value }
       // The grammar first, recording where the integer and fraction digits are.
       let integerStart = position
       if bytes[position] == UInt8(ascii: "0") {
@@ -303,6 +314,74 @@ public struct JSONReader {
       return (double, nil)
     }
 
+    /// The common short number, `ddd` or `ddd.dd` with at most 7 digits on each side, read with
+    /// a few word operations and no loop: the digit runs' lengths come from a mask of the 8 bytes
+    /// that are digits, and their values from `eightDigits`. Advances past the number and returns
+    /// it; returns `nil` (leaving `position`) for anything else, which the general path reads,
+    /// and reports, as usual.
+    @inline(__always)
+    mutating func shortDecimal(negative: Bool) -> (Double, Int64?)? {
+      guard position + 16 <= bytes.count, let base = bytes.baseAddress else { return nil }
+      let integerWord = load(base + position)
+      let integerLength = digitRunLength(integerWord)
+      // 1–7 digits, no leading zero (a lone 0 is fine).
+      guard integerLength >= 1 && integerLength <= 7,
+        integerLength == 1 || integerWord & 0xFF != 0x30
+      else { return nil }
+      let integer = digitValue(integerWord, length: integerLength)
+      var end = position + integerLength
+      var mantissa = integer
+      var fractionLength = 0
+      if base[end] == UInt8(ascii: ".") {
+        let fractionWord = load(base + end + 1)
+        fractionLength = digitRunLength(fractionWord)
+        guard fractionLength >= 1 && fractionLength <= 7 else { return nil }
+        mantissa = integer &* JSONReader.integerPowersOfTen[fractionLength]
+          &+ digitValue(fractionWord, length: fractionLength)
+        end += 1 + fractionLength
+      }
+      // An exponent, or a digit run longer than handled here, goes the general way.
+      if base[end] | 0x20 == UInt8(ascii: "e") { return nil }
+      position = end
+      if fractionLength == 0 {
+        let int = negative ? -Int64(mantissa) : Int64(mantissa)
+        return (Double(int), int)
+      }
+      // At most 14 digits: below 2^53, and 10^fractionLength is exact (Clinger's fast path).
+      let value = Double(mantissa) / JSONReader.powersOfTen[fractionLength]
+      return (negative ? -value : value, nil)
+    }
+
+    @inline(__always)
+    func load(_ pointer: UnsafePointer<UInt8>) -> UInt64 {
+      UInt64(littleEndian: UnsafeRawPointer(pointer).loadUnaligned(as: UInt64.self))
+    }
+
+    /// How many of the 8 bytes of `word`, from the first, are ASCII digits (0...8).
+    @inline(__always)
+    func digitRunLength(_ word: UInt64) -> Int {
+      let highBits: UInt64 = 0x8080_8080_8080_8080
+      // Per byte b, without carries between bytes: (b | 0x80) − 0x30 keeps its high bit when
+      // b & 0x7F ≥ 0x30; (b | 0x80) − 0x3A keeps it when b & 0x7F ≥ 0x3A.
+      let atLeastZero = (word | highBits) &- 0x3030_3030_3030_3030
+      let aboveNine = (word | highBits) &- 0x3A3A_3A3A_3A3A_3A3A
+      let digits = atLeastZero & ~aboveNine & ~word & highBits
+      return (~digits & highBits).trailingZeroBitCount >> 3
+    }
+
+    /// The value of the first `length` (1...8) digits of `word`.
+    @inline(__always)
+    func digitValue(_ word: UInt64, length: Int) -> UInt64 {
+      // Move the digits to the top bytes; the bytes shifted in are 0, which read as digit 0.
+      let shifted = word << UInt64(64 - 8 * length)
+      var v = shifted & 0x0F0F_0F0F_0F0F_0F0F
+      v = v &* 10 &+ (v >> 8)
+      let lanes: UInt64 = 0x0000_00FF_0000_00FF
+      let high = (v & lanes) &* (100 &+ (1_000_000 << 32))
+      let low = ((v >> 16) & lanes) &* (1 &+ (10_000 << 32))
+      return (high &+ low) >> 32
+    }
+
     /// Moves past a run of ASCII digits, 8 bytes per step while it can: a byte is a digit when its
     /// high nibble is 3 and adding 6 leaves it 3.
     @inline(__always)
@@ -361,16 +440,20 @@ public struct JSONReader {
       position += 1  // opening quote
       let start = position
       // Fast path: no escapes.
+      var bits: UInt8 = 0
       while position < bytes.count {
         let c = bytes[position]
         if c == UInt8(ascii: "\"") {
           let raw = UnsafeBufferPointer(rebasing: bytes[start..<position])
           position += 1
+          // ASCII (keys, file names) is valid UTF-8 as it is; anything else is validated.
+          if bits < 0x80 { return String(decoding: raw, as: UTF8.self) }
           guard let text = String(validating: raw, as: UTF8.self) else {
             throw error("invalid UTF-8 in a string")
           }
           return text
         }
+        bits |= c
         if c == UInt8(ascii: "\\") { break }
         if c < 0x20 { throw error("control character in a string") }
         position += 1

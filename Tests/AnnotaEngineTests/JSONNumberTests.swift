@@ -120,6 +120,86 @@ struct JSONNumberTests {
     }
   }
 
+  /// Numbers inside a long array take the reader's word-at-a-time path (it needs 16 bytes of
+  /// look-ahead); every element must still read as `strtod` reads it, and integers stay integers.
+  @Test("short numbers in long arrays", arguments: [UInt64(7), 8, 9])
+  func shortInArrays(_ seed: UInt64) throws {
+    var state = seed
+    func next() -> UInt64 {
+      state = state &* 6364136223846793005 &+ 1442695040888963407
+      return state >> 11
+    }
+    for _ in 0..<300 {
+      var literals: [String] = []
+      let decimals = next() % 4 != 0  // some arrays of integers only
+      for _ in 0..<(1 + Int(next() % 60)) {
+        let integerDigits = 1 + Int(next() % 9)
+        var text = next() % 8 == 0 ? "0" : String(1 + next() % 9)
+        if text != "0" { for _ in 1..<integerDigits { text += String(next() % 10) } }
+        if decimals {
+          text += "."
+          for _ in 0..<(1 + Int(next() % 9)) { text += String(next() % 10) }
+          if next() % 10 == 0 { text += "e\(Int(next() % 7) - 3)" }
+        }
+        if next() % 3 == 0 { text = "-" + text }
+        literals.append(text)
+      }
+      let separator = next() % 2 == 0 ? "," : ", "
+      let value = try JSONReader.parse("[" + literals.joined(separator: separator) + "]")
+      let numbers: [Double]
+      switch value {
+      case .numbers(let values, let integral):
+        #expect(integral == !decimals, "\(literals)")
+        numbers = values
+      case .array(let items):
+        numbers = items.map { $0.number ?? .nan }
+      default:
+        Issue.record("not an array: \(value)")
+        continue
+      }
+      #expect(numbers.count == literals.count)
+      for (literal, number) in zip(literals, numbers) {
+        // An integer literal is an integer (so -0 is 0, as Python's json reads it).
+        let expected = decimals ? Double(literal)! : Double(Int64(literal)!)
+        #expect(number.bitPattern == expected.bitPattern, "\(literal) read as \(number)")
+      }
+    }
+  }
+
+  @Test("malformed numbers inside long arrays are still reported with their index")
+  func malformedInArrays() {
+    for (text, index) in [("[1.25, 2.5, 012.5, 3.75, 4.5, 5.25]", 2), ("[1.25, 2.5, 3.75, 4., 5.5, 6.25]", 3),
+                          ("[1.25, -, 3.75, 4.25, 5.5, 6.25]", 1), ("[10, 20, 30, 00, 40, 50, 60]", 3)] {
+      do {
+        _ = try JSONReader.parse(text)
+        Issue.record("\(text) parsed")
+      } catch {
+        #expect(error.path == "[\(index)]", "\(text): \(error)")
+      }
+    }
+  }
+
+  @Test("long arrays whose element types change anywhere keep every element's type")
+  func longMixedArrays() throws {
+    var state: UInt64 = 99
+    func next() -> UInt64 {
+      state = state &* 6364136223846793005 &+ 1442695040888963407
+      return state >> 11
+    }
+    for _ in 0..<400 {
+      let count = 1 + Int(next() % 200)
+      let switchAt = Int(next() % UInt64(count + 1))  // the first element of the other type
+      let startsInteger = next() % 2 == 0
+      var literals: [String] = []
+      for i in 0..<count {
+        let integer = i < switchAt ? startsInteger : (next() % 3 == 0 ? startsInteger : !startsInteger)
+        literals.append(integer ? String(next() % 1000) : "\(next() % 1000).\(1 + next() % 9)")
+      }
+      let text = "[" + literals.joined(separator: ",") + "]"
+      #expect(try JSONReader.parse(text).serialized() == text)
+    }
+  }
+
   @Test("integer literals stay exact integers when they fit in 64 bits")
   func integers() throws {
     let value = try JSONReader.parse("[-9223372036854775808, 9223372036854775807, 0, -0, 9223372036854775808]")
