@@ -171,12 +171,6 @@ public struct JSONReader {
       var items: [JSONValue] = []
       var index = 0
       var allNumbers = true
-      func isInteger(_ i: Int) -> Bool {
-        mixed ? integerBits[i >> 6] & (1 << UInt64(i & 63)) != 0 : integers == numbers.count
-      }
-      func typedItems() -> [JSONValue] {
-        numbers.indices.map { i in isInteger(i) ? .int(Int64(numbers[i])) : .double(numbers[i]) }
-      }
       while true {
         skipWhitespace()
         guard position < bytes.count else { throw error("unexpected end of data in an array") }
@@ -190,7 +184,7 @@ public struct JSONReader {
           if let int, Double(exactly: int) == nil {
             // An integer beyond 2^53 would lose precision as a Double: keep it exact.
             allNumbers = false
-            items = typedItems()
+            items = JSONReader.typedItems(numbers, integerBits, mixed: mixed, allIntegers: integers == numbers.count)
             items.append(.int(int))
           } else {
             let i = numbers.count
@@ -211,7 +205,7 @@ public struct JSONReader {
         } else {
           if allNumbers {
             allNumbers = false
-            items = typedItems()
+            items = JSONReader.typedItems(numbers, integerBits, mixed: mixed, allIntegers: integers == numbers.count)
           }
           path.append(.index(index))
           items.append(try value(depth: depth))
@@ -227,7 +221,7 @@ public struct JSONReader {
           guard allNumbers else { return .array(items) }
           if integers == numbers.count { return .numbers(numbers, integral: true) }
           if integers == 0 { return .numbers(numbers, integral: false) }
-          return .array(typedItems())
+          return .array(JSONReader.typedItems(numbers, integerBits, mixed: mixed, allIntegers: false))
         } else {
           throw error("expected ',' or ']' in an array")
         }
@@ -627,6 +621,15 @@ public struct JSONReader {
     1_000_000_000_000_000, 10_000_000_000_000_000, 100_000_000_000_000_000,
     1_000_000_000_000_000_000, 10_000_000_000_000_000_000,
   ]
+
+  /// The numbers of an array as typed items: integers where `integerBits` says so (once the
+  /// array mixed types), else all integers or all decimals.
+  static func typedItems(_ numbers: [Double], _ integerBits: [UInt64], mixed: Bool, allIntegers: Bool) -> [JSONValue] {
+    numbers.indices.map { i in
+      let integer = mixed ? integerBits[i >> 6] & (1 << UInt64(i & 63)) != 0 : allIntegers
+      return integer ? .int(Int64(numbers[i])) : .double(numbers[i])
+    }
+  }
 
   static func render(_ path: [PathComponent]) -> String {
     var out = ""
