@@ -148,10 +148,10 @@ if [ -s "$out/masks.txt" ]; then
   done
 fi
 if [ -s "$out/agree.txt" ]; then
-  py=$(cols "$out/agree.txt" "Python pipeline" 34 | f 1)
-  a1=$(cols "$out/agree.txt" "annota agree, 1 thread" 34 | f 1)
+  py=$(cols "$out/agree.txt" "Python pipeline (same computation)" 46 | f 1)
+  a1=$(cols "$out/agree.txt" "annota agree, 1 thread" 46 | f 1)
   images=5,000; [ "$mode" = quick ] && images=1,000
-  add "\`annota agree\` masks, 3 annotators, $images images" "Python pipeline (pycocotools, scipy, statsmodels, krippendorff)" "$py" "$a1" s
+  add "\`annota agree\` masks, 3 annotators, $images images" "Python pipeline (pycocotools, scipy, statsmodels, krippendorff, numpy)" "$py" "$a1" s
 fi
 if [ -s "$out/classifier.txt" ]; then
   line=$(cols "$out/classifier.txt" "fit (s)" 28)

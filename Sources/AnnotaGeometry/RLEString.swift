@@ -36,10 +36,84 @@ extension RLE {
     throws(GeometryError)
   {
     var text = String(string)
+    // Valid strings (nearly all) take the fast path; anything it does not accept is parsed again
+    // by `parseCounts`, which finds and reports the first problem exactly as always.
+    if let (counts, sum) = text.withUTF8({ RLE.parseValidCounts($0) }) {
+      let pixels = try RLE.pixelCount(height: height, width: width)
+      if sum != pixels { throw .countsSumMismatch(expected: pixels, actual: sum) }
+      self.init(uncheckedHeight: height, width: width, counts: counts)
+      return
+    }
     let parsed: Result<[Int], GeometryError> = text.withUTF8 { chars in
       RLE.parseCounts(chars)
     }
     try self.init(height: height, width: width, counts: try parsed.get())
+  }
+
+  /// The counts of a well-formed compressed string and their sum, or `nil` if anything is off
+  /// (a character outside 48–111, an unterminated count, more than 12 groups, an overflow, a
+  /// negative count). One pass over the characters to check their range (no early exit, so it
+  /// vectorises), then one decoding pass that reads the common one- and two-character counts
+  /// without a loop and sums and checks the counts as it goes.
+  static func parseValidCounts(_ chars: UnsafeBufferPointer<UInt8>) -> ([Int], Int)? {
+    let n = chars.count
+    guard let base = chars.baseAddress, n > 0 else { return n == 0 ? ([], 0) : nil }
+    var outside: UInt8 = 0
+    for i in 0..<n { outside |= (base[i] &- 48) & 0xC0 }  // c − 48 must be below 64
+    if outside != 0 { return nil }
+    var sum = 0
+    var ok = true
+    let counts = [Int](unsafeUninitializedCapacity: n) { out, written in
+      var m = 0
+      var p = 0
+      while p < n {
+        let c0 = Int(base[p] &- 48)
+        var x: Int
+        if c0 & 0x20 == 0 {
+          x = (c0 << 59) >> 59  // one group: 5 bits, sign-extended from bit 4
+          p &+= 1
+        } else if p + 1 < n && Int(base[p + 1] &- 48) & 0x20 == 0 {
+          let c1 = Int(base[p + 1] &- 48)
+          x = (((c1 << 5) | (c0 & 0x1F)) << 54) >> 54  // two groups: 10 bits
+          p &+= 2
+        } else {
+          x = 0
+          var k = 0
+          var more = true
+          while more {
+            guard p < n && k < 12 else {
+              ok = false
+              break
+            }
+            let c = Int(base[p] &- 48)
+            x |= (c & 0x1F) << (5 &* k)
+            more = (c & 0x20) != 0
+            p &+= 1
+            k &+= 1
+            if !more && (c & 0x10) != 0 { x |= -1 << (5 &* k) }
+          }
+          if !ok { break }
+        }
+        if m > 2 {
+          let (value, overflow) = x.addingReportingOverflow(out[m &- 2])
+          if overflow {
+            ok = false
+            break
+          }
+          x = value
+        }
+        let (total, overflow) = sum.addingReportingOverflow(x)
+        if x < 0 || overflow {
+          ok = false
+          break
+        }
+        sum = total
+        out[m] = x
+        m &+= 1
+      }
+      written = m
+    }
+    return ok ? (counts, sum) : nil
   }
 
   /// Decodes the counts of a compressed string; locals only and a pre-sized output (every count
