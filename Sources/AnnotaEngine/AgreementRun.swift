@@ -154,11 +154,17 @@ public enum AgreementRun {
       }
     }
     let maskSets = masks.map { RLESet($0) }
+    // Mask overlaps per annotator pair (a < b): IoU for matching and Dice for the links, from one
+    // interval walk per pair.
+    var overlaps = [[[[Int]]]](repeating: [[[Int]]](repeating: [], count: n), count: n)
     func iouMatrix(_ a: Int, _ b: Int) -> [[Double]] {
       var m: [[Double]]
       switch options.kind {
       case .box: m = Box.iouMatrix(boxes[a], boxes[b])
-      case .mask: m = maskSets[a].iouMatrix(maskSets[b])
+      case .mask:
+        let o = maskSets[a].intersectionMatrix(maskSets[b])
+        overlaps[a][b] = o
+        m = o.indices.map { i in o[i].indices.map { j in maskSets[a].iou(i, maskSets[b], j, intersection: o[i][j]) } }
       }
       if options.matchByLabel {
         for i in m.indices {
@@ -171,10 +177,10 @@ public enum AgreementRun {
       switch options.kind {
       case .box: return boxes[x.annotator][x.object].dice(boxes[y.annotator][y.object])
       case .mask:
-        // From the prepared intervals and areas: one interval walk, no re-scan of the counts.
-        let sx = maskSets[x.annotator], sy = maskSets[y.annotator]
-        let sum = sx.areas[x.object] + sy.areas[y.object]
-        return sum == 0 ? 0 : Double(2 * sx.intersectionArea(x.object, sy, y.object)) / Double(sum)
+        // From the overlap found while matching (x's annotator is the lower one of a link).
+        let (p, q) = x.annotator < y.annotator ? (x, y) : (y, x)
+        return maskSets[p.annotator].dice(p.object, maskSets[q.annotator], q.object,
+                                          intersection: overlaps[p.annotator][q.annotator][p.object][q.object])
       }
     }
     let similarity = ImageSimilarity(counts: objects.map(\.count), similarity: iouMatrix)

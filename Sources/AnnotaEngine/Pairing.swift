@@ -178,11 +178,13 @@ public enum Pairing {
                           message: "mask is \(list[k].height)x\(list[k].width) in \(side), but \(h)x\(w) for the first object of A")
         }
       }
+      // One interval walk per pair gives both IoU and (for the matched pairs) Dice.
       let setA = RLESet(masksA), setB = RLESet(masksB)
-      return (setA.iouMatrix(setB, crowd: crowd), { i, j in
-        let sum = setA.areas[i] + setB.areas[j]
-        return sum == 0 ? 0 : Double(2 * setA.intersectionArea(i, setB, j)) / Double(sum)
-      })
+      let overlaps = setA.intersectionMatrix(setB)
+      let iou = overlaps.indices.map { i in
+        overlaps[i].indices.map { j in setA.iou(i, setB, j, intersection: overlaps[i][j], crowd: crowd[j]) }
+      }
+      return (iou, { i, j in setA.dice(i, setB, j, intersection: overlaps[i][j]) })
     }
   }
 

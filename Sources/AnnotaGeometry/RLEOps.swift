@@ -188,6 +188,38 @@ public struct RLESet: Sendable {
     }
   }
 
+  /// Foreground overlaps, `result[d][g]`: one interval walk per pair whose boxes overlap, 0 for
+  /// the others. IoU and Dice both follow from it exactly (`iou(intersection:…)`), so a caller
+  /// that needs both walks the runs once.
+  ///
+  /// - Precondition: all masks have the same size.
+  public func intersectionMatrix(_ truths: RLESet) -> [[Int]] {
+    (0..<count).map { d in
+      (0..<truths.count).map { g in
+        precondition(masks[d].height == truths.masks[g].height
+                       && masks[d].width == truths.masks[g].width, "masks differ in size")
+        return intersectionArea(d, truths, g)
+      }
+    }
+  }
+
+  /// IoU of mask `d` of `self` and mask `g` of `truths` from their overlap, with pycocotools'
+  /// crowd rule: the same value `iouMatrix` gives.
+  @inlinable
+  public func iou(_ d: Int, _ truths: RLESet, _ g: Int, intersection i: Int, crowd: Bool = false) -> Double {
+    if i == 0 { return 0 }
+    let u = crowd ? areas[d] : areas[d] + truths.areas[g] - i
+    return Double(i) / Double(u)
+  }
+
+  /// Dice of mask `d` of `self` and mask `g` of `truths` from their overlap (0 when both are
+  /// empty): the same value `diceMatrix` gives.
+  @inlinable
+  public func dice(_ d: Int, _ truths: RLESet, _ g: Int, intersection i: Int) -> Double {
+    let sum = areas[d] + truths.areas[g]
+    return sum == 0 ? 0 : Double(2 * i) / Double(sum)
+  }
+
   /// Dice of detections against ground truths, `result[d][g]`.
   public func diceMatrix(_ truths: RLESet) -> [[Double]] {
     (0..<count).map { d in

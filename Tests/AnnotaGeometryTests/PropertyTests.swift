@@ -66,6 +66,30 @@ struct PropertyTests {
     }
   }
 
+  @Test("the intersection matrix gives iouMatrix's and diceMatrix's values exactly, crowd included")
+  func intersectionMatrix() {
+    var rng = SplitMix64(seed: 11)
+    for _ in 0..<100 {
+      let h = Int.random(in: 1...24, using: &rng), w = Int.random(in: 1...24, using: &rng)
+      func set(_ count: Int) -> RLESet {
+        RLESet((0..<count).map { _ in
+          RLE(randomMask(h, w, density: 0.2, blobs: Bool.random(using: &rng), &rng))
+        })
+      }
+      let a = set(Int.random(in: 0...5, using: &rng)), b = set(Int.random(in: 0...5, using: &rng))
+      let crowd = (0..<b.count).map { _ in Int.random(in: 0..<4, using: &rng) == 0 }
+      let overlaps = a.intersectionMatrix(b)
+      let iou = a.iouMatrix(b, crowd: crowd), dice = a.diceMatrix(b)
+      for d in 0..<a.count {
+        for g in 0..<b.count {
+          #expect(overlaps[d][g] == a.masks[d].intersectionArea(b.masks[g]))
+          #expect(a.iou(d, b, g, intersection: overlaps[d][g], crowd: crowd[g]).bitPattern == iou[d][g].bitPattern)
+          #expect(a.dice(d, b, g, intersection: overlaps[d][g]).bitPattern == dice[d][g].bitPattern)
+        }
+      }
+    }
+  }
+
   @Test("RLE → polygons → RLE is exact, holes and diagonal touches included")
   func polygonRoundTrip() {
     var rng = SplitMix64(seed: 99)
