@@ -310,7 +310,7 @@ public struct JSONReader {
 
     /// The common short number, `ddd` or `ddd.dd` with at most 7 digits on each side, read with
     /// a few word operations and no loop: the digit runs' lengths come from a mask of the 8 bytes
-    /// that are digits, and their values from `eightDigits`. Advances past the number and returns
+    /// that are digits, and their values from `digitValue`. Advances past the number and returns
     /// it; returns `nil` (leaving `position`) for anything else, which the general path reads,
     /// and reports, as usual.
     @inline(__always)
@@ -363,7 +363,8 @@ public struct JSONReader {
       return (~digits & highBits).trailingZeroBitCount >> 3
     }
 
-    /// The value of the first `length` (1...8) digits of `word`.
+    /// The value of the first `length` (1...8) digits of `word` (little-endian: the first digit is
+    /// the lowest byte): digit pairs, then pairs of pairs, are combined with multiplications.
     @inline(__always)
     func digitValue(_ word: UInt64, length: Int) -> UInt64 {
       // Move the digits to the top bytes; the bytes shifted in are 0, which read as digit 0.
@@ -376,16 +377,14 @@ public struct JSONReader {
       return (high &+ low) >> 32
     }
 
-    /// Moves past a run of ASCII digits, 8 bytes per step while it can: a byte is a digit when its
-    /// high nibble is 3 and adding 6 leaves it 3.
+    /// Moves past a run of ASCII digits, a word of 8 bytes at a time while it can.
     @inline(__always)
     mutating func skipDigits() {
       if let base = bytes.baseAddress {
         while position + 8 <= bytes.count {
-          let x = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
-          let nibbles: UInt64 = 0xF0F0_F0F0_F0F0_F0F0, threes: UInt64 = 0x3030_3030_3030_3030
-          guard x & nibbles == threes && (x &+ 0x0606_0606_0606_0606) & nibbles == threes else { break }
-          position += 8
+          let run = digitRunLength(load(base + position))
+          position += run
+          if run < 8 { return }
         }
       }
       while position < bytes.count && isDigit(bytes[position]) { position += 1 }
@@ -398,7 +397,7 @@ public struct JSONReader {
       var p = from
       while p < to {
         if mantissa != 0 && significant <= 11 && p + 8 <= to {
-          mantissa = mantissa &* 100_000_000 &+ eightDigits(at: p)
+          mantissa = mantissa &* 100_000_000 &+ digitValue(load(bytes.baseAddress! + p), length: 8)
           significant += 8
           p += 8
           continue
@@ -416,19 +415,6 @@ public struct JSONReader {
 
     @inline(__always) func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
 
-    /// The value of the 8 ASCII digits at `p`, in a 64-bit word: digit pairs, then pairs of
-    /// pairs, are combined with multiplications (little-endian: the first digit is the lowest
-    /// byte).
-    @inline(__always)
-    func eightDigits(at p: Int) -> UInt64 {
-      let x = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + p).loadUnaligned(as: UInt64.self))
-      var v = x & 0x0F0F_0F0F_0F0F_0F0F
-      v = v &* 10 &+ (v >> 8)  // byte lanes 0, 2, 4, 6: d0d1, d2d3, d4d5, d6d7
-      let lanes: UInt64 = 0x0000_00FF_0000_00FF
-      let high = (v & lanes) &* (100 &+ (1_000_000 << 32))  // d0d1·10^6 + d4d5·100 in bits 32...
-      let low = ((v >> 16) & lanes) &* (1 &+ (10_000 << 32))  // d2d3·10^4 + d6d7 in bits 32...
-      return (high &+ low) >> 32
-    }
 
     mutating func string() throws(JSONParseError) -> String {
       position += 1  // opening quote
