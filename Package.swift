@@ -49,9 +49,9 @@ let package = Package(
     .systemLibrary(
       name: "CJPEG", path: "CSupport/CJPEG", pkgConfig: "libjpeg",
       providers: [.apt(["libjpeg-dev"])]),
-    .systemLibrary(
-      name: "COpenBLAS", path: "CSupport/COpenBLAS", pkgConfig: "openblas",
-      providers: [.apt(["libopenblas-dev"])]),
+    // OpenBLAS: the header only (Debian's libopenblas-dev names it cblas-openblas.h); the library
+    // is opened at first use, not linked (see AnnotaLinearAlgebra's BLAS.swift).
+    .systemLibrary(name: "COpenBLAS", path: "CSupport/COpenBLAS"),
     // The one compiled C target: setjmp/longjmp error handling for libjpeg and libpng.
     .target(
       name: "AnnotaCodecShims", dependencies: ["CPNG", "CJPEG"], path: "CSupport/AnnotaCodecShims",

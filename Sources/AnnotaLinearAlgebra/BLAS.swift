@@ -1,4 +1,5 @@
 internal import COpenBLAS
+internal import Glibc
 
 /// Whether a matrix operand is used as stored or transposed.
 public enum Transpose: Sendable, Hashable {
@@ -79,7 +80,7 @@ extension Float: BLASScalar {
     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
     c: UnsafeMutablePointer<Float>, ldc: Int
   ) {
-    cblas_sgemm(
+    OpenBLAS.library.sgemm(
       CblasRowMajor, transA.cblas, transB.cblas, blasint(m), blasint(n), blasint(k), alpha, a,
       blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
   }
@@ -91,10 +92,49 @@ extension Double: BLASScalar {
     a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int, beta: Double,
     c: UnsafeMutablePointer<Double>, ldc: Int
   ) {
-    cblas_dgemm(
+    OpenBLAS.library.dgemm(
       CblasRowMajor, transA.cblas, transB.cblas, blasint(m), blasint(n), blasint(k), alpha, a,
       blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
   }
+}
+
+/// The OpenBLAS entry points, resolved when the first product is computed. Linking OpenBLAS
+/// would start its thread pool at process start, and idle pool threads spin for about 0.1 s of
+/// CPU before they sleep: a cost every command would pay, most of which never multiply a matrix.
+struct OpenBLAS: @unchecked Sendable {
+  let sgemm: annota_cblas_sgemm_fn
+  let dgemm: annota_cblas_dgemm_fn
+  let setThreads: annota_openblas_set_num_threads_fn
+  let getThreads: annota_openblas_get_num_threads_fn
+  let configuration: annota_openblas_get_config_fn
+
+  /// The shared library's names: the versioned runtime name first (what the runtime package
+  /// installs), then the development symlink.
+  static let names = ["libopenblas.so.0", "libopenblas.so"]
+
+  /// Loaded once, on first use (a global `let` is initialised exactly once, thread-safely).
+  static let library: OpenBLAS = {
+    var reasons: [String] = []
+    for name in names {
+      guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else {
+        reasons.append(dlerror().map { String(cString: $0) } ?? name)
+        continue
+      }
+      func symbol<T>(_ name: String, as type: T.Type) -> T {
+        guard let address = dlsym(handle, name) else {
+          fatalError("OpenBLAS (\(names[0])) lacks \(name); install libopenblas0")
+        }
+        return unsafeBitCast(address, to: type)
+      }
+      return OpenBLAS(
+        sgemm: symbol("cblas_sgemm", as: annota_cblas_sgemm_fn.self),
+        dgemm: symbol("cblas_dgemm", as: annota_cblas_dgemm_fn.self),
+        setThreads: symbol("openblas_set_num_threads", as: annota_openblas_set_num_threads_fn.self),
+        getThreads: symbol("openblas_get_num_threads", as: annota_openblas_get_num_threads_fn.self),
+        configuration: symbol("openblas_get_config", as: annota_openblas_get_config_fn.self))
+    }
+    fatalError("OpenBLAS could not be loaded (\(reasons.joined(separator: "; "))); install libopenblas0")
+  }()
 }
 
 /// OpenBLAS, reached from this module only.
@@ -102,15 +142,15 @@ public enum BLAS {
   /// Threads OpenBLAS uses inside one call. Set 1 when the caller already runs batches in
   /// parallel; on 2 cores the second BLAS thread gains little.
   public static var threads: Int {
-    get { Int(openblas_get_num_threads()) }
+    get { Int(OpenBLAS.library.getThreads()) }
     set {
       precondition(newValue >= 1, "BLAS thread count must be at least 1")
-      openblas_set_num_threads(Int32(newValue))
+      OpenBLAS.library.setThreads(Int32(newValue))
     }
   }
 
   /// OpenBLAS's build configuration string (CPU core it dispatched to, threading model).
-  public static var configuration: String { String(cString: openblas_get_config()) }
+  public static var configuration: String { OpenBLAS.library.configuration().map { String(cString: $0) } ?? "" }
 
   /// `C ← alpha · op(A) · op(B) + beta · C`.
   ///
