@@ -308,8 +308,8 @@ public struct JSONReader {
       return (double, nil)
     }
 
-    /// The common short number, `ddd` or `ddd.dd` with at most 7 digits on each side, read with
-    /// a few word operations and no loop: the digit runs' lengths come from a mask of the 8 bytes
+    /// The common short number, `ddd` or `ddd.dd` with at most 7 digits on each side (or 8–15
+    /// fraction digits, continued by `longFraction`), read with a few word operations and no loop: the digit runs' lengths come from a mask of the 8 bytes
     /// that are digits, and their values from `digitValue`. Advances past the number and returns
     /// it; returns `nil` (leaving `position`) for anything else, which the general path reads,
     /// and reports, as usual.
@@ -329,10 +329,13 @@ public struct JSONReader {
       if base[end] == UInt8(ascii: ".") {
         let fractionWord = load(base + end + 1)
         fractionLength = digitRunLength(fractionWord)
-        guard fractionLength >= 1 && fractionLength <= 7 else { return nil }
+        guard fractionLength >= 1 else { return nil }
         mantissa = integer &* JSONReader.integerPowersOfTen[fractionLength]
           &+ digitValue(fractionWord, length: fractionLength)
         end += 1 + fractionLength
+        if fractionLength == 8 {
+          return longFraction(negative: negative, integerLength: integerLength, mantissa: mantissa, end: end)
+        }
       }
       // An exponent, or a digit run longer than handled here, goes the general way.
       if base[end] | 0x20 == UInt8(ascii: "e") { return nil }
@@ -343,6 +346,27 @@ public struct JSONReader {
       }
       // At most 14 digits: below 2^53, and 10^fractionLength is exact (Clinger's fast path).
       let value = Double(mantissa) / JSONReader.powersOfTen[fractionLength]
+      return (negative ? -value : value, nil)
+    }
+
+    /// `shortDecimal` past 8 fraction digits: the shortest round-trip text of an arbitrary double
+    /// (what Python's `json` writes for computed coordinates, 15–17 significant digits). The
+    /// mantissa so far holds the integer and 8 fraction digits, which end at `end`; one more word
+    /// gives up to 7 more, and 19 significant digits at most still fit 64 bits exactly. The value
+    /// is then `decimal`'s, as on the general path.
+    @inline(__always)
+    mutating func longFraction(
+      negative: Bool, integerLength: Int, mantissa: UInt64, end: Int
+    ) -> (Double, Int64?)? {
+      guard end + 8 <= bytes.count, let base = bytes.baseAddress else { return nil }
+      let word = load(base + end)
+      let more = digitRunLength(word)
+      guard more <= 7, integerLength + 8 + more <= 19, base[end + more] | 0x20 != UInt8(ascii: "e")
+      else { return nil }
+      // digitValue of no digit is 0.
+      let full = mantissa &* JSONReader.integerPowersOfTen[more] &+ digitValue(word, length: more)
+      guard let value = JSONReader.decimal(mantissa: full, scale: -(8 + more)) else { return nil }
+      position = end + more
       return (negative ? -value : value, nil)
     }
 

@@ -166,6 +166,52 @@ struct JSONNumberTests {
     }
   }
 
+  /// Computed coordinates as Python's `json` writes them: the shortest round-trip text, 15–17
+  /// significant digits, which the word path reads with a second fraction word. Also random
+  /// digit strings of 8–17 fraction digits (long mantissas, not round-trip texts), some with an
+  /// exponent right after the fraction, and leading-zero fractions.
+  @Test("long fractions in long arrays", arguments: [UInt64(11), 12, 13])
+  func longFractionsInArrays(_ seed: UInt64) throws {
+    var state = seed
+    func next() -> UInt64 {
+      state = state &* 6364136223846793005 &+ 1442695040888963407
+      return state >> 11
+    }
+    for _ in 0..<400 {
+      var literals: [String] = []
+      for _ in 0..<(1 + Int(next() % 60)) {
+        var text: String
+        switch next() % 3 {
+        case 0:
+          // A coordinate-like double with full precision: shortest round-trip text.
+          let magnitude = [1.0, 10, 100, 1000, 1e5, 1e7][Int(next() % 6)]
+          let value = Double(next()) / Double(1 << 53) * magnitude
+          text = "\(value)"
+          if text.contains("e") { text = "0.5" }
+        case 1:
+          text = next() % 5 == 0 ? "0" : String(1 + next() % 9)
+          for _ in 0..<Int(next() % 7) where text != "0" { text += String(next() % 10) }
+          text += "."
+          for _ in 0..<(8 + Int(next() % 10)) { text += String(next() % 10) }
+        default:
+          text = "0.0000000" + String(1 + next() % 9)
+          for _ in 0..<Int(next() % 9) { text += String(next() % 10) }
+        }
+        if next() % 8 == 0 { text += "e\(Int(next() % 9) - 4)" }
+        if next() % 3 == 0 { text = "-" + text }
+        literals.append(text)
+      }
+      let separator = next() % 2 == 0 ? "," : ", "
+      let value = try JSONReader.parse("[" + literals.joined(separator: separator) + "]")
+      let numbers = value.numberArray ?? []
+      #expect(numbers.count == literals.count)
+      for (literal, number) in zip(literals, numbers) {
+        let expected = Double(literal)!
+        #expect(number.bitPattern == expected.bitPattern, "\(literal) read as \(number)")
+      }
+    }
+  }
+
   @Test("malformed numbers inside long arrays are still reported with their index")
   func malformedInArrays() {
     for (text, index) in [("[1.25, 2.5, 012.5, 3.75, 4.5, 5.25]", 2), ("[1.25, 2.5, 3.75, 4., 5.5, 6.25]", 3),
