@@ -104,8 +104,8 @@ public enum AgreementRun {
       }
       progress?.advance(failed: (try? outcome.get()) == nil)
     }
-    return assemble(results, issues: issues, files: files, canonical: canonical, gold: gold != nil,
-                    options: options, firstDataset: datasets[0])
+    return await assemble(results, issues: issues, files: files, canonical: canonical, gold: gold != nil,
+                          options: options, firstDataset: datasets[0], concurrent: runner.maxConcurrency > 1)
   }
 
   // MARK: One image
@@ -419,10 +419,40 @@ public enum AgreementRun {
     return samples
   }
 
+  /// Bootstrap 95% intervals over images of the dataset figures (percentiles of the resamples),
+  /// by figure name; empty without resamples.
+  static func confidenceIntervals(_ results: [ImageResult], raters n: Int, options: AgreeOptions)
+    -> [String: JSONValue]
+  {
+    var intervals: [String: JSONValue] = [:]
+    guard options.bootstrap > 0 && !results.isEmpty else { return intervals }
+    var perImage: [Stats] = []
+    perImage.reserveCapacity(results.count)
+    for r in results {
+      var s = Stats()
+      s.add(r, raters: n)
+      perImage.append(s)
+    }
+    let samples = bootstrap(perImage, raters: n, resamples: options.bootstrap, seed: options.seed)
+    for (i, key) in ["meanIoU", "meanDice", "fleissKappa", "krippendorffAlpha"].enumerated() {
+      let sorted = samples[i].sorted()
+      if sorted.count >= 2 {
+        let lo = sorted[Int((Double(sorted.count - 1) * 0.025).rounded())]
+        let hi = sorted[Int((Double(sorted.count - 1) * 0.975).rounded())]
+        intervals[key] = .numbers([lo, hi], integral: false)
+      } else {
+        intervals[key] = .null
+      }
+    }
+    return intervals
+  }
+
+  /// The report and consensus from the per-image results; `concurrent` lets the bootstrap run
+  /// on another thread meanwhile.
   static func assemble(
     _ results: [ImageResult], issues: [COCOIssue], files: [String], canonical: [Int],
-    gold: Bool, options: AgreeOptions, firstDataset: COCODataset
-  ) -> AgreeResult {
+    gold: Bool, options: AgreeOptions, firstDataset: COCODataset, concurrent: Bool
+  ) async -> AgreeResult {
     let n = files.count
     // Report annotators in the user's order: user index u ↔ canonical index c.
     var userOf = [Int](repeating: 0, count: n)
@@ -434,28 +464,11 @@ public enum AgreementRun {
     for r in results { total.add(r, raters: n) }
     let figures = total.figures(raters: n)
 
-    // Bootstrap over images.
-    var intervals: [String: JSONValue] = [:]
-    if options.bootstrap > 0 && !results.isEmpty {
-      var perImage: [Stats] = []
-      perImage.reserveCapacity(results.count)
-      for r in results {
-        var s = Stats()
-        s.add(r, raters: n)
-        perImage.append(s)
-      }
-      let samples = bootstrap(perImage, raters: n, resamples: options.bootstrap, seed: options.seed)
-      for (i, key) in ["meanIoU", "meanDice", "fleissKappa", "krippendorffAlpha"].enumerated() {
-        let sorted = samples[i].sorted()
-        if sorted.count >= 2 {
-          let lo = sorted[Int((Double(sorted.count - 1) * 0.025).rounded())]
-          let hi = sorted[Int((Double(sorted.count - 1) * 0.975).rounded())]
-          intervals[key] = .numbers([lo, hi], integral: false)
-        } else {
-          intervals[key] = .null
-        }
-      }
-    }
+    // The bootstrap runs beside the rest when another thread is allowed (its result only goes
+    // into the dataset figures at the end).
+    let concurrentIntervals = concurrent
+      ? Task { confidenceIntervals(results, raters: n, options: options) } : nil
+    let serialIntervals = concurrent ? [:] : confidenceIntervals(results, raters: n, options: options)
 
     // Tiers, objects, per image, queue, consensus annotations.
     var tiers: [Tier: Int] = [.accept: 0, .review: 0, .escalate: 0]
@@ -597,6 +610,7 @@ public enum AgreementRun {
       cohen = Agreement.cohenKappa(pairs.map { $0.0 ?? Int64.min }, pairs.map { $0.1 ?? Int64.min })
     }
     let objectCount = results.reduce(0) { $0 + $1.objects.count }
+    let intervals = await concurrentIntervals?.value ?? serialIntervals
     let datasetJSON = JSONValue.object([
       ("annotators", .int(Int64(n))), ("images", .int(Int64(results.count))), ("failedImages", .int(Int64(issues.count))),
       ("objects", .int(Int64(objectCount))), ("matchedPairs", .int(Int64(total.pairs))),
