@@ -205,15 +205,16 @@ public struct COCODataset: Sendable {
   static func parseAnnotation(
     _ record: JSONValue, index: Int, images: [COCOImage], imageIndex: [Int64: Int]
   ) -> Result<COCOAnnotation, COCOIssue> {
-    let path = "annotations[\(index)]"
+    // The path is formatted only for an error (a heap string per annotation otherwise).
+    func path(_ subpath: String) -> String { "annotations[\(index)]" + subpath }
     guard case .object = record else {
-      return .failure(COCOIssue(path: path, message: "not an object"))
+      return .failure(COCOIssue(path: path(""), message: "not an object"))
     }
     guard let id = record["id"]?.integer else {
-      return .failure(COCOIssue(path: path + ".id", message: "missing or non-integer annotation id"))
+      return .failure(COCOIssue(path: path(".id"), message: "missing or non-integer annotation id"))
     }
     func fail(_ subpath: String, _ message: String) -> Result<COCOAnnotation, COCOIssue> {
-      .failure(COCOIssue(path: path + subpath, annotationID: id, message: message))
+      .failure(COCOIssue(path: path(subpath), annotationID: id, message: message))
     }
     guard let imageID = record["image_id"]?.integer else {
       return fail(".image_id", "missing or non-integer image_id")
