@@ -347,30 +347,55 @@ public enum PolygonRasterizer {
     return RLE(uncheckedHeight: h, width: w, counts: counts)
   }
 
-  /// Sorts the rows of one column: insertion sort for the usual handful, the library sort beyond.
+  /// Sorts the rows of one column. Jagged outlines put a few crossings in many columns, in no
+  /// particular order, and an insertion sort mispredicts most of its comparisons there; up to 8
+  /// rows go through a sorting network instead, whose exchanges are branch-free min/max. Larger
+  /// buckets (rare) use insertion sort, and the library sort beyond 32.
   @inline(__always)
   static func sortSmall(_ base: UnsafeMutablePointer<Int>, count: Int) {
-    if count == 2 {
-      let (a, b) = (base[0], base[1])
-      if b < a {
-        base[0] = b
-        base[1] = a
-      }
-      return
+    @inline(__always) func exchange(_ i: Int, _ j: Int) {
+      let (a, b) = (base[i], base[j])
+      base[i] = min(a, b)
+      base[j] = max(a, b)
     }
-    if count > 32 {
+    // Optimal networks (Knuth, TAOCP 5.3.4).
+    switch count {
+    case 2:
+      exchange(0, 1)
+    case 3:
+      exchange(0, 2); exchange(0, 1); exchange(1, 2)
+    case 4:
+      exchange(0, 2); exchange(1, 3); exchange(0, 1); exchange(2, 3); exchange(1, 2)
+    case 5:
+      exchange(0, 3); exchange(1, 4); exchange(0, 2); exchange(1, 3); exchange(0, 1)
+      exchange(2, 4); exchange(1, 2); exchange(3, 4); exchange(2, 3)
+    case 6:
+      exchange(0, 5); exchange(1, 3); exchange(2, 4); exchange(1, 2); exchange(3, 4)
+      exchange(0, 3); exchange(2, 5); exchange(0, 1); exchange(2, 3); exchange(4, 5)
+      exchange(1, 2); exchange(3, 4)
+    case 7:
+      exchange(0, 6); exchange(2, 3); exchange(4, 5); exchange(0, 2); exchange(1, 4)
+      exchange(3, 6); exchange(0, 1); exchange(2, 5); exchange(3, 4); exchange(1, 2)
+      exchange(4, 6); exchange(2, 3); exchange(4, 5); exchange(1, 2); exchange(3, 4)
+      exchange(5, 6)
+    case 8:
+      exchange(0, 2); exchange(1, 3); exchange(4, 6); exchange(5, 7); exchange(0, 4)
+      exchange(1, 5); exchange(2, 6); exchange(3, 7); exchange(0, 1); exchange(2, 3)
+      exchange(4, 5); exchange(6, 7); exchange(2, 4); exchange(3, 5); exchange(1, 4)
+      exchange(3, 6); exchange(1, 2); exchange(3, 4); exchange(5, 6)
+    case 9...32:
+      for i in 1..<count {
+        let value = base[i]
+        var j = i
+        while j > 0 && base[j - 1] > value {
+          base[j] = base[j - 1]
+          j -= 1
+        }
+        base[j] = value
+      }
+    default:
       var column = UnsafeMutableBufferPointer(start: base, count: count)
       column.sort()
-      return
-    }
-    for i in 1..<count {
-      let value = base[i]
-      var j = i
-      while j > 0 && base[j - 1] > value {
-        base[j] = base[j - 1]
-        j -= 1
-      }
-      base[j] = value
     }
   }
 }
