@@ -27,11 +27,57 @@ public struct Polygon: Sendable, Hashable {
   /// The mask of the union of the rings, exactly as pycocotools' `frPyObjects` + `merge`.
   ///
   /// - Complexity: O(rings' extent in image columns + image area covered / run length).
-  public func rle(height: Int, width: Int) -> RLE {
-    if rings.count == 1 { return PolygonRasterizer.rasterize(rings[0], height: height, width: width) }
-    if rings.isEmpty { return .empty(height: height, width: width) }
-    let masks = rings.map { PolygonRasterizer.rasterize($0, height: height, width: width) }
-    return RLE.union(masks)
+  public func rle(height: Int, width: Int) -> RLE { rleWithBox(height: height, width: width).rle }
+
+  /// The mask and its bounding box, equal to `rle.boundingBox` but found while rasterizing, so
+  /// callers that need both (`RLESet`) skip the second walk over the runs.
+  ///
+  /// The union's box is the union of the rings' boxes: each is the tight box of its ring's pixels.
+  public func rleWithBox(height: Int, width: Int) -> (rle: RLE, box: Box) {
+    if rings.count == 1 { return PolygonRasterizer.rasterizeWithBox(rings[0], height: height, width: width) }
+    if rings.isEmpty { return (.empty(height: height, width: width), PixelBounds.none.box) }
+    var masks: [RLE] = []
+    masks.reserveCapacity(rings.count)
+    var bounds = PixelBounds.none
+    for ring in rings {
+      let (mask, ringBounds) = PolygonRasterizer.rasterizeWithBounds(ring, height: height, width: width)
+      masks.append(mask)
+      bounds.formUnion(ringBounds)
+    }
+    return (RLE.union(masks), bounds.box)
+  }
+}
+
+/// The pixels a mask's foreground spans, inclusive (`x0 > x1` when there is none): its bounding
+/// box, built run by run.
+struct PixelBounds {
+  var x0 = Int.max, y0 = Int.max, x1 = Int.min, y1 = Int.min
+
+  static let none = PixelBounds()
+
+  /// Adds a run of 1s from pixel (x, y) to pixel (lastX, lastY), in column-major order. A run that
+  /// goes on into a later column covers its column's last row and the next one's first, so it
+  /// spans the full height, as pycocotools' `rleToBbox` says for a run that wraps.
+  @inline(__always)
+  mutating func add(_ x: Int, _ y: Int, through lastX: Int, _ lastY: Int, height h: Int) {
+    let wraps = x < lastX
+    x0 = min(x0, x)
+    x1 = max(x1, lastX)
+    y0 = min(y0, wraps ? 0 : y)
+    y1 = max(y1, wraps ? h - 1 : lastY)
+  }
+
+  mutating func formUnion(_ other: PixelBounds) {
+    x0 = min(x0, other.x0)
+    y0 = min(y0, other.y0)
+    x1 = max(x1, other.x1)
+    y1 = max(y1, other.y1)
+  }
+
+  /// `[x, y, width, height]`, or all zeros without a pixel (as `RLE.boundingBox`).
+  var box: Box {
+    if x0 > x1 { return Box(x: 0, y: 0, width: 0, height: 0) }
+    return Box(x: Double(x0), y: Double(y0), width: Double(x1 - x0 + 1), height: Double(y1 - y0 + 1))
   }
 }
 
@@ -60,10 +106,20 @@ public enum PolygonRasterizer {
   /// - Complexity: O(points + crossings + the columns the ring spans), without a comparison sort
   ///   (only the crossings that share a column are sorted among themselves).
   public static func rasterize(_ xy: [Double], height h: Int, width w: Int) -> RLE {
+    rasterizeWithBounds(xy, height: h, width: w).rle
+  }
+
+  /// `rasterize` and the mask's bounding box, equal to `boundingBox` of the mask.
+  public static func rasterizeWithBox(_ xy: [Double], height h: Int, width w: Int) -> (rle: RLE, box: Box) {
+    let (rle, bounds) = rasterizeWithBounds(xy, height: h, width: w)
+    return (rle, bounds.box)
+  }
+
+  static func rasterizeWithBounds(_ xy: [Double], height h: Int, width w: Int) -> (rle: RLE, bounds: PixelBounds) {
     precondition(xy.count % 2 == 0, "a ring needs an even number of coordinates")
     precondition(h >= 0 && w >= 0, "negative image size")
     let k = xy.count / 2
-    if k == 0 { return .empty(height: h, width: w) }
+    if k == 0 { return (.empty(height: h, width: w), .none) }
     return withUnsafeTemporaryAllocation(of: Edge.self, capacity: k) { edges in
       // Pass 1: every edge's walk, its first and last points and the columns it can cross.
       var previous = (upsample(xy[0]), upsample(xy[1]))
@@ -88,7 +144,7 @@ public enum PolygonRasterizer {
         previous = next
       }
       if lowColumn > highColumn {
-        return RLE.empty(height: h, width: w)  // no crossing at all: the ring misses every column
+        return (RLE.empty(height: h, width: w), .none)  // no crossing: the ring misses every column
       }
       let span = highColumn - lowColumn + 1
       // Bucket c (column lowColumn + c) holds rows[start[c] ..< fill[c]]; start[span] = total.
@@ -311,10 +367,17 @@ public enum PolygonRasterizer {
 
   /// Counts from the bucketed crossings, exactly as `rleFrPoly`'s last step: the sorted positions
   /// and `h * w` become differences, and a zero difference joins the next one to the previous run.
+  ///
+  /// The foreground's bounds come on the way. The sorted positions pair up into the runs of 1s
+  /// `[p0, p1)`, `[p2, p3)`, … (an odd last one runs to `h * w`); an empty pair adds nothing, which
+  /// is what the joined zero differences mean for the counts. A run's first pixel is its start's
+  /// (column, row), or row 0 of the next column when that row is `h`; its last pixel is its end's
+  /// (column, row - 1), or row `h - 1` of the previous column when that row is 0.
   static func runs(
     rows: UnsafeMutablePointer<Int>, start: UnsafeMutablePointer<Int>, fill: UnsafeMutablePointer<Int>,
     lowColumn: Int, span: Int, crossings: Int, height h: Int, width w: Int
-  ) -> RLE {
+  ) -> (rle: RLE, bounds: PixelBounds) {
+    var bounds = PixelBounds.none
     let counts = [Int](unsafeUninitializedCapacity: crossings + 1) { out, written in
       // The first difference is always the first count; starting as if a zero difference had
       // just been seen makes it join an initial count of 0. Positions stay within 0...h * w.
@@ -335,16 +398,54 @@ public enum PolygonRasterizer {
           joinNext = true
         }
       }
+      // The bounds, kept in locals of this closure (captured from outside, every access would be
+      // checked for exclusivity at run time).
+      var found = PixelBounds.none
+      var open = false  // a run of 1s started at runStart, in (startColumn, startRow)
+      var runStart = 0, startColumn = 0, startRow = 0
+      @inline(__always) func cross(_ position: Int, column: Int, row: Int) {
+        if !open {
+          runStart = position
+          (startColumn, startRow) = row < h ? (column, row) : (column + 1, 0)
+        } else if position > runStart {
+          let (endColumn, endRow) = row > 0 ? (column, row - 1) : (column - 1, h - 1)
+          found.add(startColumn, startRow, through: endColumn, endRow, height: h)
+        }
+        open.toggle()
+      }
       for c in 0..<span {
         let first = start[c], end = fill[c]
         if end - first > 1 { sortSmall(rows + first, count: end - first) }
-        let base = (lowColumn + c) * h
-        for i in first..<end { take(base &+ rows[i]) }
+        let column = lowColumn + c
+        let base = column * h
+        if open || (end - first) & 1 != 0 {
+          for i in first..<end {
+            take(base &+ rows[i])
+            cross(base &+ rows[i], column: column, row: rows[i])
+          }
+          continue
+        }
+        // The usual column: every run of 1s that starts in it ends in it, and a pair of rows
+        // (a, b) with a < b is the run of rows a ... b - 1 (a row h or an end row 0 makes an
+        // empty pair, as the rows are sorted).
+        var top = Int.max, bottom = Int.min
+        var i = first
+        while i < end {
+          let (a, b) = (rows[i], rows[i + 1])
+          take(base &+ a)
+          take(base &+ b)
+          top = min(top, a < b ? a : .max)
+          bottom = max(bottom, a < b ? b - 1 : .min)
+          i += 2
+        }
+        if top <= bottom { found.add(column, top, through: column, bottom, height: h) }
       }
       take(h * w)
+      if open { cross(h * w, column: w - 1, row: h) }
+      bounds = found
       written = n
     }
-    return RLE(uncheckedHeight: h, width: w, counts: counts)
+    return (RLE(uncheckedHeight: h, width: w, counts: counts), bounds)
   }
 
   /// Sorts the rows of one column. Jagged outlines put a few crossings in many columns, in no
