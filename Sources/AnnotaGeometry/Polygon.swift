@@ -115,7 +115,9 @@ public enum PolygonRasterizer {
     return (rle, bounds.box)
   }
 
-  static func rasterizeWithBounds(_ xy: [Double], height h: Int, width w: Int) -> (rle: RLE, bounds: PixelBounds) {
+  static func rasterizeWithBounds(_ xy: [Double], height h: Int, width w: Int)
+    -> (rle: RLE, bounds: PixelBounds)
+  {
     precondition(xy.count % 2 == 0, "a ring needs an even number of coordinates")
     precondition(h >= 0 && w >= 0, "negative image size")
     let k = xy.count / 2
@@ -248,8 +250,7 @@ public enum PolygonRasterizer {
         (firstU, firstV, endU, endV) = (t0 + xs, v(t0), t1 + xs, v(t1))
         // Consecutive points differ by one column; the pair (t, t+1) crosses column c where
         // xs + t = 5c + 2. Exactly those columns inside the image get a crossing.
-        firstColumn = max(0, PolygonRasterizer.ceilDiv(xs - 2, 5))
-        lastColumn = min(w - 1, PolygonRasterizer.floorDiv(xs + dx - 3, 5))
+        (firstColumn, lastColumn) = PolygonRasterizer.columns(from: xs, to: xs + dx, width: w)
       } else {
         steps = dy
         xMajor = false
@@ -263,8 +264,8 @@ public enum PolygonRasterizer {
         uStart = u(0)
         uEnd = u(dy)
         // At most one crossing per column between the walk's end columns (u steps by at most 1).
-        firstColumn = max(0, PolygonRasterizer.ceilDiv(min(uStart, uEnd) - 2, 5))
-        lastColumn = min(w - 1, PolygonRasterizer.floorDiv(max(uStart, uEnd) - 3, 5))
+        (firstColumn, lastColumn) = PolygonRasterizer.columns(
+          from: min(uStart, uEnd), to: max(uStart, uEnd), width: w)
       }
     }
 
@@ -352,12 +353,16 @@ public enum PolygonRasterizer {
     return min(Int(UInt(v + 2) / 5), h)
   }
 
-  @inline(__always) static func floorDiv(_ a: Int, _ b: Int) -> Int {
-    let q = a / b
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+  /// The image columns c with `lo <= 5c + 2 < hi`, those whose centre a walk from upsampled
+  /// column `lo` to `hi` crosses; none (first > last) when there is no such column in the image.
+  ///
+  /// That is `max(0, ceil((lo - 2) / 5)) ... min(w - 1, floor((hi - 3) / 5))`. Clamping first makes
+  /// every division non-negative (a multiplication, no remainder test): `lo <= 2` gives column 0,
+  /// and `hi < 3` gives -1, below any first column.
+  @inline(__always)
+  static func columns(from lo: Int, to hi: Int, width w: Int) -> (first: Int, last: Int) {
+    (Int(UInt(max(lo, 2) + 2) / 5), min(w - 1, Int(UInt(max(hi + 2, 0)) / 5) - 1))
   }
-
-  @inline(__always) static func ceilDiv(_ a: Int, _ b: Int) -> Int { -floorDiv(-a, b) }
 
   @inline(__always)
   static func upsample(_ value: Double) -> Int {
