@@ -27,7 +27,11 @@ public struct Polygon: Sendable, Hashable {
   /// The mask of the union of the rings, exactly as pycocotools' `frPyObjects` + `merge`.
   ///
   /// - Complexity: O(rings' extent in image columns + image area covered / run length).
-  public func rle(height: Int, width: Int) -> RLE { rleWithBox(height: height, width: width).rle }
+  public func rle(height: Int, width: Int) -> RLE {
+    if rings.count == 1 { return PolygonRasterizer.rasterize(rings[0], height: height, width: width) }
+    if rings.isEmpty { return .empty(height: height, width: width) }
+    return RLE.union(rings.map { PolygonRasterizer.rasterize($0, height: height, width: width) })
+  }
 
   /// The mask and its bounding box, equal to `rle.boundingBox` but found while rasterizing, so
   /// callers that need both (`RLESet`) skip the second walk over the runs.
@@ -40,7 +44,8 @@ public struct Polygon: Sendable, Hashable {
     masks.reserveCapacity(rings.count)
     var bounds = PixelBounds.none
     for ring in rings {
-      let (mask, ringBounds) = PolygonRasterizer.rasterizeWithBounds(ring, height: height, width: width)
+      let (mask, ringBounds) = PolygonRasterizer.rasterizeWithBounds(
+        ring, height: height, width: width, findBounds: true)
       masks.append(mask)
       bounds.formUnion(ringBounds)
     }
@@ -106,16 +111,17 @@ public enum PolygonRasterizer {
   /// - Complexity: O(points + crossings + the columns the ring spans), without a comparison sort
   ///   (only the crossings that share a column are sorted among themselves).
   public static func rasterize(_ xy: [Double], height h: Int, width w: Int) -> RLE {
-    rasterizeWithBounds(xy, height: h, width: w).rle
+    rasterizeWithBounds(xy, height: h, width: w, findBounds: false).rle
   }
 
   /// `rasterize` and the mask's bounding box, equal to `boundingBox` of the mask.
   public static func rasterizeWithBox(_ xy: [Double], height h: Int, width w: Int) -> (rle: RLE, box: Box) {
-    let (rle, bounds) = rasterizeWithBounds(xy, height: h, width: w)
+    let (rle, bounds) = rasterizeWithBounds(xy, height: h, width: w, findBounds: true)
     return (rle, bounds.box)
   }
 
-  static func rasterizeWithBounds(_ xy: [Double], height h: Int, width w: Int)
+  /// The mask, and with `findBounds` its bounds (else `.none`: tracking them costs a little).
+  static func rasterizeWithBounds(_ xy: [Double], height h: Int, width w: Int, findBounds: Bool)
     -> (rle: RLE, bounds: PixelBounds)
   {
     precondition(xy.count % 2 == 0, "a ring needs an even number of coordinates")
@@ -190,7 +196,7 @@ public enum PolygonRasterizer {
             }
           }
           return runs(rows: rows, start: start, fill: fill, lowColumn: lowColumn, span: span,
-                      crossings: total, height: h, width: w)
+                      crossings: total, height: h, width: w, findBounds: findBounds)
         }
       }
     }
@@ -373,14 +379,15 @@ public enum PolygonRasterizer {
   /// Counts from the bucketed crossings, exactly as `rleFrPoly`'s last step: the sorted positions
   /// and `h * w` become differences, and a zero difference joins the next one to the previous run.
   ///
-  /// The foreground's bounds come on the way. The sorted positions pair up into the runs of 1s
-  /// `[p0, p1)`, `[p2, p3)`, … (an odd last one runs to `h * w`); an empty pair adds nothing, which
-  /// is what the joined zero differences mean for the counts. A run's first pixel is its start's
-  /// (column, row), or row 0 of the next column when that row is `h`; its last pixel is its end's
-  /// (column, row - 1), or row `h - 1` of the previous column when that row is 0.
+  /// With `findBounds`, the foreground's bounds come on the way (else they are `.none`). The
+  /// sorted positions pair up into the runs of 1s `[p0, p1)`, `[p2, p3)`, … (an odd last one runs
+  /// to `h * w`); an empty pair adds nothing, which is what the joined zero differences mean for
+  /// the counts. A run's first pixel is its start's (column, row), or row 0 of the next column
+  /// when that row is `h`; its last pixel is its end's (column, row - 1), or row `h - 1` of the
+  /// previous column when that row is 0.
   static func runs(
     rows: UnsafeMutablePointer<Int>, start: UnsafeMutablePointer<Int>, fill: UnsafeMutablePointer<Int>,
-    lowColumn: Int, span: Int, crossings: Int, height h: Int, width w: Int
+    lowColumn: Int, span: Int, crossings: Int, height h: Int, width w: Int, findBounds: Bool
   ) -> (rle: RLE, bounds: PixelBounds) {
     var bounds = PixelBounds.none
     let counts = [Int](unsafeUninitializedCapacity: crossings + 1) { out, written in
@@ -423,30 +430,26 @@ public enum PolygonRasterizer {
         if end - first > 1 { sortSmall(rows + first, count: end - first) }
         let column = lowColumn + c
         let base = column * h
+        for i in first..<end { take(base &+ rows[i]) }
+        if !findBounds { continue }
         if open || (end - first) & 1 != 0 {
-          for i in first..<end {
-            take(base &+ rows[i])
-            cross(base &+ rows[i], column: column, row: rows[i])
-          }
+          for i in first..<end { cross(base &+ rows[i], column: column, row: rows[i]) }
           continue
         }
-        // The usual column: every run of 1s that starts in it ends in it, and a pair of rows
-        // (a, b) with a < b is the run of rows a ... b - 1 (a row h or an end row 0 makes an
-        // empty pair, as the rows are sorted).
-        var top = Int.max, bottom = Int.min
+        // The usual column: every run of 1s that starts in it ends in it. A pair of rows (a, b)
+        // is the run of rows a ..< b, empty when a == b (as the rows are sorted, a row h or an
+        // end row 0 comes only in an empty pair), so the first and the last non-empty pairs
+        // bound the column's pixels.
         var i = first
-        while i < end {
-          let (a, b) = (rows[i], rows[i + 1])
-          take(base &+ a)
-          take(base &+ b)
-          top = min(top, a < b ? a : .max)
-          bottom = max(bottom, a < b ? b - 1 : .min)
-          i += 2
+        while i < end && rows[i] == rows[i + 1] { i += 2 }
+        if i < end {
+          var j = end - 2
+          while rows[j] == rows[j + 1] { j -= 2 }
+          found.add(column, rows[i], through: column, rows[j + 1] - 1, height: h)
         }
-        if top <= bottom { found.add(column, top, through: column, bottom, height: h) }
       }
       take(h * w)
-      if open { cross(h * w, column: w - 1, row: h) }
+      if findBounds && open { cross(h * w, column: w - 1, row: h) }
       bounds = found
       written = n
     }

@@ -27,8 +27,12 @@ struct RasterizerBoundsTests {
       start.append(rows.count)
       let (rle, bounds) = PolygonRasterizer.runs(
         rows: &rows, start: &start, fill: &fill, lowColumn: lowColumn, span: span,
-        crossings: rows.count, height: h, width: w)
+        crossings: rows.count, height: h, width: w, findBounds: true)
       #expect(bounds.box == rle.boundingBox, "trial \(trial): \(h)x\(w) from \(lowColumn) \(rows) \(rle.counts)")
+      let withoutBounds = PolygonRasterizer.runs(
+        rows: &rows, start: &start, fill: &fill, lowColumn: lowColumn, span: span,
+        crossings: rows.count, height: h, width: w, findBounds: false)
+      #expect(withoutBounds.rle == rle, "trial \(trial)")
     }
   }
 }
