@@ -131,6 +131,7 @@ public enum AgreementRun {
     // Shapes.
     var boxes: [[Box]] = []
     var masks: [[RLE]] = []
+    var maskBoxes: [[Box]] = []
     for (a, list) in objects.enumerated() {
       switch options.kind {
       case .box:
@@ -143,17 +144,19 @@ public enum AgreementRun {
         }
         boxes.append(row)
       case .mask:
-        var row: [RLE] = []
+        var row: [RLE] = [], rowBoxes: [Box] = []
         for o in list {
-          guard let m = try sets[a].mask(of: o) else {
+          guard let (m, box) = try sets[a].maskWithBox(of: o) else {
             throw COCOIssue(path: o.path + ".segmentation", annotationID: o.id, message: "no segmentation (in \(names[a]))")
           }
           row.append(m)
+          rowBoxes.append(box)
         }
         masks.append(row)
+        maskBoxes.append(rowBoxes)
       }
     }
-    let maskSets = masks.map { RLESet($0) }
+    let maskSets = zip(masks, maskBoxes).map { RLESet($0, boxes: $1) }
     // Mask overlaps per annotator pair (a < b): IoU for matching and Dice for the links, from one
     // interval walk per pair.
     var overlaps = [[[[Int]]]](repeating: [[[Int]]](repeating: [], count: n), count: n)
@@ -244,20 +247,21 @@ public enum AgreementRun {
     // Gold: each annotator against the gold file, class-agnostic matching.
     if let gold, let goldObjects = goldGroups?[imageID] ?? (gold.imageIndex[imageID] != nil ? [] : nil) {
       var goldBoxes: [Box] = []
-      var goldMasks: [RLE] = []
+      var goldMasks: [RLE] = [], goldMaskBoxes: [Box] = []
       for o in goldObjects {
         switch options.kind {
         case .box:
           guard let b = o.bbox else { throw COCOIssue(path: "gold " + o.path + ".bbox", annotationID: o.id, message: "no bbox") }
           goldBoxes.append(b)
         case .mask:
-          guard let m = try gold.mask(of: o) else {
+          guard let (m, box) = try gold.maskWithBox(of: o) else {
             throw COCOIssue(path: "gold " + o.path + ".segmentation", annotationID: o.id, message: "no segmentation")
           }
           goldMasks.append(m)
+          goldMaskBoxes.append(box)
         }
       }
-      let goldSet = RLESet(goldMasks)
+      let goldSet = RLESet(goldMasks, boxes: goldMaskBoxes)
       for a in 0..<n {
         let matrix = options.kind == .box ? Box.iouMatrix(boxes[a], goldBoxes) : maskSets[a].iouMatrix(goldSet)
         let pairs = objects[a].isEmpty || goldObjects.isEmpty ? [] : Assignment.match(similarity: matrix, threshold: options.threshold)

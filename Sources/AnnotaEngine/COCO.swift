@@ -344,12 +344,29 @@ public struct COCODataset: Sendable {
     case nil: return nil
     case .uncompressedRLE(let rle)?, .compressedRLE(let rle, _)?: return rle
     case .polygons(let polygon)?:
-      guard let image = image(of: annotation) else {
-        throw COCOIssue(path: annotation.path + ".image_id", annotationID: annotation.id,
-                        message: "image \(annotation.imageID) is not in images; polygons need its size")
-      }
+      let image = try polygonImage(of: annotation)
       return polygon.rle(height: image.height, width: image.width)
     }
+  }
+
+  /// `mask(of:)` and the mask's `boundingBox`; for polygons the box is found while rasterizing.
+  public func maskWithBox(of annotation: COCOAnnotation) throws(COCOIssue) -> (rle: RLE, box: Box)? {
+    switch annotation.segmentation {
+    case nil: return nil
+    case .uncompressedRLE(let rle)?, .compressedRLE(let rle, _)?: return (rle, rle.boundingBox)
+    case .polygons(let polygon)?:
+      let image = try polygonImage(of: annotation)
+      return polygon.rleWithBox(height: image.height, width: image.width)
+    }
+  }
+
+  /// The image whose size a polygon annotation is rasterized on.
+  private func polygonImage(of annotation: COCOAnnotation) throws(COCOIssue) -> COCOImage {
+    guard let image = image(of: annotation) else {
+      throw COCOIssue(path: annotation.path + ".image_id", annotationID: annotation.id,
+                      message: "image \(annotation.imageID) is not in images; polygons need its size")
+    }
+    return image
   }
 
   /// Annotations grouped by image id, each group in file order; image ids in first-seen order.

@@ -69,10 +69,10 @@ public enum MaskConversion {
   static func convert(_ annotation: COCOAnnotation, in dataset: COCODataset, to format: MaskFormat)
     -> Result<JSONValue?, COCOIssue>
   {
-    let mask: RLE
+    let mask: RLE, box: Box
     do {
-      guard let found = try dataset.mask(of: annotation) else { return .success(nil) }
-      mask = found
+      guard let found = try dataset.maskWithBox(of: annotation) else { return .success(nil) }
+      (mask, box) = found
     } catch {
       return .failure(error)
     }
@@ -91,7 +91,7 @@ public enum MaskConversion {
       }
     }
     object = object.setting("area", .double(Double(mask.area)))
-    object = object.setting("bbox", mask.boundingBox.cocoJSON)
+    object = object.setting("bbox", box.cocoJSON)
     return .success(object)
   }
 }

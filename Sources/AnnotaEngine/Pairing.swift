@@ -160,17 +160,18 @@ public enum Pairing {
       let ba = try boxes(objectsA), bb = try boxes(objectsB)
       return (Box.iouMatrix(ba, bb, crowd: crowd), { i, j in ba[i].dice(bb[j]) })
     case .mask:
-      func masks(_ objects: [COCOAnnotation], _ dataset: COCODataset) throws(COCOIssue) -> [RLE] {
-        var out: [RLE] = []
+      func masks(_ objects: [COCOAnnotation], _ dataset: COCODataset) throws(COCOIssue) -> ([RLE], [Box]) {
+        var out: [RLE] = [], boxes: [Box] = []
         for o in objects {
-          guard let mask = try dataset.mask(of: o) else {
+          guard let (mask, box) = try dataset.maskWithBox(of: o) else {
             throw COCOIssue(path: o.path + ".segmentation", annotationID: o.id, message: "no segmentation")
           }
           out.append(mask)
+          boxes.append(box)
         }
-        return out
+        return (out, boxes)
       }
-      let masksA = try masks(objectsA, a), masksB = try masks(objectsB, b)
+      let (masksA, boxesA) = try masks(objectsA, a), (masksB, boxesB) = try masks(objectsB, b)
       let (h, w) = (masksA[0].height, masksA[0].width)
       for (objects, list, side) in [(objectsA, masksA, "A"), (objectsB, masksB, "B")] {
         if let k = list.firstIndex(where: { $0.height != h || $0.width != w }) {
@@ -179,7 +180,7 @@ public enum Pairing {
         }
       }
       // One interval walk per pair gives both IoU and (for the matched pairs) Dice.
-      let setA = RLESet(masksA), setB = RLESet(masksB)
+      let setA = RLESet(masksA, boxes: boxesA), setB = RLESet(masksB, boxes: boxesB)
       let overlaps = setA.intersectionMatrix(setB)
       let iou = overlaps.indices.map { i in
         overlaps[i].indices.map { j in setA.iou(i, setB, j, intersection: overlaps[i][j], crowd: crowd[j]) }

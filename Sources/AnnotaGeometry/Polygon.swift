@@ -30,8 +30,59 @@ public struct Polygon: Sendable, Hashable {
   public func rle(height: Int, width: Int) -> RLE {
     if rings.count == 1 { return PolygonRasterizer.rasterize(rings[0], height: height, width: width) }
     if rings.isEmpty { return .empty(height: height, width: width) }
-    let masks = rings.map { PolygonRasterizer.rasterize($0, height: height, width: width) }
-    return RLE.union(masks)
+    return RLE.union(rings.map { PolygonRasterizer.rasterize($0, height: height, width: width) })
+  }
+
+  /// The mask and its bounding box, equal to `rle.boundingBox` but found while rasterizing, so
+  /// callers that need both (`RLESet`) skip the second walk over the runs.
+  ///
+  /// The union's box is the union of the rings' boxes: each is the tight box of its ring's pixels.
+  public func rleWithBox(height: Int, width: Int) -> (rle: RLE, box: Box) {
+    if rings.count == 1 { return PolygonRasterizer.rasterizeWithBox(rings[0], height: height, width: width) }
+    if rings.isEmpty { return (.empty(height: height, width: width), PixelBounds.none.box) }
+    var masks: [RLE] = []
+    masks.reserveCapacity(rings.count)
+    var bounds = PixelBounds.none
+    for ring in rings {
+      let (mask, ringBounds) = PolygonRasterizer.rasterizeWithBounds(
+        ring, height: height, width: width, findBounds: true)
+      masks.append(mask)
+      bounds.formUnion(ringBounds)
+    }
+    return (RLE.union(masks), bounds.box)
+  }
+}
+
+/// The pixels a mask's foreground spans, inclusive (`x0 > x1` when there is none): its bounding
+/// box, built run by run.
+struct PixelBounds {
+  var x0 = Int.max, y0 = Int.max, x1 = Int.min, y1 = Int.min
+
+  static let none = PixelBounds()
+
+  /// Adds a run of 1s from pixel (x, y) to pixel (lastX, lastY), in column-major order. A run that
+  /// goes on into a later column covers its column's last row and the next one's first, so it
+  /// spans the full height, as pycocotools' `rleToBbox` says for a run that wraps.
+  @inline(__always)
+  mutating func add(_ x: Int, _ y: Int, through lastX: Int, _ lastY: Int, height h: Int) {
+    let wraps = x < lastX
+    x0 = min(x0, x)
+    x1 = max(x1, lastX)
+    y0 = min(y0, wraps ? 0 : y)
+    y1 = max(y1, wraps ? h - 1 : lastY)
+  }
+
+  mutating func formUnion(_ other: PixelBounds) {
+    x0 = min(x0, other.x0)
+    y0 = min(y0, other.y0)
+    x1 = max(x1, other.x1)
+    y1 = max(y1, other.y1)
+  }
+
+  /// `[x, y, width, height]`, or all zeros without a pixel (as `RLE.boundingBox`).
+  var box: Box {
+    if x0 > x1 { return Box(x: 0, y: 0, width: 0, height: 0) }
+    return Box(x: Double(x0), y: Double(y0), width: Double(x1 - x0 + 1), height: Double(y1 - y0 + 1))
   }
 }
 
@@ -60,10 +111,23 @@ public enum PolygonRasterizer {
   /// - Complexity: O(points + crossings + the columns the ring spans), without a comparison sort
   ///   (only the crossings that share a column are sorted among themselves).
   public static func rasterize(_ xy: [Double], height h: Int, width w: Int) -> RLE {
+    rasterizeWithBounds(xy, height: h, width: w, findBounds: false).rle
+  }
+
+  /// `rasterize` and the mask's bounding box, equal to `boundingBox` of the mask.
+  public static func rasterizeWithBox(_ xy: [Double], height h: Int, width w: Int) -> (rle: RLE, box: Box) {
+    let (rle, bounds) = rasterizeWithBounds(xy, height: h, width: w, findBounds: true)
+    return (rle, bounds.box)
+  }
+
+  /// The mask, and with `findBounds` its bounds (else `.none`: tracking them costs a little).
+  static func rasterizeWithBounds(_ xy: [Double], height h: Int, width w: Int, findBounds: Bool)
+    -> (rle: RLE, bounds: PixelBounds)
+  {
     precondition(xy.count % 2 == 0, "a ring needs an even number of coordinates")
     precondition(h >= 0 && w >= 0, "negative image size")
     let k = xy.count / 2
-    if k == 0 { return .empty(height: h, width: w) }
+    if k == 0 { return (.empty(height: h, width: w), .none) }
     return withUnsafeTemporaryAllocation(of: Edge.self, capacity: k) { edges in
       // Pass 1: every edge's walk, its first and last points and the columns it can cross.
       var previous = (upsample(xy[0]), upsample(xy[1]))
@@ -88,7 +152,7 @@ public enum PolygonRasterizer {
         previous = next
       }
       if lowColumn > highColumn {
-        return RLE.empty(height: h, width: w)  // no crossing at all: the ring misses every column
+        return (RLE.empty(height: h, width: w), .none)  // no crossing: the ring misses every column
       }
       let span = highColumn - lowColumn + 1
       // Bucket c (column lowColumn + c) holds rows[start[c] ..< fill[c]]; start[span] = total.
@@ -132,7 +196,7 @@ public enum PolygonRasterizer {
             }
           }
           return runs(rows: rows, start: start, fill: fill, lowColumn: lowColumn, span: span,
-                      crossings: total, height: h, width: w)
+                      crossings: total, height: h, width: w, findBounds: findBounds)
         }
       }
     }
@@ -192,8 +256,7 @@ public enum PolygonRasterizer {
         (firstU, firstV, endU, endV) = (t0 + xs, v(t0), t1 + xs, v(t1))
         // Consecutive points differ by one column; the pair (t, t+1) crosses column c where
         // xs + t = 5c + 2. Exactly those columns inside the image get a crossing.
-        firstColumn = max(0, PolygonRasterizer.ceilDiv(xs - 2, 5))
-        lastColumn = min(w - 1, PolygonRasterizer.floorDiv(xs + dx - 3, 5))
+        (firstColumn, lastColumn) = PolygonRasterizer.columns(from: xs, to: xs + dx, width: w)
       } else {
         steps = dy
         xMajor = false
@@ -207,8 +270,8 @@ public enum PolygonRasterizer {
         uStart = u(0)
         uEnd = u(dy)
         // At most one crossing per column between the walk's end columns (u steps by at most 1).
-        firstColumn = max(0, PolygonRasterizer.ceilDiv(min(uStart, uEnd) - 2, 5))
-        lastColumn = min(w - 1, PolygonRasterizer.floorDiv(max(uStart, uEnd) - 3, 5))
+        (firstColumn, lastColumn) = PolygonRasterizer.columns(
+          from: min(uStart, uEnd), to: max(uStart, uEnd), width: w)
       }
     }
 
@@ -296,12 +359,16 @@ public enum PolygonRasterizer {
     return min(Int(UInt(v + 2) / 5), h)
   }
 
-  @inline(__always) static func floorDiv(_ a: Int, _ b: Int) -> Int {
-    let q = a / b
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+  /// The image columns c with `lo <= 5c + 2 < hi`, those whose centre a walk from upsampled
+  /// column `lo` to `hi` crosses; none (first > last) when there is no such column in the image.
+  ///
+  /// That is `max(0, ceil((lo - 2) / 5)) ... min(w - 1, floor((hi - 3) / 5))`. Clamping first makes
+  /// every division non-negative (a multiplication, no remainder test): `lo <= 2` gives column 0,
+  /// and `hi < 3` gives -1, below any first column.
+  @inline(__always)
+  static func columns(from lo: Int, to hi: Int, width w: Int) -> (first: Int, last: Int) {
+    (Int(UInt(max(lo, 2) + 2) / 5), min(w - 1, Int(UInt(max(hi + 2, 0)) / 5) - 1))
   }
-
-  @inline(__always) static func ceilDiv(_ a: Int, _ b: Int) -> Int { -floorDiv(-a, b) }
 
   @inline(__always)
   static func upsample(_ value: Double) -> Int {
@@ -311,10 +378,18 @@ public enum PolygonRasterizer {
 
   /// Counts from the bucketed crossings, exactly as `rleFrPoly`'s last step: the sorted positions
   /// and `h * w` become differences, and a zero difference joins the next one to the previous run.
+  ///
+  /// With `findBounds`, the foreground's bounds come on the way (else they are `.none`). The
+  /// sorted positions pair up into the runs of 1s `[p0, p1)`, `[p2, p3)`, … (an odd last one runs
+  /// to `h * w`); an empty pair adds nothing, which is what the joined zero differences mean for
+  /// the counts. A run's first pixel is its start's (column, row), or row 0 of the next column
+  /// when that row is `h`; its last pixel is its end's (column, row - 1), or row `h - 1` of the
+  /// previous column when that row is 0.
   static func runs(
     rows: UnsafeMutablePointer<Int>, start: UnsafeMutablePointer<Int>, fill: UnsafeMutablePointer<Int>,
-    lowColumn: Int, span: Int, crossings: Int, height h: Int, width w: Int
-  ) -> RLE {
+    lowColumn: Int, span: Int, crossings: Int, height h: Int, width w: Int, findBounds: Bool
+  ) -> (rle: RLE, bounds: PixelBounds) {
+    var bounds = PixelBounds.none
     let counts = [Int](unsafeUninitializedCapacity: crossings + 1) { out, written in
       // The first difference is always the first count; starting as if a zero difference had
       // just been seen makes it join an initial count of 0. Positions stay within 0...h * w.
@@ -335,42 +410,101 @@ public enum PolygonRasterizer {
           joinNext = true
         }
       }
+      // The bounds, kept in locals of this closure (captured from outside, every access would be
+      // checked for exclusivity at run time).
+      var found = PixelBounds.none
+      var open = false  // a run of 1s started at runStart, in (startColumn, startRow)
+      var runStart = 0, startColumn = 0, startRow = 0
+      @inline(__always) func cross(_ position: Int, column: Int, row: Int) {
+        if !open {
+          runStart = position
+          (startColumn, startRow) = row < h ? (column, row) : (column + 1, 0)
+        } else if position > runStart {
+          let (endColumn, endRow) = row > 0 ? (column, row - 1) : (column - 1, h - 1)
+          found.add(startColumn, startRow, through: endColumn, endRow, height: h)
+        }
+        open.toggle()
+      }
       for c in 0..<span {
         let first = start[c], end = fill[c]
         if end - first > 1 { sortSmall(rows + first, count: end - first) }
-        let base = (lowColumn + c) * h
+        let column = lowColumn + c
+        let base = column * h
         for i in first..<end { take(base &+ rows[i]) }
+        if !findBounds { continue }
+        if open || (end - first) & 1 != 0 {
+          for i in first..<end { cross(base &+ rows[i], column: column, row: rows[i]) }
+          continue
+        }
+        // The usual column: every run of 1s that starts in it ends in it. A pair of rows (a, b)
+        // is the run of rows a ..< b, empty when a == b (as the rows are sorted, a row h or an
+        // end row 0 comes only in an empty pair), so the first and the last non-empty pairs
+        // bound the column's pixels.
+        var i = first
+        while i < end && rows[i] == rows[i + 1] { i += 2 }
+        if i < end {
+          var j = end - 2
+          while rows[j] == rows[j + 1] { j -= 2 }
+          found.add(column, rows[i], through: column, rows[j + 1] - 1, height: h)
+        }
       }
       take(h * w)
+      if findBounds && open { cross(h * w, column: w - 1, row: h) }
+      bounds = found
       written = n
     }
-    return RLE(uncheckedHeight: h, width: w, counts: counts)
+    return (RLE(uncheckedHeight: h, width: w, counts: counts), bounds)
   }
 
-  /// Sorts the rows of one column: insertion sort for the usual handful, the library sort beyond.
+  /// Sorts the rows of one column. Jagged outlines put a few crossings in many columns, in no
+  /// particular order, and an insertion sort mispredicts most of its comparisons there; up to 8
+  /// rows go through a sorting network instead, whose exchanges are branch-free min/max. Larger
+  /// buckets (rare) use insertion sort, and the library sort beyond 32.
   @inline(__always)
   static func sortSmall(_ base: UnsafeMutablePointer<Int>, count: Int) {
-    if count == 2 {
-      let (a, b) = (base[0], base[1])
-      if b < a {
-        base[0] = b
-        base[1] = a
-      }
-      return
+    @inline(__always) func exchange(_ i: Int, _ j: Int) {
+      let (a, b) = (base[i], base[j])
+      base[i] = min(a, b)
+      base[j] = max(a, b)
     }
-    if count > 32 {
+    // Optimal networks (Knuth, TAOCP 5.3.4).
+    switch count {
+    case 2:
+      exchange(0, 1)
+    case 3:
+      exchange(0, 2); exchange(0, 1); exchange(1, 2)
+    case 4:
+      exchange(0, 2); exchange(1, 3); exchange(0, 1); exchange(2, 3); exchange(1, 2)
+    case 5:
+      exchange(0, 3); exchange(1, 4); exchange(0, 2); exchange(1, 3); exchange(0, 1)
+      exchange(2, 4); exchange(1, 2); exchange(3, 4); exchange(2, 3)
+    case 6:
+      exchange(0, 5); exchange(1, 3); exchange(2, 4); exchange(1, 2); exchange(3, 4)
+      exchange(0, 3); exchange(2, 5); exchange(0, 1); exchange(2, 3); exchange(4, 5)
+      exchange(1, 2); exchange(3, 4)
+    case 7:
+      exchange(0, 6); exchange(2, 3); exchange(4, 5); exchange(0, 2); exchange(1, 4)
+      exchange(3, 6); exchange(0, 1); exchange(2, 5); exchange(3, 4); exchange(1, 2)
+      exchange(4, 6); exchange(2, 3); exchange(4, 5); exchange(1, 2); exchange(3, 4)
+      exchange(5, 6)
+    case 8:
+      exchange(0, 2); exchange(1, 3); exchange(4, 6); exchange(5, 7); exchange(0, 4)
+      exchange(1, 5); exchange(2, 6); exchange(3, 7); exchange(0, 1); exchange(2, 3)
+      exchange(4, 5); exchange(6, 7); exchange(2, 4); exchange(3, 5); exchange(1, 4)
+      exchange(3, 6); exchange(1, 2); exchange(3, 4); exchange(5, 6)
+    case 9...32:
+      for i in 1..<count {
+        let value = base[i]
+        var j = i
+        while j > 0 && base[j - 1] > value {
+          base[j] = base[j - 1]
+          j -= 1
+        }
+        base[j] = value
+      }
+    default:
       var column = UnsafeMutableBufferPointer(start: base, count: count)
       column.sort()
-      return
-    }
-    for i in 1..<count {
-      let value = base[i]
-      var j = i
-      while j > 0 && base[j - 1] > value {
-        base[j] = base[j - 1]
-        j -= 1
-      }
-      base[j] = value
     }
   }
 }

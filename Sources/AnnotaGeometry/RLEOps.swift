@@ -139,11 +139,19 @@ public struct RLESet: Sendable {
   public let boxes: [Box]
 
   /// - Complexity: O(total counts).
-  public init(_ masks: [RLE]) {
+  public init(_ masks: [RLE]) { self.init(masks, boxes: masks.map(\.boundingBox)) }
+
+  /// Masks whose bounding boxes are known already (`Polygon.rleWithBox` finds them while
+  /// rasterizing), which saves a walk over every mask's runs.
+  ///
+  /// - Precondition: `boxes[i] == masks[i].boundingBox` (only the number of boxes is checked).
+  /// - Complexity: O(total counts).
+  public init(_ masks: [RLE], boxes: [Box]) {
+    precondition(boxes.count == masks.count, "one box per mask")
     self.masks = masks
     self.intervals = masks.map(\.intervals)
     self.areas = masks.map(\.area)
-    self.boxes = masks.map(\.boundingBox)
+    self.boxes = boxes
   }
 
   public var count: Int { masks.count }

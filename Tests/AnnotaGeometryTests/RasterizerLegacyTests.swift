@@ -216,6 +216,25 @@ struct RasterizerLegacyTests {
       #expect(fast.counts == legacy, "trial \(trial): \(h)x\(w) \(xy)")
       if fast.counts != legacy { return }
       #expect(fast.boundingBox == legacyBoundingBox(fast), "trial \(trial)")
+      let withBox = PolygonRasterizer.rasterizeWithBox(xy, height: h, width: w)
+      #expect(withBox.rle == fast && withBox.box == fast.boundingBox, "trial \(trial): \(h)x\(w) \(xy)")
+    }
+  }
+
+  @Test("the box found while rasterizing is the mask's boundingBox, for 1 to 4 rings of any kind")
+  func boxesWhileRasterizing() {
+    var rng = SplitMix64(seed: 23)
+    for trial in 0..<5_000 {
+      let h = [0, 1, 2, 7, 33, 120, 480][Int.random(in: 0...6, using: &rng)]
+      let w = [0, 1, 3, 9, 40, 200, 640][Int.random(in: 0...6, using: &rng)]
+      let rings = (0..<Int.random(in: 0...4, using: &rng)).map { _ in
+        randomRing(kind: Int.random(in: 0...6, using: &rng), h: max(h, 1), w: max(w, 1), &rng)
+      }
+      let polygon = Polygon(rings: rings)
+      let (rle, box) = polygon.rleWithBox(height: h, width: w)
+      #expect(rle == RLE.union(rings.isEmpty ? [.empty(height: h, width: w)]
+                                             : rings.map { PolygonRasterizer.rasterize($0, height: h, width: w) }))
+      #expect(box == rle.boundingBox, "trial \(trial): \(h)x\(w) \(rings)")
     }
   }
 
