@@ -124,27 +124,23 @@ struct JSONNumberTests {
   /// look-ahead); every element must still read as `strtod` reads it, and integers stay integers.
   @Test("short numbers in long arrays", arguments: [UInt64(7), 8, 9])
   func shortInArrays(_ seed: UInt64) throws {
-    var state = seed
-    func next() -> UInt64 {
-      state = state &* 6364136223846793005 &+ 1442695040888963407
-      return state >> 11
-    }
+    var rng = Literals(state: seed)
     for _ in 0..<300 {
       var literals: [String] = []
-      let decimals = next() % 4 != 0  // some arrays of integers only
-      for _ in 0..<(1 + Int(next() % 60)) {
-        let integerDigits = 1 + Int(next() % 9)
-        var text = next() % 8 == 0 ? "0" : String(1 + next() % 9)
-        if text != "0" { for _ in 1..<integerDigits { text += String(next() % 10) } }
+      let decimals = rng.next() % 4 != 0  // some arrays of integers only
+      for _ in 0..<(1 + Int(rng.next() % 60)) {
+        let integerDigits = 1 + Int(rng.next() % 9)
+        var text = rng.next() % 8 == 0 ? "0" : String(1 + rng.next() % 9)
+        if text != "0" { for _ in 1..<integerDigits { text += String(rng.next() % 10) } }
         if decimals {
           text += "."
-          for _ in 0..<(1 + Int(next() % 9)) { text += String(next() % 10) }
-          if next() % 10 == 0 { text += "e\(Int(next() % 7) - 3)" }
+          for _ in 0..<(1 + Int(rng.next() % 9)) { text += String(rng.next() % 10) }
+          if rng.next() % 10 == 0 { text += "e\(Int(rng.next() % 7) - 3)" }
         }
-        if next() % 3 == 0 { text = "-" + text }
+        if rng.next() % 3 == 0 { text = "-" + text }
         literals.append(text)
       }
-      let separator = next() % 2 == 0 ? "," : ", "
+      let separator = rng.next() % 2 == 0 ? "," : ", "
       let value = try JSONReader.parse("[" + literals.joined(separator: separator) + "]")
       let numbers: [Double]
       switch value {
@@ -172,36 +168,32 @@ struct JSONNumberTests {
   /// exponent right after the fraction, and leading-zero fractions.
   @Test("long fractions in long arrays", arguments: [UInt64(11), 12, 13])
   func longFractionsInArrays(_ seed: UInt64) throws {
-    var state = seed
-    func next() -> UInt64 {
-      state = state &* 6364136223846793005 &+ 1442695040888963407
-      return state >> 11
-    }
+    var rng = Literals(state: seed)
     for _ in 0..<400 {
       var literals: [String] = []
-      for _ in 0..<(1 + Int(next() % 60)) {
+      for _ in 0..<(1 + Int(rng.next() % 60)) {
         var text: String
-        switch next() % 3 {
+        switch rng.next() % 3 {
         case 0:
           // A coordinate-like double with full precision: shortest round-trip text.
-          let magnitude = [1.0, 10, 100, 1000, 1e5, 1e7][Int(next() % 6)]
-          let value = Double(next()) / Double(1 << 53) * magnitude
+          let magnitude = [1.0, 10, 100, 1000, 1e5, 1e7][Int(rng.next() % 6)]
+          let value = Double(rng.next()) / Double(1 << 53) * magnitude
           text = "\(value)"
           if text.contains("e") { text = "0.5" }
         case 1:
-          text = next() % 5 == 0 ? "0" : String(1 + next() % 9)
-          for _ in 0..<Int(next() % 7) where text != "0" { text += String(next() % 10) }
+          text = rng.next() % 5 == 0 ? "0" : String(1 + rng.next() % 9)
+          for _ in 0..<Int(rng.next() % 7) where text != "0" { text += String(rng.next() % 10) }
           text += "."
-          for _ in 0..<(8 + Int(next() % 10)) { text += String(next() % 10) }
+          for _ in 0..<(8 + Int(rng.next() % 10)) { text += String(rng.next() % 10) }
         default:
-          text = "0.0000000" + String(1 + next() % 9)
-          for _ in 0..<Int(next() % 9) { text += String(next() % 10) }
+          text = "0.0000000" + String(1 + rng.next() % 9)
+          for _ in 0..<Int(rng.next() % 9) { text += String(rng.next() % 10) }
         }
-        if next() % 8 == 0 { text += "e\(Int(next() % 9) - 4)" }
-        if next() % 3 == 0 { text = "-" + text }
+        if rng.next() % 8 == 0 { text += "e\(Int(rng.next() % 9) - 4)" }
+        if rng.next() % 3 == 0 { text = "-" + text }
         literals.append(text)
       }
-      let separator = next() % 2 == 0 ? "," : ", "
+      let separator = rng.next() % 2 == 0 ? "," : ", "
       let value = try JSONReader.parse("[" + literals.joined(separator: separator) + "]")
       let numbers = value.numberArray ?? []
       #expect(numbers.count == literals.count)
@@ -227,19 +219,15 @@ struct JSONNumberTests {
 
   @Test("long arrays whose element types change anywhere keep every element's type")
   func longMixedArrays() throws {
-    var state: UInt64 = 99
-    func next() -> UInt64 {
-      state = state &* 6364136223846793005 &+ 1442695040888963407
-      return state >> 11
-    }
+    var rng = Literals(state: 99)
     for _ in 0..<400 {
-      let count = 1 + Int(next() % 200)
-      let switchAt = Int(next() % UInt64(count + 1))  // the first element of the other type
-      let startsInteger = next() % 2 == 0
+      let count = 1 + Int(rng.next() % 200)
+      let switchAt = Int(rng.next() % UInt64(count + 1))  // the first element of the other type
+      let startsInteger = rng.next() % 2 == 0
       var literals: [String] = []
       for i in 0..<count {
-        let integer = i < switchAt ? startsInteger : (next() % 3 == 0 ? startsInteger : !startsInteger)
-        literals.append(integer ? String(next() % 1000) : "\(next() % 1000).\(1 + next() % 9)")
+        let integer = i < switchAt ? startsInteger : (rng.next() % 3 == 0 ? startsInteger : !startsInteger)
+        literals.append(integer ? String(rng.next() % 1000) : "\(rng.next() % 1000).\(1 + rng.next() % 9)")
       }
       let text = "[" + literals.joined(separator: ",") + "]"
       #expect(try JSONReader.parse(text).serialized() == text)
@@ -258,5 +246,15 @@ struct JSONNumberTests {
     #expect(items[2] == .int(0))
     #expect(items[3] == .int(0))
     #expect(items[4] == .double(9223372036854775808.0))
+  }
+}
+
+/// The random literal tests' generator: a 64-bit LCG, its top 53 bits.
+private struct Literals {
+  var state: UInt64
+
+  mutating func next() -> UInt64 {
+    state = state &* 6364136223846793005 &+ 1442695040888963407
+    return state >> 11
   }
 }
