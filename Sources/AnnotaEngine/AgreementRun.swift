@@ -531,7 +531,8 @@ public enum AgreementRun {
         if let mask = o.mask {
           fields.append(("segmentation", mask.cocoJSON))
           fields.append(("area", .double(Double(mask.area))))
-          fields.append(("bbox", mask.boundingBox.cocoJSON))
+          // The box found when the consensus was built (its RLESet), not a second walk.
+          fields.append(("bbox", (o.box ?? mask.boundingBox).cocoJSON))
         } else if let box = o.box {
           fields.append(("bbox", box.cocoJSON))
           fields.append(("area", .double(box.area)))
