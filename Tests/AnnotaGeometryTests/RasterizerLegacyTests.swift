@@ -136,6 +136,13 @@ private func legacyBoundingBox(_ rle: RLE) -> Box {
   return Box(x: Double(xs), y: Double(ys), width: Double(xe - xs + 1), height: Double(ye - ys + 1))
 }
 
+/// An image size from empty and one-pixel sizes up to 480x640.
+private func randomImageSize(_ rng: inout SplitMix64) -> (h: Int, w: Int) {
+  let h = [0, 1, 2, 7, 33, 120, 480][Int.random(in: 0...6, using: &rng)]
+  let w = [0, 1, 3, 9, 40, 200, 640][Int.random(in: 0...6, using: &rng)]
+  return (h, w)
+}
+
 /// A random ring of one of several kinds, on an `h x w` image.
 private func randomRing(kind: Int, h: Int, w: Int, _ rng: inout SplitMix64) -> [Double] {
   let fw = Double(w), fh = Double(h)
@@ -208,8 +215,7 @@ struct RasterizerLegacyTests {
   func randomRings() {
     var rng = SplitMix64(seed: 77)
     for trial in 0..<20_000 {
-      let h = [0, 1, 2, 7, 33, 120, 480][Int.random(in: 0...6, using: &rng)]
-      let w = [0, 1, 3, 9, 40, 200, 640][Int.random(in: 0...6, using: &rng)]
+      let (h, w) = randomImageSize(&rng)
       let xy = randomRing(kind: trial % 7, h: max(h, 1), w: max(w, 1), &rng)
       let fast = PolygonRasterizer.rasterize(xy, height: h, width: w)
       let legacy = LegacyRasterizer.counts(xy, h: h, w: w)
@@ -225,8 +231,7 @@ struct RasterizerLegacyTests {
   func boxesWhileRasterizing() {
     var rng = SplitMix64(seed: 23)
     for trial in 0..<5_000 {
-      let h = [0, 1, 2, 7, 33, 120, 480][Int.random(in: 0...6, using: &rng)]
-      let w = [0, 1, 3, 9, 40, 200, 640][Int.random(in: 0...6, using: &rng)]
+      let (h, w) = randomImageSize(&rng)
       let rings = (0..<Int.random(in: 0...4, using: &rng)).map { _ in
         randomRing(kind: Int.random(in: 0...6, using: &rng), h: max(h, 1), w: max(w, 1), &rng)
       }
