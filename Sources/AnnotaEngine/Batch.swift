@@ -18,6 +18,10 @@ public struct BatchRunner: Sendable {
   /// as it and all earlier results are ready. Results are not retained: memory stays bounded by
   /// the window even for huge batches (a finished item waits only for slower earlier ones).
   ///
+  /// With one thread the items run on the caller's task, one after the other: a child task per
+  /// item would cost a thread hop and a wake-up each (about 6,000 context switches and 10% of a
+  /// one-thread `annota iou` over 5,000 images).
+  ///
   /// - Complexity: O(n) calls of `transform`, at most `maxConcurrency` at a time.
   public func forEach<Item: Sendable, Output: Sendable>(
     _ items: [Item],
@@ -26,6 +30,12 @@ public struct BatchRunner: Sendable {
   ) async {
     // Items may finish out of order; at most `lookahead` items are started beyond the next one
     // to deliver, which bounds the results buffered behind a slow item.
+    if maxConcurrency == 1 {
+      for (index, item) in items.enumerated() {
+        await deliver(index, Result { try transform(item) })
+      }
+      return
+    }
     let lookahead = maxConcurrency * 4
     await withTaskGroup(of: (Int, Result<Output, any Error>).self) { group in
       var nextToStart = 0

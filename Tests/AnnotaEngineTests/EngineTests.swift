@@ -28,9 +28,9 @@ struct BatchTests {
     #expect(results.map { try? $0.get() } == items.map { $0 * $0 })
   }
 
-  @Test("one failing item does not stop the batch")
-  func failuresIsolated() async {
-    let runner = BatchRunner(maxConcurrency: 4)
+  @Test("one failing item does not stop the batch, with one thread or several", arguments: [1, 4])
+  func failuresIsolated(_ concurrency: Int) async {
+    let runner = BatchRunner(maxConcurrency: concurrency)
     let results = await runner.map(Array(0..<50)) { item -> Int in
       if item % 10 == 3 { throw Boom() }
       return item
