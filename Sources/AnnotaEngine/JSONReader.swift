@@ -52,6 +52,11 @@ public struct JSONReader {
     let bytes: UnsafeBufferPointer<UInt8>
     var position = 0
     var path: [PathComponent] = []
+    /// The numbers of the array being read, while all its elements so far are numbers. One
+    /// buffer serves every array of the document (an array reads its elements into it only
+    /// before it reads any nested value), so an array of n numbers costs one allocation of
+    /// exactly n, not the log2(n) reallocations and copies of appending to a new array.
+    var numberScratch: [Double] = []
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) {
       self.bytes = bytes
@@ -164,7 +169,7 @@ public struct JSONReader {
       // element so far is an integer literal, or every one a decimal, their type needs no record;
       // from the first mix on, one bit per element says which were integers. Arrays that mix
       // integer and decimal literals become `.array`, so every element keeps its type.
-      var numbers: [Double] = []
+      numberScratch.removeAll(keepingCapacity: true)
       var integerBits: [UInt64] = []  // only once mixed
       var mixed = false
       var integers = 0
@@ -184,10 +189,10 @@ public struct JSONReader {
           if let int, Double(exactly: int) == nil {
             // An integer beyond 2^53 would lose precision as a Double: keep it exact.
             allNumbers = false
-            items = JSONReader.typedItems(numbers, integerBits, mixed: mixed, allIntegers: integers == numbers.count)
+            items = JSONReader.typedItems(numberScratch, integerBits, mixed: mixed, allIntegers: integers == numberScratch.count)
             items.append(.int(int))
           } else {
-            let i = numbers.count
+            let i = numberScratch.count
             if !mixed && i > 0 && (int != nil) != (integers == i) {
               // The first element of the other type: record the types of those before it.
               mixed = true
@@ -200,12 +205,12 @@ public struct JSONReader {
               if int != nil { integerBits[i >> 6] |= 1 << UInt64(i & 63) }
             }
             if int != nil { integers += 1 }
-            numbers.append(double)
+            numberScratch.append(double)
           }
         } else {
           if allNumbers {
             allNumbers = false
-            items = JSONReader.typedItems(numbers, integerBits, mixed: mixed, allIntegers: integers == numbers.count)
+            items = JSONReader.typedItems(numberScratch, integerBits, mixed: mixed, allIntegers: integers == numberScratch.count)
           }
           path.append(.index(index))
           items.append(try value(depth: depth))
@@ -219,11 +224,21 @@ public struct JSONReader {
         } else if bytes[position] == UInt8(ascii: "]") {
           position += 1
           guard allNumbers else { return .array(items) }
-          if integers == numbers.count { return .numbers(numbers, integral: true) }
-          if integers == 0 { return .numbers(numbers, integral: false) }
-          return .array(JSONReader.typedItems(numbers, integerBits, mixed: mixed, allIntegers: false))
+          if integers == numberScratch.count { return .numbers(takeNumbers(), integral: true) }
+          if integers == 0 { return .numbers(takeNumbers(), integral: false) }
+          return .array(JSONReader.typedItems(numberScratch, integerBits, mixed: mixed, allIntegers: false))
         } else {
           throw error("expected ',' or ']' in an array")
+        }
+      }
+    }
+
+    /// A new array of exactly the numbers in `numberScratch` (a copy: the scratch stays unique).
+    func takeNumbers() -> [Double] {
+      numberScratch.withUnsafeBufferPointer { source in
+        [Double](unsafeUninitializedCapacity: source.count) { out, written in
+          if let from = source.baseAddress, let to = out.baseAddress { to.initialize(from: from, count: source.count) }
+          written = source.count
         }
       }
     }

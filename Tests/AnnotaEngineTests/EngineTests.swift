@@ -152,6 +152,17 @@ struct JSONTests {
     #expect(try JSONReader.parse("[1,2.5]") == .array([.int(1), .double(2.5)]))
   }
 
+  @Test("number arrays one after another and inside each other keep their own elements")
+  func numberArraysInSequence() throws {
+    // The reader gathers an array's numbers in one buffer that every array reuses.
+    let text = #"{"s":[[1,2,3,4,5],[6.5,7.5],[],[8]],"u":[1,[2,3,[4.5]],5],"v":[[1,2],"x",[3.25,4]]}"#
+    let value = try JSONReader.parse(text)
+    #expect(value.serialized() == text)
+    #expect(value["s"] == .array([.numbers([1, 2, 3, 4, 5], integral: true), .numbers([6.5, 7.5], integral: false),
+                                  .array([]), .numbers([8], integral: true)]))
+    #expect(value["u"] == .array([.int(1), .array([.int(2), .int(3), .numbers([4.5], integral: false)]), .int(5)]))
+  }
+
   @Test("integers beyond 2^53 inside arrays stay exact")
   func bigIntegers() throws {
     let value = try JSONReader.parse("[1,9007199254740993]")
