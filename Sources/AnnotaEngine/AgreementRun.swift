@@ -383,6 +383,7 @@ public enum AgreementRun {
     }
     let sums = perImage.map { ($0.iouSum, $0.diceSum, $0.pairs, $0.fleissPSum, $0.fleissSubjects, $0.alphaN, $0.alphaDiagonal) }
     var rng = SplitMix64(seed: seed)
+    let images = FixedDivisor(UInt64(max(perImage.count, 1)))
     var samples: [[Double]] = [[], [], [], []]
     var fleissTotals = [Double](repeating: 0, count: order.count)
     var alphaTotals = [Double](repeating: 0, count: order.count)
@@ -399,7 +400,7 @@ public enum AgreementRun {
             fleissTotals.withUnsafeMutableBufferPointer { fleissTotals in
               alphaTotals.withUnsafeMutableBufferPointer { alphaTotals in
                 for _ in 0..<perImage.count {
-                  let i = Int(rng.next() % UInt64(perImage.count))
+                  let i = Int(images.remainder(rng.next()))
                   let p = sums[i]
                   iouSum += p.0; diceSum += p.1; pairs += p.2
                   fleissPSum += p.3; fleissSubjects += p.4

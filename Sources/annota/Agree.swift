@@ -87,6 +87,7 @@ struct Agree: AsyncParsableCommand {
       files: files, datasets: datasets, gold: goldDataset, options: options,
       runner: BatchRunner(maxConcurrency: common.threadCount), progress: progress)
     progress.finish()
+    KeptUntilExit.keep(result)  // hundreds of thousands of small arrays: the exit frees them at once
     // The two documents serialize concurrently when more than one thread is allowed.
     let consensus = result.consensus, reportValue = result.report
     let (consensusBytes, reportBytes): ([UInt8], [UInt8])
