@@ -28,14 +28,14 @@ public struct BatchRunner: Sendable {
     _ transform: @escaping @Sendable (Item) throws -> Output,
     deliver: (Int, Result<Output, any Error>) async -> Void
   ) async {
-    // Items may finish out of order; at most `lookahead` items are started beyond the next one
-    // to deliver, which bounds the results buffered behind a slow item.
     if maxConcurrency == 1 {
       for (index, item) in items.enumerated() {
         await deliver(index, Result { try transform(item) })
       }
       return
     }
+    // Items may finish out of order; at most `lookahead` items are started beyond the next one
+    // to deliver, which bounds the results buffered behind a slow item.
     let lookahead = maxConcurrency * 4
     await withTaskGroup(of: (Int, Result<Output, any Error>).self) { group in
       var nextToStart = 0
