@@ -287,6 +287,34 @@ public enum AgreementRun {
     var alphaTotals: [Int64?: Double] = [:]
 
     mutating func add(_ r: ImageResult, raters n: Int) {
+      addPairs(r, raters: n)
+      // A cluster's votes, counted per label: a few pairs in a reused array, not a dictionary
+      // per cluster.
+      var counts: [(label: Int64?, count: Int)] = []
+      for labels in r.fleissLabels {
+        Stats.count(labels, into: &counts)
+        var squares = 0
+        for vote in counts { squares += vote.count * vote.count }
+        fleissPSum += Double(squares - n) / Double(n * (n - 1))
+        fleissSubjects += 1
+        for vote in counts { fleissTotals[vote.label, default: 0] += Double(vote.count) }
+      }
+      for unit in r.alphaUnits {
+        let m = Double(unit.count)
+        Stats.count(unit, into: &counts)
+        alphaN += m
+        // In label order (`count` sorts them): floating-point sums must not depend on the order
+        // votes come in, or the figures would differ in the last bit.
+        for vote in counts {
+          let c = Double(vote.count)
+          alphaDiagonal += c * (c - 1) / (m - 1)
+          alphaTotals[vote.label, default: 0] += c
+        }
+      }
+    }
+
+    /// The pairwise IoU and Dice sums alone (all a per-image mean IoU needs).
+    mutating func addPairs(_ r: ImageResult, raters n: Int) {
       for a in 0..<n {
         for b in 0..<n {
           iouSum += r.pairIoU[a][b]
@@ -294,26 +322,19 @@ public enum AgreementRun {
           pairs += r.pairCount[a][b]
         }
       }
-      for labels in r.fleissLabels {
-        var counts: [Int64?: Int] = [:]
-        for l in labels { counts[l, default: 0] += 1 }
-        fleissPSum += Double(counts.values.reduce(0) { $0 + $1 * $1 } - n) / Double(n * (n - 1))
-        fleissSubjects += 1
-        for (l, c) in counts { fleissTotals[l, default: 0] += Double(c) }
-      }
-      for unit in r.alphaUnits {
-        let m = Double(unit.count)
-        var counts: [Int64?: Double] = [:]
-        for l in unit { counts[l, default: 0] += 1 }
-        alphaN += m
-        // Sum in label order: Dictionary order changes from process to process (per-process hash
-        // seeds), and floating-point sums must not, or the figures would differ in the last bit.
-        for l in counts.keys.sorted(by: Stats.labelOrder) {
-          let c = counts[l]!
-          alphaDiagonal += c * (c - 1) / (m - 1)
-          alphaTotals[l, default: 0] += c
+    }
+
+    /// The distinct labels of `labels` with their counts, in `labelOrder`.
+    static func count(_ labels: [Int64?], into counts: inout [(label: Int64?, count: Int)]) {
+      counts.removeAll(keepingCapacity: true)
+      for label in labels {
+        if let i = counts.firstIndex(where: { $0.label == label }) {
+          counts[i].count += 1
+        } else {
+          counts.append((label, 1))
         }
       }
+      counts.sort { labelOrder($0.label, $1.label) }
     }
 
     /// A fixed order of labels (nil first) for order-independent floating-point sums.
@@ -545,7 +566,7 @@ public enum AgreementRun {
         annotationsJSON.append(.object(fields))
       }
       var s = Stats()
-      s.add(r, raters: n)
+      s.addPairs(r, raters: n)
       imagesJSON.append(.object([
         ("image_id", .int(r.imageID)), ("objects", .int(Int64(r.objects.count))),
         ("accept", .int(Int64(imageTiers[.accept] ?? 0))), ("review", .int(Int64(imageTiers[.review] ?? 0))),
