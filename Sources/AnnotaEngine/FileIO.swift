@@ -78,6 +78,17 @@ public enum FileIO {
   public static func writeAtomically(_ bytes: some Collection<UInt8>, to path: String)
     throws(FileError)
   {
+    let contiguous = Array(bytes)
+    try writeAtomically(to: path) { emit in contiguous.withUnsafeBytes(emit) }
+  }
+
+  /// Writes atomically, as `writeAtomically(_:to:)`, what `produce` hands to the function it is
+  /// given, piece after piece: a large output goes to the file as it is made, without being held
+  /// whole in memory. After a failed write the later pieces are ignored, and the error is thrown
+  /// once `produce` returns.
+  public static func writeAtomically(
+    to path: String, _ produce: ((UnsafeRawBufferPointer) -> Void) -> Void
+  ) throws(FileError) {
     let directory: String
     let name: String
     if let slash = path.lastIndex(of: "/") {
@@ -99,8 +110,8 @@ public enum FileIO {
     if fd < 0 { throw .system(path, "cannot create a temporary file in \(directory)") }
 
     var failure: FileError?
-    let contiguous = Array(bytes)
-    contiguous.withUnsafeBytes { raw in
+    produce { raw in
+      if failure != nil { return }
       var done = 0
       while done < raw.count {
         let n = write(fd, raw.baseAddress! + done, raw.count - done)

@@ -98,6 +98,16 @@ public enum JSONValue: Sendable, Equatable {
     return out
   }
 
+  /// Compact JSON handed to `emit` in pieces of about `chunk` bytes, in order, so a large document
+  /// is never in memory whole (`FileIO.writeAtomically(to:_:)` takes them straight to a file).
+  /// The concatenated pieces are exactly `serializedBytes()`.
+  public func serialize(chunk: Int = 1 << 20, _ emit: (UnsafeRawBufferPointer) -> Void) {
+    var out: [UInt8] = []
+    out.reserveCapacity(chunk + 4096)
+    write(to: &out, chunk: chunk, emit)
+    out.withUnsafeBytes(emit)
+  }
+
   /// Appends compact JSON text to `out`.
   public func write(to out: inout String) {
     out += serialized()
@@ -107,6 +117,18 @@ public enum JSONValue: Sendable, Equatable {
   ///
   /// - Complexity: O(size of the output).
   public func write(to out: inout [UInt8]) {
+    write(to: &out, chunk: .max) { _ in }
+  }
+
+  /// `write(to:)` that hands `out` to `emit` and empties it whenever it has reached `chunk`
+  /// bytes between two elements of an array or object.
+  func write(to out: inout [UInt8], chunk: Int, _ emit: (UnsafeRawBufferPointer) -> Void) {
+    @inline(__always) func flushIfFull() {
+      if out.count >= chunk {
+        out.withUnsafeBytes(emit)
+        out.removeAll(keepingCapacity: true)
+      }
+    }
     switch self {
     case .null: out.append(contentsOf: "null".utf8)
     case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
@@ -117,13 +139,15 @@ public enum JSONValue: Sendable, Equatable {
       out.append(UInt8(ascii: "["))
       for (i, item) in items.enumerated() {
         if i > 0 { out.append(UInt8(ascii: ",")) }
-        item.write(to: &out)
+        flushIfFull()
+        item.write(to: &out, chunk: chunk, emit)
       }
       out.append(UInt8(ascii: "]"))
     case .numbers(let values, let integral):
       out.append(UInt8(ascii: "["))
       for (i, value) in values.enumerated() {
         if i > 0 { out.append(UInt8(ascii: ",")) }
+        if i & 1023 == 1023 { flushIfFull() }
         if integral, let exact = Int64(exactly: value) {
           JSONValue.writeInteger(exact, to: &out)
         } else {
@@ -135,9 +159,10 @@ public enum JSONValue: Sendable, Equatable {
       out.append(UInt8(ascii: "{"))
       for (i, (key, value)) in members.enumerated() {
         if i > 0 { out.append(UInt8(ascii: ",")) }
+        flushIfFull()
         JSONValue.writeString(key, to: &out)
         out.append(UInt8(ascii: ":"))
-        value.write(to: &out)
+        value.write(to: &out, chunk: chunk, emit)
       }
       out.append(UInt8(ascii: "}"))
     }

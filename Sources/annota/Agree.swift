@@ -88,18 +88,17 @@ struct Agree: AsyncParsableCommand {
       runner: BatchRunner(maxConcurrency: common.threadCount), progress: progress)
     progress.finish()
     KeptUntilExit.keep(result)  // hundreds of thousands of small arrays: the exit frees them at once
-    // The two documents serialize concurrently when more than one thread is allowed.
+    // The two documents are written concurrently when more than one thread is allowed, each
+    // streamed to its file as it is serialized.
     let consensus = result.consensus, reportValue = result.report
-    let (consensusBytes, reportBytes): ([UInt8], [UInt8])
     if common.threadCount > 1 {
-      async let c = consensus.serializedBytes()
-      async let r = reportValue.serializedBytes()
-      (consensusBytes, reportBytes) = await (c, r)
+      async let c: Void = writeOutput(json: consensus, to: out)
+      async let r: Void = writeOutput(json: reportValue, to: report)
+      _ = try await (c, r)
     } else {
-      (consensusBytes, reportBytes) = (consensus.serializedBytes(), reportValue.serializedBytes())
+      try writeOutput(json: consensus, to: out)
+      try writeOutput(json: reportValue, to: report)
     }
-    try writeOutput(consensusBytes, to: out)
-    try writeOutput(reportBytes, to: report)
     if let queue { try writeOutput(result.queueCSV, to: queue) }
     var loadErrors = 0
     for (path, d) in zip(files, datasets) {

@@ -234,7 +234,7 @@ struct AutoFit: AsyncParsableCommand {
       ])
       lines += record.serializedBytes() + [0x0A]
     }
-    try writeOutput(dataset.document(replacingAnnotations: replacements).serializedBytes(), to: out)
+    try writeOutput(json: dataset.document(replacingAnnotations: replacements), to: out)
     if let report { try writeOutput(lines, to: report) }
     let errors = reportIssues(dataset.issues + issues, quiet: common.quiet)
     if !common.quiet {

@@ -114,7 +114,7 @@ struct Dedup: AsyncParsableCommand {
     if let csv { try writeOutput(result.csv, to: csv) }
     if let writeKeep { try writeOutput(result.keepList, to: writeKeep) }
     if let writeCoco, let dataset {
-      try writeOutput(result.filteredCOCO(dataset).serializedBytes(), to: writeCoco)
+      try writeOutput(json: result.filteredCOCO(dataset), to: writeCoco)
     }
     if let cache { try writeOutput(previous.merging(result).json.serializedBytes(), to: cache) }
     for e in result.errors { printError("annota: error: \(e.error.description)") }

@@ -32,7 +32,7 @@ struct Masks: AsyncParsableCommand {
     let result = await MaskConversion.run(
       dataset, to: to, runner: BatchRunner(maxConcurrency: common.threadCount), progress: progress)
     progress.finish()
-    try writeOutput(result.document.serializedBytes(), to: out)
+    try writeOutput(json: result.document, to: out)
     let errors = reportIssues(result.issues, quiet: common.quiet)
     if !common.quiet {
       printError("annota masks: \(result.converted) converted, \(result.unchanged) unchanged, \(errors) failed → \(out)")
@@ -76,6 +76,15 @@ enum KeptUntilExit {
 /// Writes `text` atomically or exits 2.
 func writeOutput(_ text: String, to path: String) throws {
   try writeOutput(Array(text.utf8), to: path)
+}
+
+/// Writes `value` as compact JSON atomically, streamed to the file in pieces (a COCO document
+/// of tens of megabytes is never held whole as text), or exits 2.
+func writeOutput(json value: JSONValue, to path: String) throws {
+  do { try FileIO.writeAtomically(to: path) { emit in value.serialize(emit) } } catch {
+    printError("annota: error: \(error.description)")
+    throw Exit.couldNotRun
+  }
 }
 
 /// Writes `bytes` atomically or exits 2.

@@ -81,6 +81,23 @@ struct FileTests {
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["out.json"])
   }
 
+  @Test("a streamed atomic write writes every piece in order and leaves no temporary behind")
+  func streamedAtomicWrite() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let path = dir + "/out.json"
+    try FileIO.writeAtomically("old", to: path)
+    let value = JSONValue.array((0..<20_000).map { .int(Int64($0)) })
+    try FileIO.writeAtomically(to: path) { emit in value.serialize(chunk: 1000, emit) }
+    #expect(try Array(Data(contentsOf: URL(fileURLWithPath: path))) == value.serializedBytes())
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["out.json"])
+    // A failure (no such directory) names the path and leaves nothing.
+    let error = #expect(throws: FileError.self) {
+      try FileIO.writeAtomically(to: dir + "/missing/out.json") { emit in value.serialize(emit) }
+    }
+    #expect(error?.path == dir + "/missing/out.json")
+  }
+
   @Test("a failed atomic write names the path and changes nothing")
   func atomicWriteFailure() throws {
     let error = #expect(throws: FileError.self) {
@@ -150,6 +167,21 @@ struct JSONTests {
       #expect(try JSONReader.parse(text).serialized() == text)
     }
     #expect(try JSONReader.parse("[1,2.5]") == .array([.int(1), .double(2.5)]))
+  }
+
+  @Test("serializing in pieces gives exactly the whole text, for any piece size", arguments: [1, 7, 64, 1 << 20])
+  func serializeInPieces(_ chunk: Int) throws {
+    let counts = JSONValue.numbers((0..<3000).map { Double($0 % 97) }, integral: true)
+    let value = JSONValue.object([
+      ("images", .array((0..<50).map { .object([("id", .int(Int64($0))), ("file_name", .string("a\"b\\\($0).jpg"))]) })),
+      ("counts", counts), ("coords", .numbers([0.5, -1e-7, 3], integral: false)), ("empty", .array([])),
+      ("nested", .array([.array([.null, .bool(true)]), .object([])])), ("x", .double(.infinity)),
+    ])
+    var pieces: [[UInt8]] = []
+    value.serialize(chunk: chunk) { pieces.append(Array($0)) }
+    #expect(pieces.flatMap { $0 } == value.serializedBytes())
+    if chunk == 64 { #expect(pieces.count > 10) }  // it does flush along the way
+    if chunk == 1 << 20 { #expect(pieces.count == 1) }
   }
 
   @Test("number arrays one after another and inside each other keep their own elements")
