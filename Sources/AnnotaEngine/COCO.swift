@@ -95,12 +95,21 @@ public struct COCODataset: Sendable {
   /// - Throws: `COCOFileError` if the file cannot be read, is not JSON, or lacks an
   ///   `annotations` array. Problems in single records are collected in `issues` instead.
   public static func load(_ path: String) throws(COCOFileError) -> COCODataset {
-    let bytes: [UInt8]
-    do { bytes = try FileIO.read(path) } catch {
+    var buffer: [UInt8] = []
+    return try load(path, buffer: &buffer)
+  }
+
+  /// `load`, reading the file into `buffer` (reused when large enough: see `FileIO.read(_:into:)`).
+  static func load(_ path: String, buffer: inout [UInt8]) throws(COCOFileError) -> COCODataset {
+    let count: Int
+    do { count = try FileIO.read(path, into: &buffer) } catch {
       throw COCOFileError(path: path, message: error.message)
     }
     do {
-      return try COCODataset(json: try JSONReader.parse(bytes), source: path)
+      let json = try buffer.withUnsafeBufferPointer { (bytes) throws(JSONParseError) in
+        try JSONReader.parse(UnsafeBufferPointer(rebasing: bytes[..<count]))
+      }
+      return try COCODataset(json: json, source: path)
     } catch let error as JSONParseError {
       throw COCOFileError(path: path, message: "not valid JSON: \(error.description)")
     } catch let error as COCOFileError {
@@ -117,6 +126,18 @@ public struct COCODataset: Sendable {
     -> [Result<COCODataset, COCOFileError>]
   {
     var results: [Result<COCODataset, COCOFileError>] = []
+    if runner.maxConcurrency == 1 {
+      // One after the other through one buffer, sized for the largest file: its memory is
+      // touched once, not once per file. (Its bytes are only ever read after `read` wrote them.)
+      let largest = min(paths.compactMap { FileIO.size(of: $0) }.max() ?? 0, FileIO.defaultMaxBytes)
+      var buffer = [UInt8](unsafeUninitializedCapacity: largest) { _, count in count = largest }
+      for path in paths {
+        do throws(COCOFileError) { results.append(.success(try load(path, buffer: &buffer))) } catch {
+          results.append(.failure(error))
+        }
+      }
+      return results
+    }
     await runner.forEach(paths, { path throws(COCOFileError) in try COCODataset.load(path) }) { index, result in
       switch result {
       case .success(let dataset): results.append(.success(dataset))

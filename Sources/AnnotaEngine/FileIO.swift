@@ -38,6 +38,20 @@ public enum FileIO {
   public static func read(_ path: String, maxBytes: Int = defaultMaxBytes) throws(FileError)
     -> [UInt8]
   {
+    var buffer: [UInt8] = []
+    let count = try read(path, maxBytes: maxBytes, into: &buffer)
+    if count < buffer.count { buffer.removeLast(buffer.count - count) }  // the file shrank
+    return buffer
+  }
+
+  /// Reads the whole file at `path` into the first bytes of `buffer` and returns how many there
+  /// are. The buffer's storage is reused when it is large enough (its later bytes are left as
+  /// they were), so reading several large files one after the other touches fresh memory once.
+  ///
+  /// - Throws: as `read(_:maxBytes:)`.
+  public static func read(_ path: String, maxBytes: Int = defaultMaxBytes, into buffer: inout [UInt8])
+    throws(FileError) -> Int
+  {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     if fd < 0 { throw .system(path, "cannot open") }
     defer { close(fd) }
@@ -51,10 +65,10 @@ public enum FileIO {
       throw FileError(path: path, message: "file is \(size) bytes, over the limit of \(maxBytes)")
     }
     var failure: FileError?
-    let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+    func fill(_ base: UnsafeMutablePointer<UInt8>) -> Int {
       var done = 0
       while done < size {
-        let n = Glibc.read(fd, buffer.baseAddress! + done, size - done)
+        let n = Glibc.read(fd, base + done, size - done)
         if n < 0 {
           if errno == EINTR { continue }
           failure = .system(path, "cannot read")
@@ -63,10 +77,19 @@ public enum FileIO {
         if n == 0 { break }  // file shrank while reading
         done += n
       }
-      count = done
+      return done
+    }
+    var done = 0
+    if buffer.count >= size && size > 0 {
+      done = buffer.withUnsafeMutableBufferPointer { fill($0.baseAddress!) }
+    } else if size > 0 {
+      buffer = [UInt8](unsafeUninitializedCapacity: size) { storage, count in
+        done = fill(storage.baseAddress!)
+        count = done
+      }
     }
     if let failure { throw failure }
-    return bytes
+    return done
   }
 
   /// Writes `bytes` to `path` atomically: into a temporary file in the same directory, flushed to
@@ -135,6 +158,12 @@ public enum FileIO {
   /// Writes a UTF-8 string atomically (see `writeAtomically(_:to:)`).
   public static func writeAtomically(_ text: String, to path: String) throws(FileError) {
     try writeAtomically(Array(text.utf8), to: path)
+  }
+
+  /// The size in bytes of the file at `path`, or nil if it cannot be examined.
+  public static func size(of path: String) -> Int? {
+    var info = stat()
+    return stat(path, &info) == 0 ? Int(info.st_size) : nil
   }
 
   /// True if `path` names an existing file or directory.

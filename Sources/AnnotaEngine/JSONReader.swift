@@ -28,14 +28,17 @@ public struct JSONReader {
   /// - Throws: `JSONParseError` with line, column and JSON path.
   /// - Complexity: O(bytes).
   public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
-    try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) in
-      var reader = Parser(buffer)
-      reader.skipWhitespace()
-      let value = try reader.value(depth: 0)
-      reader.skipWhitespace()
-      if reader.position != buffer.count { throw reader.error("unexpected data after the document") }
-      return value
-    }
+    try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) in try parse(buffer) }
+  }
+
+  /// Parses a whole document held in `buffer`.
+  public static func parse(_ buffer: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> JSONValue {
+    var reader = Parser(buffer)
+    reader.skipWhitespace()
+    let value = try reader.value(depth: 0)
+    reader.skipWhitespace()
+    if reader.position != buffer.count { throw reader.error("unexpected data after the document") }
+    return value
   }
 
   /// Parses a UTF-8 string.

@@ -81,6 +81,52 @@ struct FileTests {
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["out.json"])
   }
 
+  @Test("reading into a reused buffer gives each file's bytes, whatever the order of sizes")
+  func readIntoBuffer() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    var buffer: [UInt8] = []
+    for (i, size) in [5000, 10, 0, 70_000, 3].enumerated() {
+      let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ i) }
+      let path = dir + "/f\(i)"
+      try FileIO.writeAtomically(bytes, to: path)
+      let count = try FileIO.read(path, into: &buffer)
+      #expect(count == size)
+      #expect(Array(buffer[..<count]) == bytes)
+      #expect(try FileIO.read(path) == bytes)
+    }
+    #expect(throws: FileError.self) { _ = try FileIO.read(dir + "/missing", into: &buffer) }
+  }
+
+  @Test("loading COCO files one after another through one buffer gives what parallel loading gives")
+  func loadAllSequential() async throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    var paths: [String] = []
+    for (i, objects) in [3, 1, 7].enumerated() {
+      let annotations = (0..<objects).map { k in
+        #"{"id":\#(k + 1),"image_id":1,"category_id":\#(i + 1),"bbox":[1,2,3,4],"segmentation":[[1,1,9,1,9,\#(9 + k)]]}"#
+      }
+      let text = #"{"images":[{"id":1,"width":20,"height":30}],"annotations":[\#(annotations.joined(separator: ","))]}"#
+      paths.append(dir + "/a\(i).json")
+      try FileIO.writeAtomically(text, to: paths[i])
+    }
+    paths.append(dir + "/missing.json")
+    let one = await COCODataset.loadAll(paths, runner: BatchRunner(maxConcurrency: 1))
+    let two = await COCODataset.loadAll(paths, runner: BatchRunner(maxConcurrency: 2))
+    for (a, b) in zip(one, two) {
+      switch (a, b) {
+      case (.success(let x), .success(let y)):
+        #expect(x.annotations.map(\.id) == y.annotations.map(\.id))
+        #expect(x.annotations.map(\.categoryID) == y.annotations.map(\.categoryID))
+        #expect(try x.annotations.map { try x.mask(of: $0) } == y.annotations.map { try y.mask(of: $0) })
+      case (.failure(let x), .failure(let y)): #expect(x.description == y.description)
+      default: Issue.record("one thread and two disagree: \(a) / \(b)")
+      }
+    }
+    #expect(one.map { (try? $0.get())?.annotations.count } == [3, 1, 7, nil])
+  }
+
   @Test("a streamed atomic write writes every piece in order and leaves no temporary behind")
   func streamedAtomicWrite() throws {
     let dir = try temporaryDirectory()
