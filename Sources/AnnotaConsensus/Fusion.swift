@@ -54,25 +54,34 @@ public enum Fusion {
     precondition(!masks.isEmpty, "voting needs at least one mask")
     let h = masks[0].height, w = masks[0].width
     precondition(masks.allSatisfy { $0.height == h && $0.width == w }, "masks differ in size")
-    let need = minimumVotes ?? (masks.count / 2 + 1)
-    // Sort keys 2·position + (1 at a start) need the positions below 2^62.
-    let merge = masks.count <= mergeLimit || h * w >= 1 << 62
-    let out = merge ? mergeVote(masks, need: need) : sortVote(masks, need: need)
+    let out = vote(intervals: masks.map(\.intervals), pixels: h * w, minimumVotes: minimumVotes)
     return RLE(height: h, width: w, foregroundIntervals: out)
+  }
+
+  /// `vote` on the masks' foreground intervals (`RLE.intervals`, or an `RLESet`'s, which a caller
+  /// may have at hand already); returns the result's intervals.
+  ///
+  /// - Parameter pixels: the masks' height × width.
+  public static func vote(intervals lists: [[Int]], pixels: Int, minimumVotes: Int? = nil) -> [Int] {
+    precondition(!lists.isEmpty, "voting needs at least one mask")
+    let need = minimumVotes ?? (lists.count / 2 + 1)
+    // Sort keys 2·position + (1 at a start) need the positions below 2^62.
+    let merge = lists.count <= mergeLimit || pixels >= 1 << 62
+    return merge ? mergeVote(lists, need: need) : sortVote(lists, need: need)
   }
 
   /// `vote`'s result intervals by merging the masks' interval ends: after all the boundaries at
   /// one position are counted, an interval opens when the depth reaches `need` and closes when it
   /// drops below.
-  static func mergeVote(_ masks: [RLE], need: Int) -> [Int] {
+  static func mergeVote(_ lists: [[Int]], need: Int) -> [Int] {
     // Every mask's interval ends, one after the other, each list closed by two Int.max (so a
     // list's starts stay at even indices and an exhausted list never holds the minimum).
     var ends: [Int] = []
-    ends.reserveCapacity(masks.reduce(0) { $0 + $1.counts.count + 3 })
+    ends.reserveCapacity(lists.reduce(0) { $0 + $1.count + 2 })
     var heads: [Int] = []
-    for mask in masks {
+    for list in lists {
       heads.append(ends.count)
-      appendIntervals(of: mask, to: &ends)
+      ends.append(contentsOf: list)
       ends.append(Int.max)
       ends.append(Int.max)
     }
@@ -107,11 +116,11 @@ public enum Fusion {
   }
 
   /// `vote`'s result intervals by sorting all the masks' interval ends (for many masks).
-  static func sortVote(_ masks: [RLE], need: Int) -> [Int] {
+  static func sortVote(_ lists: [[Int]], need: Int) -> [Int] {
     var keys: [Int] = []
-    keys.reserveCapacity(masks.reduce(0) { $0 + $1.counts.count })
-    for mask in masks {
-      for (i, position) in mask.intervals.enumerated() { keys.append(position << 1 | (i & 1 == 0 ? 1 : 0)) }
+    keys.reserveCapacity(lists.reduce(0) { $0 + $1.count })
+    for list in lists {
+      for (i, position) in list.enumerated() { keys.append(position << 1 | (i & 1 == 0 ? 1 : 0)) }
     }
     keys.sort()
     var out: [Int] = []
@@ -130,27 +139,6 @@ public enum Fusion {
 
   /// Up to this many masks, `vote` merges their sorted boundaries directly.
   static let mergeLimit = 8
-
-  /// Appends `mask.intervals` (foreground `[start, end)` pairs, zero-length runs dropped and
-  /// touching intervals joined) to `ends`, without building the intermediate array.
-  static func appendIntervals(of mask: RLE, to ends: inout [Int]) {
-    let first = ends.count
-    var position = 0
-    mask.counts.withUnsafeBufferPointer { counts in
-      for index in counts.indices {
-        let count = counts[index]
-        if index & 1 == 1 && count > 0 {
-          if ends.count > first && ends[ends.count - 1] == position {
-            ends[ends.count - 1] = position + count
-          } else {
-            ends.append(position)
-            ends.append(position + count)
-          }
-        }
-        position += count
-      }
-    }
-  }
 
   /// The result of STAPLE.
   public struct STAPLEResult: Sendable {

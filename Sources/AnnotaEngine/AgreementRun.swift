@@ -222,11 +222,18 @@ public enum AgreementRun {
         object.box = fused
         for m in cluster.members { object.iouWithConsensus[m.annotator] = boxes[m.annotator][m.object].iou(fused) }
       case .mask:
-        let shapes = voters.map { masks[$0.annotator][$0.object] }
-        let fused = options.maskFusion == .staple && shapes.count > 1 ? Fusion.staple(shapes).mask : Fusion.vote(shapes)
-        object.mask = fused
-        // The members' intervals and areas are prepared already: one interval walk each.
-        let fusedSet = RLESet([fused])
+        // The members' intervals and areas are prepared already: the vote merges their
+        // intervals, and each member's IoU with the result is one interval walk.
+        let fusedSet: RLESet
+        if options.maskFusion == .staple && voters.count > 1 {
+          fusedSet = RLESet([Fusion.staple(voters.map { masks[$0.annotator][$0.object] }).mask])
+        } else {
+          let first = masks[voters[0].annotator][voters[0].object]
+          let (h, w) = (first.height, first.width)
+          let lists = voters.map { maskSets[$0.annotator].intervals(of: $0.object) }
+          fusedSet = RLESet(height: h, width: w, foregroundIntervals: Fusion.vote(intervals: lists, pixels: h * w))
+        }
+        object.mask = fusedSet.masks[0]
         object.box = fusedSet.boxes[0]
         for m in cluster.members {
           let set = maskSets[m.annotator]

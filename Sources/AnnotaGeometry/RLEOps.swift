@@ -154,7 +154,25 @@ public struct RLESet: Sendable {
     self.boxes = boxes
   }
 
+  /// One mask given by its foreground intervals (`RLE.intervals`' form), as a vote produces
+  /// them: the runs and area come from them without a walk over the counts.
+  ///
+  /// - Precondition: as `RLE(height:width:foregroundIntervals:)`.
+  public init(height: Int, width: Int, foregroundIntervals intervals: [Int]) {
+    let mask = RLE(height: height, width: width, foregroundIntervals: intervals)
+    var area = 0
+    for k in stride(from: 0, to: intervals.count, by: 2) { area += intervals[k + 1] - intervals[k] }
+    self.masks = [mask]
+    self.intervals = [intervals]
+    self.areas = [area]
+    self.boxes = [mask.boundingBox]
+  }
+
   public var count: Int { masks.count }
+
+  /// Mask `i`'s foreground intervals `[start, end)`, in column-major pixel order (as
+  /// `RLE.intervals`).
+  public func intervals(of i: Int) -> [Int] { intervals[i] }
 
   /// Foreground overlap of mask `i` of `self` and mask `j` of `other`.
   public func intersectionArea(_ i: Int, _ other: RLESet, _ j: Int) -> Int {

@@ -61,6 +61,24 @@ struct VoteReferenceTests {
     }
   }
 
+  @Test("the vote on prepared intervals, as `agree` runs it, gives the same mask, area and box")
+  func onIntervals() throws {
+    var rng = SplitMix64(seed: 405)
+    for trial in 0..<1_000 {
+      let h = Int.random(in: 1...30, using: &rng), w = Int.random(in: 1...30, using: &rng)
+      let k = Int.random(in: 1...12, using: &rng)
+      let masks = try (0..<k).map { _ in try RLE(height: h, width: w, counts: randomCounts(h, w, &rng)) }
+      let members = RLESet(masks)
+      let lists = (0..<k).map { members.intervals(of: $0) }
+      #expect(lists == masks.map(\.intervals))
+      let fused = RLESet(height: h, width: w, foregroundIntervals: Fusion.vote(intervals: lists, pixels: h * w))
+      let expected = referenceVote(masks, minimumVotes: nil)
+      #expect(fused.masks == [expected], "trial \(trial)")
+      #expect(fused.areas == [expected.area] && fused.boxes == [expected.boundingBox], "trial \(trial)")
+      #expect(fused.intervals(of: 0) == expected.intervals, "trial \(trial)")
+    }
+  }
+
   @Test("identical, empty and full masks")
   func extremes() {
     let empty = RLE.empty(height: 4, width: 5), full = RLE.full(height: 4, width: 5)
