@@ -81,15 +81,17 @@ func writeOutput(_ text: String, to path: String) throws {
 /// Writes `value` as compact JSON atomically, streamed to the file in pieces (a COCO document
 /// of tens of megabytes is never held whole as text), or exits 2.
 func writeOutput(json value: JSONValue, to path: String) throws {
-  do { try FileIO.writeAtomically(to: path) { emit in value.serialize(emit) } } catch {
-    printError("annota: error: \(error.description)")
-    throw Exit.couldNotRun
-  }
+  try writeOutput(to: path) { emit in value.serialize(emit) }
 }
 
 /// Writes `bytes` atomically or exits 2.
 func writeOutput(_ bytes: [UInt8], to path: String) throws {
-  do { try FileIO.writeAtomically(bytes, to: path) } catch {
+  try writeOutput(to: path) { emit in bytes.withUnsafeBytes(emit) }
+}
+
+/// Writes what `produce` emits atomically (`FileIO.writeAtomically(to:_:)`) or exits 2.
+private func writeOutput(to path: String, _ produce: ((UnsafeRawBufferPointer) -> Void) -> Void) throws {
+  do { try FileIO.writeAtomically(to: path, produce) } catch {
     printError("annota: error: \(error.description)")
     throw Exit.couldNotRun
   }
