@@ -4,6 +4,9 @@
 //
 //   annota-masks-bench DIR [--threads N] [--iters N] [--warmup N]
 //   annota-masks-bench --load COCO.json     (reads the file once: COCODataset.load, timed)
+//   annota-masks-bench --rasterize COCO.json [ROUNDS]   (every polygon annotation to its mask and
+//                                                        box, ROUNDS times after a warm-up; the
+//                                                        rasterizer alone, without reading)
 //
 // One line per operation: `op=NAME threads=N median_ms=… best_ms=… ok=0|1`, where ok says that the
 // result equals pycocotools' (strings, pixels, or the IoU matrix's sum to 1e-9 relative).
@@ -277,6 +280,37 @@ if CommandLine.arguments.count == 3 && CommandLine.arguments[1] == "--load" {
   do { dataset = try COCODataset.load(CommandLine.arguments[2]) } catch { fail("\(error)") }
   let seconds = Double(nowNanoseconds() - start) / 1e9
   print("op=load-coco lib=annota seconds=\(seconds) annotations=\(dataset.annotations.count)")
+} else if (3...4).contains(CommandLine.arguments.count) && CommandLine.arguments[1] == "--rasterize" {
+  let dataset: COCODataset
+  do { dataset = try COCODataset.load(CommandLine.arguments[2]) } catch { fail("\(error)") }
+  let rounds = CommandLine.arguments.count == 4 ? Int(CommandLine.arguments[3]) ?? 0 : 5
+  if rounds < 1 { fail("ROUNDS must be a positive integer") }
+  var jobs: [(Polygon, Int, Int)] = []
+  for annotation in dataset.annotations {
+    guard case .polygons(let polygon)? = annotation.segmentation,
+      let image = dataset.image(of: annotation)
+    else { continue }
+    jobs.append((polygon, image.height, image.width))
+  }
+  // A checksum over every mask's run count, area and box, so that two builds can be compared.
+  func rasterizeAll() -> (nanoseconds: UInt64, checksum: Int) {
+    let start = nowNanoseconds()
+    var checksum = 0
+    for (polygon, height, width) in jobs {
+      let (rle, box) = polygon.rleWithBox(height: height, width: width)
+      checksum = checksum &* 31 &+ rle.counts.count &+ rle.area &+ Int(box.x + 7 * box.y + 13 * box.width + 17 * box.height)
+    }
+    return (nowNanoseconds() - start, checksum)
+  }
+  let reference = rasterizeAll().checksum
+  var times: [UInt64] = []
+  for _ in 0..<rounds {
+    let (time, checksum) = rasterizeAll()
+    if checksum != reference { fail("the masks differ between rounds") }
+    times.append(time)
+  }
+  times.sort()
+  print("op=rasterize-coco lib=annota polygons=\(jobs.count) median_ms=\(Double(times[rounds / 2]) / 1e6) best_ms=\(Double(times[0]) / 1e6) checksum=\(reference)")
 } else {
   let settings = parseArguments()
   await runAll(Inputs(directory: settings.directory), settings)
