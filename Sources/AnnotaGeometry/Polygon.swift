@@ -97,10 +97,10 @@ struct PixelBounds {
 ///
 /// Instead of sorting the crossing positions (`column * height + row`) as pycocotools does, a
 /// first pass over the edges counts how many crossings each column can receive; the second pass
-/// writes every crossing's row straight into its column's bucket, and only the few rows inside
-/// each column are sorted. Ordering by (column, row) gives the same sequence as ordering the
-/// positions, because a row is at most `height`, so `column * height + row` never exceeds the
-/// position of any crossing in a later column.
+/// writes every crossing's position straight into its column's bucket, and only the few
+/// positions inside each column are sorted. Sorting column by column gives the same sequence as
+/// sorting all the positions, because a row is at most `height`, so `column * height + row` never
+/// exceeds the position of any crossing in a later column.
 public enum PolygonRasterizer {
   /// Largest coordinate magnitude used as given.
   public static let coordinateLimit = 2.0e8
@@ -128,78 +128,112 @@ public enum PolygonRasterizer {
     precondition(h >= 0 && w >= 0, "negative image size")
     let k = xy.count / 2
     if k == 0 { return (.empty(height: h, width: w), .none) }
-    return withUnsafeTemporaryAllocation(of: Edge.self, capacity: k) { edges in
-      // Pass 1: every edge's walk, its first and last points and the columns it can cross.
-      var previous = (upsample(xy[0]), upsample(xy[1]))
-      var lowColumn = Int.max, highColumn = Int.min
-      var lastU = 0, lastV = 0
-      for j in 0..<k {
-        let next = j + 1 < k ? (upsample(xy[2 * j + 2]), upsample(xy[2 * j + 3]))
-                             : (upsample(xy[0]), upsample(xy[1]))
-        var edge = Edge(previous.0, previous.1, next.0, next.1, width: w)
-        if j > 0 { edge.setBoundaryCrossing(from: lastU, lastV, height: h, width: w) }
-        if edge.firstColumn <= edge.lastColumn {
-          lowColumn = min(lowColumn, edge.firstColumn)
-          highColumn = max(highColumn, edge.lastColumn)
-        }
-        if edge.boundaryColumn >= 0 {
-          lowColumn = min(lowColumn, edge.boundaryColumn)
-          highColumn = max(highColumn, edge.boundaryColumn)
-        }
-        (edges.baseAddress! + j).initialize(to: edge)
-        lastU = edge.endU
-        lastV = edge.endV
-        previous = next
-      }
-      if lowColumn > highColumn {
-        return (RLE.empty(height: h, width: w), .none)  // no crossing: the ring misses every column
-      }
-      let span = highColumn - lowColumn + 1
-      // Bucket c (column lowColumn + c) holds rows[start[c] ..< fill[c]]; start[span] = total.
-      return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * span + 1) { table in
-        let start = table.baseAddress!, fill = start + span + 1
-        table.initialize(repeating: 0)
-        // Upper bounds per column: +1 over each edge's column range (as differences), +1 at
-        // each boundary crossing.
+    // The edges, x-major ones from the front and y-major ones from the back, so that pass 2 runs
+    // each kind in a loop of its own (the kinds alternate at random along jagged outlines, and a
+    // branch on the kind mispredicts half the time); the order of the crossings within a column
+    // does not matter, as each column is sorted.
+    return withUnsafeTemporaryAllocation(of: Edge.self, capacity: k) { edgeBuffer in
+      let edges = edgeBuffer.baseAddress!
+      // The crossings between consecutive edges (at most k - 1): columns, then positions.
+      return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * k) { boundaryBuffer in
+        let boundaryColumns = boundaryBuffer.baseAddress!, boundaryPositions = boundaryColumns + k
+        // Pass 1: every edge's walk, its first and last points and the columns it can cross.
+        var previous = (upsample(xy[0]), upsample(xy[1]))
+        var lowColumn = Int.max, highColumn = Int.min
+        var lastU = 0, lastV = 0
+        var xMajorCount = 0, yMajorCount = 0, boundaryCount = 0
         for j in 0..<k {
-          let edge = edges[j]
-          if edge.firstColumn <= edge.lastColumn {
-            start[edge.firstColumn - lowColumn] += 1
-            start[edge.lastColumn - lowColumn + 1] -= 1
+          let next = j + 1 < k ? (upsample(xy[2 * j + 2]), upsample(xy[2 * j + 3]))
+                               : (upsample(xy[0]), upsample(xy[1]))
+          let edge = Edge(previous.0, previous.1, next.0, next.1, width: w)
+          if j > 0 {
+            let (column, row) = boundaryCrossing(from: lastU, lastV, to: edge.firstU, edge.firstV, height: h, width: w)
+            let crosses = column >= 0
+            boundaryColumns[boundaryCount] = column
+            boundaryPositions[boundaryCount] = column &* h &+ row
+            boundaryCount &+= crosses ? 1 : 0
+            lowColumn = min(lowColumn, crosses ? column : .max)
+            highColumn = max(highColumn, column)
           }
+          let crossesColumns = edge.firstColumn <= edge.lastColumn
+          lowColumn = min(lowColumn, crossesColumns ? edge.firstColumn : .max)
+          highColumn = max(highColumn, crossesColumns ? edge.lastColumn : .min)
+          let slot = edge.xMajor ? xMajorCount : k &- 1 &- yMajorCount
+          (edges + slot).initialize(to: edge)
+          xMajorCount &+= edge.xMajor ? 1 : 0
+          yMajorCount &+= edge.xMajor ? 0 : 1
+          lastU = edge.endU
+          lastV = edge.endV
+          previous = next
         }
-        var running = 0, total = 0
-        for c in 0..<span {
-          running += start[c]
-          fill[c] = running  // the column's interior count, for a moment
+        if lowColumn > highColumn {
+          return (RLE.empty(height: h, width: w), .none)  // no crossing: the ring misses every column
         }
-        for j in 0..<k where edges[j].boundaryColumn >= 0 {
-          fill[edges[j].boundaryColumn - lowColumn] += 1
-        }
-        for c in 0..<span {
-          let count = fill[c]
-          start[c] = total
-          fill[c] = total
-          total += count
-        }
-        start[span] = total
-        return withUnsafeTemporaryAllocation(of: Int.self, capacity: total) { rows in
-          let rows = rows.baseAddress!
-          // Pass 2: the crossings, each row into its column's bucket.
+        let span = highColumn - lowColumn + 1
+        // Bucket c (column lowColumn + c) holds positions[start[c] ..< fill[c]]; start[span] = total.
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * span + 1) { table in
+          let start = table.baseAddress!, fill = start + span + 1
+          table.initialize(repeating: 0)
+          // Upper bounds per column: +1 over each edge's column range (as differences; an edge
+          // without a column adds +1 and -1 to the spare slot at `span`, set below), +1 at each
+          // boundary crossing.
           for j in 0..<k {
             let edge = edges[j]
-            edge.writeCrossings(rows: rows, fill: fill, lowColumn: lowColumn, height: h)
-            if edge.boundaryColumn >= 0 {
-              let slot = fill + (edge.boundaryColumn - lowColumn)
-              rows[slot.pointee] = edge.boundaryRow
-              slot.pointee += 1
-            }
+            let crossesColumns = edge.firstColumn <= edge.lastColumn
+            start[crossesColumns ? edge.firstColumn &- lowColumn : span] &+= 1
+            start[crossesColumns ? edge.lastColumn &- lowColumn &+ 1 : span] &-= 1
           }
-          return runs(rows: rows, start: start, fill: fill, lowColumn: lowColumn, span: span,
-                      crossings: total, height: h, width: w, findBounds: findBounds)
+          var running = 0, total = 0
+          for c in 0..<span {
+            running += start[c]
+            fill[c] = running  // the column's interior count, for a moment
+          }
+          for i in 0..<boundaryCount {
+            fill[boundaryColumns[i] &- lowColumn] &+= 1
+          }
+          for c in 0..<span {
+            let count = fill[c]
+            start[c] = total
+            fill[c] = total
+            total += count
+          }
+          start[span] = total
+          // The buckets, then the sorted crossings; each with `sortSlack` spare slots at its end.
+          return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * (total + sortSlack)) { buffer in
+            let positions = buffer.baseAddress!, sorted = positions + total + sortSlack
+            (positions + total).initialize(repeating: 0, count: sortSlack)
+            // Pass 2: the crossings, each position (column * h + row) into its column's bucket.
+            for j in 0..<xMajorCount {
+              edges[j].writeXMajorCrossings(positions: positions, fill: fill, lowColumn: lowColumn, height: h)
+            }
+            for j in (k - yMajorCount)..<k {
+              edges[j].writeYMajorCrossings(positions: positions, fill: fill, lowColumn: lowColumn, height: h)
+            }
+            for i in 0..<boundaryCount {
+              let slot = fill + (boundaryColumns[i] &- lowColumn)
+              positions[slot.pointee] = boundaryPositions[i]
+              slot.pointee &+= 1
+            }
+            return runs(positions: positions, start: start, fill: fill, sorted: sorted,
+                        lowColumn: lowColumn, span: span, crossings: total, height: h, width: w,
+                        findBounds: findBounds)
+          }
         }
       }
     }
+  }
+
+  /// pycocotools' rule for the pair (previous edge's last point, next edge's first point): the
+  /// column and row of their crossing, or column -1 without one.
+  @inline(__always)
+  static func boundaryCrossing(
+    from u0: Int, _ v0: Int, to u1: Int, _ v1: Int, height h: Int, width w: Int
+  ) -> (column: Int, row: Int) {
+    let xi = u1 < u0 ? u1 : u1 &- 1
+    // xd = (xi + .5) / 5 - .5 is a whole column exactly when xi ≡ 2 (mod 5).
+    let (column, remainder) = (xi &- 2).quotientAndRemainder(dividingBy: 5)
+    let crosses = u1 != u0 && remainder == 0 && column >= 0 && column < w
+    return (crosses ? column : -1, row(min(v0, v1), height: h))
   }
 
   /// One edge of the upsampled ring, with pycocotools' walk direction and slope.
@@ -217,8 +251,6 @@ public enum PolygonRasterizer {
     var firstColumn: Int, lastColumn: Int
     /// y-major edges: the walk's column at t = 0 and t = steps.
     var uStart: Int, uEnd: Int
-    /// The crossing between the previous edge's last point and this edge's first, or column -1.
-    var boundaryColumn = -1, boundaryRow = 0
 
     @inline(__always)
     init(_ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int, width w: Int) {
@@ -275,74 +307,69 @@ public enum PolygonRasterizer {
       }
     }
 
-    /// pycocotools' rule for the pair (previous edge's last point, this edge's first point).
+    /// Writes the positions (`column * h + row`) of an x-major edge's interior crossings: column
+    /// c's goes to `positions[fill[c - lowColumn]]`, and that cursor advances.
     @inline(__always)
-    mutating func setBoundaryCrossing(from u0: Int, _ v0: Int, height h: Int, width w: Int) {
-      let u1 = firstU, v1 = firstV
-      if u1 == u0 { return }
-      let xi = u1 < u0 ? u1 : u1 - 1
-      // xd = (xi + .5) / 5 - .5 is a whole column exactly when xi ≡ 2 (mod 5).
-      let (column, remainder) = (xi - 2).quotientAndRemainder(dividingBy: 5)
-      if remainder != 0 || column < 0 || column > w - 1 { return }
-      boundaryColumn = column
-      boundaryRow = PolygonRasterizer.row(min(v0, v1), height: h)
+    func writeXMajorCrossings(
+      positions: UnsafeMutablePointer<Int>, fill: UnsafeMutablePointer<Int>, lowColumn: Int, height h: Int
+    ) {
+      let cursor = fill + (firstColumn &- lowColumn)  // column c's cursor is cursor[c - firstColumn]
+      let s = slope
+      let fys = Double(ys)
+      // v is monotone in t (rounding is monotone), so the lower of v(t), v(t + 1) is v(t) for
+      // a rising edge and v(t + 1) for a falling one.
+      let offset = s >= 0 ? 2 - xs : 3 - xs
+      var column = firstColumn
+      while column <= lastColumn {  // none for a repeated vertex
+        let t = 5 * column + offset
+        let v = Int(fys + s * Double(t) + 0.5)
+        positions[cursor[column &- firstColumn]] = column &* h &+ PolygonRasterizer.row(v, height: h)
+        cursor[column &- firstColumn] &+= 1
+        column &+= 1
+      }
     }
 
-    /// Writes the rows of this edge's interior crossings: the row of column c goes to
-    /// `rows[fill[c - lowColumn]]`, and that cursor advances.
+    /// `writeXMajorCrossings` for a y-major edge.
     @inline(__always)
-    func writeCrossings(
-      rows: UnsafeMutablePointer<Int>, fill: UnsafeMutablePointer<Int>, lowColumn: Int, height h: Int
+    func writeYMajorCrossings(
+      positions: UnsafeMutablePointer<Int>, fill: UnsafeMutablePointer<Int>, lowColumn: Int, height h: Int
     ) {
-      if firstColumn > lastColumn { return }
-      let cursor = fill + (firstColumn - lowColumn)  // column c's cursor is cursor[c - firstColumn]
-      if xMajor {
-        let s = slope
-        let fys = Double(ys)
-        // v is monotone in t (rounding is monotone), so the lower of v(t), v(t + 1) is v(t) for
-        // a rising edge and v(t + 1) for a falling one.
-        let offset = s >= 0 ? 2 - xs : 3 - xs
-        for column in firstColumn...lastColumn {
-          let t = 5 * column + offset
-          let v = Int(fys + s * Double(t) + 0.5)
-          rows[cursor[column - firstColumn]] = PolygonRasterizer.row(v, height: h)
-          cursor[column - firstColumn] += 1
+      let cursor = fill + (firstColumn &- lowColumn)
+      let s = slope
+      let fxs = Double(xs)
+      let dy = steps
+      @inline(__always) func u(_ t: Int) -> Int { Int(fxs + s * Double(t) + 0.5) }
+      // u(t) is monotone with steps of at most 1. For each column (pair {a, a+1} with
+      // a = 5c + 2) find the step: estimate t from the line, then correct it with exact
+      // evaluations of u, so the result is the one the dense walk finds.
+      // The answer does not depend on the guess (the corrections find the same t from any
+      // start), so the guess may multiply by the reciprocal slope instead of dividing.
+      let increasing = uEnd >= uStart
+      let inverse = 1 / s
+      var column = firstColumn
+      while column <= lastColumn {
+        defer { column &+= 1 }
+        let a = 5 * column + 2
+        // The largest t with u(t) <= a (increasing) or u(t) >= a + 1 (decreasing).
+        @inline(__always) func before(_ ut: Int) -> Bool { increasing ? ut <= a : ut >= a + 1 }
+        let guess = (Double(a) + 0.5 - fxs) * inverse
+        var t = guess.isFinite ? min(max(Int(guess), 0), dy) : 0
+        var ut = u(t)
+        while t > 0 && !before(ut) {
+          t -= 1
+          ut = u(t)
         }
-      } else {
-        let s = slope
-        let fxs = Double(xs)
-        let dy = steps
-        @inline(__always) func u(_ t: Int) -> Int { Int(fxs + s * Double(t) + 0.5) }
-        // u(t) is monotone with steps of at most 1. For each column (pair {a, a+1} with
-        // a = 5c + 2) find the step: estimate t from the line, then correct it with exact
-        // evaluations of u, so the result is the one the dense walk finds.
-        // The answer does not depend on the guess (the corrections find the same t from any
-        // start), so the guess may multiply by the reciprocal slope instead of dividing.
-        let increasing = uEnd >= uStart
-        let inverse = 1 / s
-        for column in firstColumn...lastColumn {
-          let a = 5 * column + 2
-          // The largest t with u(t) <= a (increasing) or u(t) >= a + 1 (decreasing).
-          @inline(__always) func before(_ ut: Int) -> Bool { increasing ? ut <= a : ut >= a + 1 }
-          let guess = (Double(a) + 0.5 - fxs) * inverse
-          var t = guess.isFinite ? min(max(Int(guess), 0), dy) : 0
-          var ut = u(t)
-          while t > 0 && !before(ut) {
-            t -= 1
-            ut = u(t)
-          }
-          if t == dy { continue }
-          var next = u(t + 1)
-          while before(next) {
-            t += 1
-            ut = next
-            if t == dy { break }
-            next = u(t + 1)
-          }
-          if t < dy && ut != next {
-            rows[cursor[column - firstColumn]] = PolygonRasterizer.row(t + ys, height: h)
-            cursor[column - firstColumn] += 1
-          }
+        if t == dy { continue }
+        var next = u(t + 1)
+        while before(next) {
+          t += 1
+          ut = next
+          if t == dy { break }
+          next = u(t + 1)
+        }
+        if t < dy && ut != next {
+          positions[cursor[column &- firstColumn]] = column &* h &+ PolygonRasterizer.row(t + ys, height: h)
+          cursor[column &- firstColumn] &+= 1
         }
       }
     }
@@ -376,8 +403,17 @@ public enum PolygonRasterizer {
     return Int(5 * clamped + 0.5)  // truncation toward zero, like C's (int) cast
   }
 
+  /// Spare slots after the buckets and after the sorted crossings: `sortColumn` reads and writes
+  /// 4, 8 or 16 slots from a column's start, whatever its count.
+  static let sortSlack = 16
+
   /// Counts from the bucketed crossings, exactly as `rleFrPoly`'s last step: the sorted positions
   /// and `h * w` become differences, and a zero difference joins the next one to the previous run.
+  ///
+  /// Column c's positions are `positions[start[c] ..< fill[c]]`, each `column * h + row` with a
+  /// row in `0...h`; both buffers have `sortSlack` readable and writable slots past
+  /// `crossings`. Each column is sorted into `sorted`, one after the other, and the differences
+  /// are taken in one loop over them all (a loop per column mispredicts its exit every time).
   ///
   /// With `findBounds`, the foreground's bounds come on the way (else they are `.none`). The
   /// sorted positions pair up into the runs of 1s `[p0, p1)`, `[p2, p3)`, … (an odd last one runs
@@ -386,10 +422,55 @@ public enum PolygonRasterizer {
   /// when that row is `h`; its last pixel is its end's (column, row - 1), or row `h - 1` of the
   /// previous column when that row is 0.
   static func runs(
-    rows: UnsafeMutablePointer<Int>, start: UnsafeMutablePointer<Int>, fill: UnsafeMutablePointer<Int>,
-    lowColumn: Int, span: Int, crossings: Int, height h: Int, width w: Int, findBounds: Bool
+    positions: UnsafeMutablePointer<Int>, start: UnsafeMutablePointer<Int>, fill: UnsafeMutablePointer<Int>,
+    sorted: UnsafeMutablePointer<Int>, lowColumn: Int, span: Int, crossings: Int, height h: Int,
+    width w: Int, findBounds: Bool
   ) -> (rle: RLE, bounds: PixelBounds) {
-    var bounds = PixelBounds.none
+    let area = h * w
+    // The bounds, in locals (captured by a closure, every access would be checked for exclusivity).
+    var found = PixelBounds.none
+    var open = false  // a run of 1s started at runStart, in (startColumn, startRow)
+    var runStart = 0, startColumn = 0, startRow = 0
+    @inline(__always) func cross(_ position: Int, column: Int, row: Int) {
+      if !open {
+        runStart = position
+        (startColumn, startRow) = row < h ? (column, row) : (column + 1, 0)
+      } else if position > runStart {
+        let (endColumn, endRow) = row > 0 ? (column, row - 1) : (column - 1, h - 1)
+        found.add(startColumn, startRow, through: endColumn, endRow, height: h)
+      }
+      open.toggle()
+    }
+    var count = 0
+    for c in 0..<span {
+      let first = start[c], n = fill[c] - first
+      let column = sorted + count
+      sortColumn(positions + first, count: n, into: column)
+      count &+= n
+      if !findBounds || n == 0 { continue }
+      let x = lowColumn + c, base = x &* h
+      // The usual column: an even count, no run open from before, and its first and last pairs
+      // not empty, so its pixels run from the first row to the row before the last.
+      if !open && n & 1 == 0 && column[0] != column[1] && column[n - 2] != column[n - 1] {
+        found.add(x, column[0] &- base, through: x, column[n - 1] &- base &- 1, height: h)
+        continue
+      }
+      if open || n & 1 != 0 {
+        for i in 0..<n { cross(column[i], column: x, row: column[i] &- base) }
+        continue
+      }
+      // Even and closed, with an empty pair at an end. A pair (a, b) is the run of rows a ..< b,
+      // empty when a == b (as the rows are sorted, a row h or an end row 0 comes only in an empty
+      // pair), so the first and the last non-empty pairs bound the column's pixels.
+      var i = 0
+      while i < n && column[i] == column[i + 1] { i += 2 }
+      if i < n {
+        var j = n - 2
+        while column[j] == column[j + 1] { j -= 2 }
+        found.add(x, column[i] &- base, through: x, column[j + 1] &- base &- 1, height: h)
+      }
+    }
+    if findBounds && open { cross(area, column: w - 1, row: h) }
     let counts = [Int](unsafeUninitializedCapacity: crossings + 1) { out, written in
       // The first difference is always the first count; starting as if a zero difference had
       // just been seen makes it join an initial count of 0. Positions stay within 0...h * w.
@@ -410,100 +491,72 @@ public enum PolygonRasterizer {
           joinNext = true
         }
       }
-      // The bounds, kept in locals of this closure (captured from outside, every access would be
-      // checked for exclusivity at run time).
-      var found = PixelBounds.none
-      var open = false  // a run of 1s started at runStart, in (startColumn, startRow)
-      var runStart = 0, startColumn = 0, startRow = 0
-      @inline(__always) func cross(_ position: Int, column: Int, row: Int) {
-        if !open {
-          runStart = position
-          (startColumn, startRow) = row < h ? (column, row) : (column + 1, 0)
-        } else if position > runStart {
-          let (endColumn, endRow) = row > 0 ? (column, row - 1) : (column - 1, h - 1)
-          found.add(startColumn, startRow, through: endColumn, endRow, height: h)
-        }
-        open.toggle()
-      }
-      for c in 0..<span {
-        let first = start[c], end = fill[c]
-        if end - first > 1 { sortSmall(rows + first, count: end - first) }
-        let column = lowColumn + c
-        let base = column * h
-        for i in first..<end { take(base &+ rows[i]) }
-        if !findBounds { continue }
-        if open || (end - first) & 1 != 0 {
-          for i in first..<end { cross(base &+ rows[i], column: column, row: rows[i]) }
-          continue
-        }
-        // The usual column: every run of 1s that starts in it ends in it. A pair of rows (a, b)
-        // is the run of rows a ..< b, empty when a == b (as the rows are sorted, a row h or an
-        // end row 0 comes only in an empty pair), so the first and the last non-empty pairs
-        // bound the column's pixels.
-        var i = first
-        while i < end && rows[i] == rows[i + 1] { i += 2 }
-        if i < end {
-          var j = end - 2
-          while rows[j] == rows[j + 1] { j -= 2 }
-          found.add(column, rows[i], through: column, rows[j + 1] - 1, height: h)
-        }
-      }
-      take(h * w)
-      if findBounds && open { cross(h * w, column: w - 1, row: h) }
-      bounds = found
+      for i in 0..<count { take(sorted[i]) }
+      take(area)
       written = n
     }
-    return (RLE(uncheckedHeight: h, width: w, counts: counts), bounds)
+    return (RLE(uncheckedHeight: h, width: w, counts: counts), found)
   }
 
-  /// Sorts the rows of one column. Jagged outlines put a few crossings in many columns, in no
-  /// particular order, and an insertion sort mispredicts most of its comparisons there; up to 8
-  /// rows go through a sorting network instead, whose exchanges are branch-free min/max. Larger
-  /// buckets (rare) use insertion sort, and the library sort beyond 32.
+  /// Sorts one column's `count` positions from `source` into `destination`. Jagged outlines put
+  /// a few crossings in many columns, in no particular order (2 in half the columns of the
+  /// benchmark's rings, 4 in a quarter, more than 8 in one in twenty); branching on each
+  /// comparison, or on each count, mispredicts most columns. Up to 4, 8 and 16 positions instead
+  /// go through one sorting network each: the slots past `count` are filled with `UInt.max` (an
+  /// OR with a mask, not a select, which the compiler may turn into a branch), the exchanges are
+  /// branch-free min/max, and all 4, 8 or 16 slots are stored (those past `count` are scratch,
+  /// overwritten by the next column). Larger columns (rare) are copied and sorted in place.
+  ///
+  /// - Precondition: the positions are not negative; `source` and `destination` have
+  ///   `sortSlack` (16) readable and writable slots past `count`.
   @inline(__always)
-  static func sortSmall(_ base: UnsafeMutablePointer<Int>, count: Int) {
-    @inline(__always) func exchange(_ i: Int, _ j: Int) {
-      let (a, b) = (base[i], base[j])
-      base[i] = min(a, b)
-      base[j] = max(a, b)
+  static func sortColumn(_ source: UnsafeMutablePointer<Int>, count: Int, into destination: UnsafeMutablePointer<Int>) {
+    @inline(__always) func exchange(_ a: inout UInt, _ b: inout UInt) {
+      let low = min(a, b)
+      b = max(a, b)
+      a = low
     }
-    // Optimal networks (Knuth, TAOCP 5.3.4).
-    switch count {
-    case 2:
-      exchange(0, 1)
-    case 3:
-      exchange(0, 2); exchange(0, 1); exchange(1, 2)
-    case 4:
-      exchange(0, 2); exchange(1, 3); exchange(0, 1); exchange(2, 3); exchange(1, 2)
-    case 5:
-      exchange(0, 3); exchange(1, 4); exchange(0, 2); exchange(1, 3); exchange(0, 1)
-      exchange(2, 4); exchange(1, 2); exchange(3, 4); exchange(2, 3)
-    case 6:
-      exchange(0, 5); exchange(1, 3); exchange(2, 4); exchange(1, 2); exchange(3, 4)
-      exchange(0, 3); exchange(2, 5); exchange(0, 1); exchange(2, 3); exchange(4, 5)
-      exchange(1, 2); exchange(3, 4)
-    case 7:
-      exchange(0, 6); exchange(2, 3); exchange(4, 5); exchange(0, 2); exchange(1, 4)
-      exchange(3, 6); exchange(0, 1); exchange(2, 5); exchange(3, 4); exchange(1, 2)
-      exchange(4, 6); exchange(2, 3); exchange(4, 5); exchange(1, 2); exchange(3, 4)
-      exchange(5, 6)
-    case 8:
-      exchange(0, 2); exchange(1, 3); exchange(4, 6); exchange(5, 7); exchange(0, 4)
-      exchange(1, 5); exchange(2, 6); exchange(3, 7); exchange(0, 1); exchange(2, 3)
-      exchange(4, 5); exchange(6, 7); exchange(2, 4); exchange(3, 5); exchange(1, 4)
-      exchange(3, 6); exchange(1, 2); exchange(3, 4); exchange(5, 6)
-    case 9...32:
-      for i in 1..<count {
-        let value = base[i]
-        var j = i
-        while j > 0 && base[j - 1] > value {
-          base[j] = base[j - 1]
-          j -= 1
-        }
-        base[j] = value
-      }
-    default:
-      var column = UnsafeMutableBufferPointer(start: base, count: count)
+    // Slot k's position, or UInt.max from slot `count` on (which sorts last: positions are ≥ 0).
+    @inline(__always) func load(_ k: Int) -> UInt {
+      UInt(bitPattern: source[k]) | UInt(bitPattern: (count &- k &- 1) >> 63)
+    }
+    @inline(__always) func store(_ k: Int, _ value: UInt) { destination[k] = Int(bitPattern: value) }
+    if count <= 4 {
+      var (v0, v1, v2, v3) = (load(0), load(1), load(2), load(3))
+      // Optimal networks (Knuth, TAOCP 5.3.4).
+      exchange(&v0, &v2); exchange(&v1, &v3); exchange(&v0, &v1); exchange(&v2, &v3); exchange(&v1, &v2)
+      store(0, v0); store(1, v1); store(2, v2); store(3, v3)
+    } else if count <= 8 {
+      var (v0, v1, v2, v3, v4, v5, v6, v7) = (load(0), load(1), load(2), load(3), load(4), load(5), load(6), load(7))
+      exchange(&v0, &v2); exchange(&v1, &v3); exchange(&v4, &v6); exchange(&v5, &v7); exchange(&v0, &v4)
+      exchange(&v1, &v5); exchange(&v2, &v6); exchange(&v3, &v7); exchange(&v0, &v1); exchange(&v2, &v3)
+      exchange(&v4, &v5); exchange(&v6, &v7); exchange(&v2, &v4); exchange(&v3, &v5); exchange(&v1, &v4)
+      exchange(&v3, &v6); exchange(&v1, &v2); exchange(&v3, &v4); exchange(&v5, &v6)
+      store(0, v0); store(1, v1); store(2, v2); store(3, v3); store(4, v4); store(5, v5); store(6, v6); store(7, v7)
+    } else if count <= 16 {
+      var (v0, v1, v2, v3, v4, v5, v6, v7) = (load(0), load(1), load(2), load(3), load(4), load(5), load(6), load(7))
+      var (v8, v9, v10, v11) = (load(8), load(9), load(10), load(11))
+      var (v12, v13, v14, v15) = (load(12), load(13), load(14), load(15))
+      // Batcher's odd-even merge sort (63 exchanges).
+      exchange(&v0, &v1); exchange(&v2, &v3); exchange(&v0, &v2); exchange(&v1, &v3); exchange(&v1, &v2)
+      exchange(&v4, &v5); exchange(&v6, &v7); exchange(&v4, &v6); exchange(&v5, &v7); exchange(&v5, &v6)
+      exchange(&v0, &v4); exchange(&v2, &v6); exchange(&v2, &v4); exchange(&v1, &v5); exchange(&v3, &v7)
+      exchange(&v3, &v5); exchange(&v1, &v2); exchange(&v3, &v4); exchange(&v5, &v6); exchange(&v8, &v9)
+      exchange(&v10, &v11); exchange(&v8, &v10); exchange(&v9, &v11); exchange(&v9, &v10); exchange(&v12, &v13)
+      exchange(&v14, &v15); exchange(&v12, &v14); exchange(&v13, &v15); exchange(&v13, &v14); exchange(&v8, &v12)
+      exchange(&v10, &v14); exchange(&v10, &v12); exchange(&v9, &v13); exchange(&v11, &v15); exchange(&v11, &v13)
+      exchange(&v9, &v10); exchange(&v11, &v12); exchange(&v13, &v14); exchange(&v0, &v8); exchange(&v4, &v12)
+      exchange(&v4, &v8); exchange(&v2, &v10); exchange(&v6, &v14); exchange(&v6, &v10); exchange(&v2, &v4)
+      exchange(&v6, &v8); exchange(&v10, &v12); exchange(&v1, &v9); exchange(&v5, &v13); exchange(&v5, &v9)
+      exchange(&v3, &v11); exchange(&v7, &v15); exchange(&v7, &v11); exchange(&v3, &v5); exchange(&v7, &v9)
+      exchange(&v11, &v13); exchange(&v1, &v2); exchange(&v3, &v4); exchange(&v5, &v6); exchange(&v7, &v8)
+      exchange(&v9, &v10); exchange(&v11, &v12); exchange(&v13, &v14)
+      store(0, v0); store(1, v1); store(2, v2); store(3, v3); store(4, v4); store(5, v5); store(6, v6); store(7, v7)
+      store(8, v8); store(9, v9); store(10, v10); store(11, v11); store(12, v12); store(13, v13); store(14, v14)
+      store(15, v15)
+    } else {
+      destination.update(from: source, count: count)
+      var column = UnsafeMutableBufferPointer(start: destination, count: count)
       column.sort()
     }
   }
