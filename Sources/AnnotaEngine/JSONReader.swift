@@ -182,6 +182,20 @@ public struct JSONReader {
       while true {
         skipWhitespace()
         guard position < bytes.count else { throw error("unexpected end of data in an array") }
+        // While every element so far is a decimal, a run of decimals is read in one go.
+        if allNumbers && integers == 0 && decimalRun(index: &index) {
+          skipWhitespace()
+          guard position < bytes.count else { throw error("unexpected end of data in an array") }
+          if bytes[position] == UInt8(ascii: ",") {
+            position += 1
+            continue
+          }
+          if bytes[position] == UInt8(ascii: "]") {
+            position += 1
+            return .numbers(takeNumbers(), integral: false)
+          }
+          throw error("expected ',' or ']' in an array")
+        }
         let c = bytes[position]
         // A number, but not `-Infinity` (read by `value`, like `NaN` and `Infinity`).
         let startsNumber = (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
@@ -234,6 +248,83 @@ public struct JSONReader {
           throw error("expected ',' or ']' in an array")
         }
       }
+    }
+
+    /// Reads the decimals `ddd.ddd` (an optional minus, 1–7 integer digits without a leading zero,
+    /// 1–15 fraction digits, at most 19 digits in all) from the element at `position` on, as long
+    /// as each is followed by `", "` and another element, appending them to `numberScratch` and
+    /// counting them in `index`. Returns whether it read any; if so, `position` is just past the
+    /// last one read, else it is unchanged. Anything else (an integer, an exponent, more digits,
+    /// other spacing, the end of the array) is left to the general path, which reads it, and
+    /// reports it, as usual.
+    ///
+    /// Polygons are long arrays of such numbers, and reading them one byte test after another
+    /// makes every number wait for several loads in turn (sign, digits, point, fraction, comma,
+    /// space, next sign). Here one load of 24 bytes covers a short number and what follows it;
+    /// the sign, the point, the fraction and the separator are cut from it by shifts, so the next
+    /// number's position is ready after two digit-run masks. The values are those of
+    /// `shortDecimal` and `longFraction`.
+    mutating func decimalRun(index: inout Int) -> Bool {
+      guard let base = bytes.baseAddress else { return false }
+      let count = bytes.count
+      var start = position
+      var lastEnd = -1
+      while start + 32 <= count {
+        let a = load(base + start), b = load(base + start + 8), c = load(base + start + 16)
+        let negative = a & 0xFF == UInt64(UInt8(ascii: "-"))
+        let sign = negative ? 1 : 0
+        // The 16 bytes after the sign.
+        let w0 = negative ? (a >> 8) | (b << 56) : a
+        let w1 = negative ? (b >> 8) | (c << 56) : b
+        let integerLength = digitRunLength(w0)
+        guard integerLength >= 1 && integerLength <= 7,
+          integerLength == 1 || w0 & 0xFF != 0x30,
+          (w0 >> UInt64(8 * integerLength)) & 0xFF == UInt64(UInt8(ascii: "."))
+        else { break }
+        // The 8 bytes after the point (integerLength + 1 is 2...8).
+        let shift = UInt64(8 * (integerLength + 1))
+        let fraction = shift == 64 ? w1 : (w0 >> shift) | (w1 << (64 - shift))
+        var fractionLength = digitRunLength(fraction)
+        guard fractionLength >= 1 else { break }
+        var mantissa = digitValue(w0, length: integerLength) &* JSONReader.integerPowersOfTen[fractionLength]
+          &+ digitValue(fraction, length: fractionLength)
+        let value: Double
+        let after: UInt64  // the two bytes after the number
+        if fractionLength <= 6 {
+          // At most 13 digits: below 2^53, and 10^fractionLength is exact (Clinger's fast path).
+          value = Double(mantissa) / JSONReader.powersOfTen[fractionLength]
+          after = (fraction >> UInt64(8 * fractionLength)) & 0xFFFF
+        } else if fractionLength == 7 {
+          value = Double(mantissa) / JSONReader.powersOfTen[7]
+          after = load(base + start + sign + integerLength + 8) & 0xFFFF
+        } else {
+          // 8 fraction digits so far: up to 7 more (the shortest text of a computed double).
+          let more = load(base + start + sign + integerLength + 9)
+          let moreLength = digitRunLength(more)
+          guard moreLength <= 7, integerLength + 8 + moreLength <= 19 else { break }
+          mantissa = mantissa &* JSONReader.integerPowersOfTen[moreLength] &+ digitValue(more, length: moreLength)
+          fractionLength += moreLength
+          guard let long = JSONReader.decimal(mantissa: mantissa, scale: -fractionLength) else { break }
+          value = long
+          after = moreLength <= 6
+            ? (more >> UInt64(8 * moreLength)) & 0xFFFF
+            : load(base + start + sign + integerLength + 16) & 0xFFFF
+        }
+        let separated = after == 0x202C  // ", "
+        let next = after & 0xFF
+        // An exponent, or a character the general path reports, is left to it.
+        guard separated || next == UInt64(UInt8(ascii: ",")) || next == UInt64(UInt8(ascii: "]"))
+          || next == 0x20 || next == 0x0A || next == 0x0D || next == 0x09
+        else { break }
+        numberScratch.append(negative ? -value : value)
+        index += 1
+        lastEnd = start + sign + integerLength + 1 + fractionLength
+        if !separated { break }
+        start = lastEnd + 2
+      }
+      if lastEnd < 0 { return false }
+      position = lastEnd
+      return true
     }
 
     /// A new array of exactly the numbers in `numberScratch` (a copy: the scratch stays unique).

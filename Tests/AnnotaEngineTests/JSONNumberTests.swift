@@ -204,10 +204,66 @@ struct JSONNumberTests {
     }
   }
 
+  /// Runs of decimals separated by `", "` are read in one go (`decimalRun`); any other element or
+  /// spacing hands over to the general path and back. Every element must read as `strtod` reads
+  /// it, in every mix: fraction lengths 1 to 17 (the run takes 1–15), exponents, integers in
+  /// between, other separators, and arrays that end close to the end of the document.
+  @Test("runs of decimals broken by any element or spacing", arguments: [UInt64(21), 22, 23])
+  func decimalRuns(_ seed: UInt64) throws {
+    var rng = Literals(state: seed)
+    for _ in 0..<600 {
+      var text = "["
+      var literals: [String] = []
+      var integers = 0
+      for i in 0..<(1 + Int(rng.next() % 50)) {
+        var literal: String
+        if rng.next() % 12 == 0 {
+          literal = String(rng.next() % 100_000)
+          integers += 1
+        } else {
+          literal = rng.next() % 6 == 0 ? "0" : String(1 + rng.next() % 9)
+          for _ in 0..<Int(rng.next() % 7) where literal != "0" { literal += String(rng.next() % 10) }
+          literal += "."
+          let fractionDigits = [1, 2, 2, 3, 5, 6, 7, 8, 13, 14, 15, 16, 17][Int(rng.next() % 13)]
+          for _ in 0..<fractionDigits { literal += String(rng.next() % 10) }
+          if rng.next() % 15 == 0 { literal += ["e3", "E-2", "e+1"][Int(rng.next() % 3)] }
+        }
+        if rng.next() % 3 == 0 { literal = "-" + literal }
+        if i > 0 { text += rng.next() % 5 == 0 ? [",", " , ", ",\n", ",  ", ",\t"][Int(rng.next() % 5)] : ", " }
+        text += literal
+        literals.append(literal)
+      }
+      text += "]"
+      if rng.next() % 2 == 0 { text = "{\"a\": " + text + "}" }  // some arrays end close to the end
+      let value = try JSONReader.parse(text)
+      let array = value["a"] ?? value
+      let numbers: [Double]
+      switch array {
+      case .numbers(let values, let integral):
+        #expect(!integral || integers == literals.count, "\(text)")
+        #expect(integral || integers == 0, "\(text)")
+        numbers = values
+      case .array(let items):
+        #expect(integers > 0 && integers < literals.count, "\(text)")
+        numbers = items.map { $0.number ?? .nan }
+      default:
+        Issue.record("not an array: \(text)")
+        continue
+      }
+      #expect(numbers.count == literals.count, "\(text)")
+      for (literal, number) in zip(literals, numbers) {
+        let expected = literal.contains(".") ? Double(literal)! : Double(Int64(literal)!)
+        #expect(number.bitPattern == expected.bitPattern, "\(literal) read as \(number) in \(text)")
+      }
+    }
+  }
+
   @Test("malformed numbers inside long arrays are still reported with their index")
   func malformedInArrays() {
     for (text, index) in [("[1.25, 2.5, 012.5, 3.75, 4.5, 5.25]", 2), ("[1.25, 2.5, 3.75, 4., 5.5, 6.25]", 3),
-                          ("[1.25, -, 3.75, 4.25, 5.5, 6.25]", 1), ("[10, 20, 30, 00, 40, 50, 60]", 3)] {
+                          ("[1.25, -, 3.75, 4.25, 5.5, 6.25]", 1), ("[10, 20, 30, 00, 40, 50, 60]", 3),
+                          ("[1.25, 2.5, 3.75, -01.5, 5.5, 6.25, 7.75, 8.5, 9.25]", 3),
+                          ("[1.25, 2.5, 3.75, 4.5, 5.5, 6.25, 7.75, 1.5e, 9.25, 10.5, 11.25, 12.5]", 7)] {
       do {
         _ = try JSONReader.parse(text)
         Issue.record("\(text) parsed")
