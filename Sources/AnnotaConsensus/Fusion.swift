@@ -85,6 +85,15 @@ public enum Fusion {
       ends.append(Int.max)
       ends.append(Int.max)
     }
+    if lists.count <= 3 {
+      // Up to three masks (three annotators, the usual case): the heads live in registers.
+      while heads.count < 3 {
+        heads.append(ends.count)  // an empty list
+        ends.append(Int.max)
+        ends.append(Int.max)
+      }
+      return mergeVoteThree(ends, heads[0], heads[1], heads[2], need: need)
+    }
     // Each step consumes at least one end, so the result has at most ends.count entries.
     return [Int](unsafeUninitializedCapacity: ends.count) { out, written in
       var n = 0
@@ -109,6 +118,33 @@ public enum Fusion {
             let inside = depth >= need ? 1 : 0
             n &+= inside ^ (n & 1)
           }
+        }
+      }
+      written = n
+    }
+  }
+
+  /// `mergeVote`'s loop for three lists in `ends` (as laid out there) starting at `h0`, `h1` and
+  /// `h2`: the same steps, with the heads in locals instead of an array, and no inner loops.
+  static func mergeVoteThree(_ ends: [Int], _ h0: Int, _ h1: Int, _ h2: Int, need: Int) -> [Int] {
+    [Int](unsafeUninitializedCapacity: ends.count) { out, written in
+      var n = 0
+      var depth = 0
+      var (h0, h1, h2) = (h0, h1, h2)
+      ends.withUnsafeBufferPointer { ends in
+        while true {
+          let (e0, e1, e2) = (ends[h0], ends[h1], ends[h2])
+          let position = min(e0, min(e1, e2))
+          if position == Int.max { break }
+          let (hit0, hit1, hit2) = (e0 == position ? 1 : 0, e1 == position ? 1 : 0, e2 == position ? 1 : 0)
+          // +1 at a start (even index), -1 at an end.
+          depth &+= hit0 &* (1 &- 2 &* (h0 & 1)) &+ hit1 &* (1 &- 2 &* (h1 & 1)) &+ hit2 &* (1 &- 2 &* (h2 & 1))
+          h0 &+= hit0
+          h1 &+= hit1
+          h2 &+= hit2
+          out[n] = position
+          let inside = depth >= need ? 1 : 0
+          n &+= inside ^ (n & 1)
         }
       }
       written = n
