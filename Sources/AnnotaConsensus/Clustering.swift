@@ -27,7 +27,7 @@ public struct ImageSimilarity: Sendable {
   /// Objects per annotator.
   public let counts: [Int]
   /// `pairs[a][b]` (a < b) is the IoU matrix of annotator a's objects × annotator b's.
-  let pairs: [[[[Double]]]]
+  var pairs: [[[[Double]]]]
 
   /// - Parameter similarity: returns the IoU matrix between annotators a and b (a < b).
   public init(counts: [Int], similarity: (Int, Int) -> [[Double]]) {
@@ -38,6 +38,14 @@ public struct ImageSimilarity: Sendable {
       pairs[a] = (0..<n).map { b in b > a ? similarity(a, b) : [] }
     }
     self.pairs = pairs
+  }
+
+  /// Replaces the IoU between two members of different annotators (a caller that left pairs under
+  /// the threshold at 0 fills in those it needs after clustering, which drops them anyway).
+  public mutating func setIoU(_ x: Member, _ y: Member, _ value: Double) {
+    precondition(x.annotator != y.annotator, "two members of one annotator")
+    let (p, q) = x.annotator < y.annotator ? (x, y) : (y, x)
+    pairs[p.annotator][q.annotator][p.object][q.object] = value
   }
 
   /// IoU between two members (symmetric; 0 for the same annotator).

@@ -158,21 +158,28 @@ public enum AgreementRun {
     }
     let maskSets = zip(masks, maskBoxes).map { RLESet($0, boxes: $1) }
     // Mask overlaps per annotator pair (a < b): IoU for matching and Dice for the links, from one
-    // interval walk per pair.
+    // interval walk per pair. Pairs that cannot reach the threshold are not walked (they read 0):
+    // the matching drops them whatever their IoU, and the few that end up in one cluster are
+    // walked below, before the decisions use them.
     var overlaps = [[[[Int]]]](repeating: [[[Int]]](repeating: [], count: n), count: n)
+    func maskIoU(_ a: Int, _ i: Int, _ b: Int, _ j: Int, intersection: Int) -> Double {
+      if options.matchByLabel && objects[a][i].categoryID != objects[b][j].categoryID { return 0 }
+      return maskSets[a].iou(i, maskSets[b], j, intersection: intersection)
+    }
     func iouMatrix(_ a: Int, _ b: Int) -> [[Double]] {
       var m: [[Double]]
       switch options.kind {
-      case .box: m = Box.iouMatrix(boxes[a], boxes[b])
-      case .mask:
-        let o = maskSets[a].intersectionMatrix(maskSets[b])
-        overlaps[a][b] = o
-        m = o.indices.map { i in o[i].indices.map { j in maskSets[a].iou(i, maskSets[b], j, intersection: o[i][j]) } }
-      }
-      if options.matchByLabel {
-        for i in m.indices {
-          for j in m[i].indices where objects[a][i].categoryID != objects[b][j].categoryID { m[i][j] = 0 }
+      case .box:
+        m = Box.iouMatrix(boxes[a], boxes[b])
+        if options.matchByLabel {
+          for i in m.indices {
+            for j in m[i].indices where objects[a][i].categoryID != objects[b][j].categoryID { m[i][j] = 0 }
+          }
         }
+      case .mask:
+        let o = maskSets[a].intersectionMatrix(maskSets[b], iouAtLeast: options.threshold)
+        overlaps[a][b] = o
+        m = o.indices.map { i in o[i].indices.map { j in maskIoU(a, i, b, j, intersection: o[i][j]) } }
       }
       return m
     }
@@ -186,8 +193,22 @@ public enum AgreementRun {
                                           intersection: overlaps[p.annotator][q.annotator][p.object][q.object])
       }
     }
-    let similarity = ImageSimilarity(counts: objects.map(\.count), similarity: iouMatrix)
+    var similarity = ImageSimilarity(counts: objects.map(\.count), similarity: iouMatrix)
     let (clusters, links) = Clustering.cluster(similarity, threshold: options.threshold)
+    if options.kind == .mask {
+      // The exact overlap of every two members of a cluster (those not linked directly may have
+      // been skipped as under the threshold).
+      for cluster in clusters {
+        for x in cluster.members {
+          for y in cluster.members where x.annotator < y.annotator && overlaps[x.annotator][y.annotator][x.object][y.object] == 0 {
+            let exact = maskSets[x.annotator].intersectionArea(x.object, maskSets[y.annotator], y.object)
+            if exact == 0 { continue }
+            overlaps[x.annotator][y.annotator][x.object][y.object] = exact
+            similarity.setIoU(x, y, maskIoU(x.annotator, x.object, y.annotator, y.object, intersection: exact))
+          }
+        }
+      }
+    }
 
     var result = ImageResult(
       imageID: imageID,

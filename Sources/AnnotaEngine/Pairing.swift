@@ -116,7 +116,7 @@ public enum Pairing {
     for key in keys {
       let groupA = options.classAgnostic ? objectsA : objectsA.filter { $0.categoryID == key }
       let groupB = options.classAgnostic ? objectsB : objectsB.filter { $0.categoryID == key }
-      let (iou, dice) = try similarity(groupA, groupB, a, b, options.kind)
+      let (iou, dice) = try similarity(groupA, groupB, a, b, options.kind, threshold: options.threshold)
       let pairs = Assignment.match(similarity: iou, threshold: options.threshold)
       var matchedA = Set<Int>(), matchedB = Set<Int>()
       for (i, j) in pairs {
@@ -136,10 +136,11 @@ public enum Pairing {
   }
 
   /// The IoU matrix A × B (B's crowd rule), and the Dice of a pair, computed only for the pairs
-  /// that are asked for (the matched ones).
+  /// that are asked for (the matched ones). For masks, IoUs under `threshold` may read 0 (the
+  /// matching drops them anyway).
   static func similarity(
     _ objectsA: [COCOAnnotation], _ objectsB: [COCOAnnotation], _ a: COCODataset,
-    _ b: COCODataset, _ kind: GeometryKind
+    _ b: COCODataset, _ kind: GeometryKind, threshold: Double
   ) throws(COCOIssue) -> ([[Double]], (Int, Int) -> Double) {
     if objectsA.isEmpty || objectsB.isEmpty {
       return (Array(repeating: Array(repeating: 0, count: objectsB.count), count: objectsA.count), { _, _ in 0 })
@@ -179,9 +180,11 @@ public enum Pairing {
                           message: "mask is \(list[k].height)x\(list[k].width) in \(side), but \(h)x\(w) for the first object of A")
         }
       }
-      // One interval walk per pair gives both IoU and (for the matched pairs) Dice.
+      // One interval walk per pair gives both IoU and (for the matched pairs) Dice. The matching
+      // drops the pairs under the threshold whatever their IoU, so those that cannot reach it
+      // are not walked (their IoU reads 0).
       let setA = RLESet(masksA, boxes: boxesA), setB = RLESet(masksB, boxes: boxesB)
-      let overlaps = setA.intersectionMatrix(setB)
+      let overlaps = setA.intersectionMatrix(setB, iouAtLeast: threshold, crowd: crowd)
       let iou = overlaps.indices.map { i in
         overlaps[i].indices.map { j in setA.iou(i, setB, j, intersection: overlaps[i][j], crowd: crowd[j]) }
       }

@@ -102,6 +102,46 @@ struct AgreeTests {
     #expect(tiers["accept"] == 815)
   }
 
+  /// Pairs that cannot reach the threshold are not walked while matching; a cluster linked a–b and
+  /// b–c still needs a–c's IoU (for its score and its decision), which must be the exact one.
+  @Test("a chain cluster's unlinked pair has its exact IoU in the score")
+  func chainCluster() throws {
+    let dir = try tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    // Rectangles 40 x 20 shifted by 10: IoU 0.6 with the next one, 1/3 two apart (their boxes
+    // bound it under 0.5, so the matrices skip that pair).
+    var files: [String] = []
+    for (k, x) in [0.0, 10, 20].enumerated() {
+      let ring = [x, 0, x + 40, 0, x + 40, 20, x, 20]
+      let document: [String: Any] = [
+        "images": [["id": 1, "width": 100, "height": 100]],
+        "annotations": [["id": 1, "image_id": 1, "category_id": 1, "segmentation": [ring]]],
+      ]
+      let path = dir.appendingPathComponent("ann\(k).json").path
+      try JSONSerialization.data(withJSONObject: document).write(to: URL(fileURLWithPath: path))
+      files.append(path)
+    }
+    // The three IoUs, from `annota iou` with a threshold low enough to match every pair.
+    func iou(_ a: String, _ b: String) throws -> Double {
+      let csv = dir.appendingPathComponent("p.csv")
+      let run = try annota(["iou", a, b, "--out", csv.path, "--type", "mask", "--threshold", "0.01", "--quiet"])
+      try #require(run.status == 0, "\(run.stderr)")
+      let row = try String(contentsOf: csv, encoding: .utf8).split(separator: "\n")[1].split(separator: ",")
+      return try #require(Double(row[4]))
+    }
+    let ab = try iou(files[0], files[1]), bc = try iou(files[1], files[2]), ac = try iou(files[0], files[2])
+    #expect(ab >= 0.5 && bc >= 0.5 && ac > 0 && ac < 0.5, "\(ab) \(bc) \(ac)")
+    let report = dir.appendingPathComponent("r.json")
+    let run = try annota(["agree"] + files + ["--out", dir.appendingPathComponent("c.json").path,
+                                              "--report", report.path, "--type", "mask", "--quiet"])
+    #expect(run.status == 0, "\(run.stderr)")
+    let objects = try object(report)["objects"] as! [[String: Any]]
+    try #require(objects.count == 1)
+    #expect(objects[0]["tier"] as? String == "review")
+    let score = try #require(objects[0]["score"] as? Double)
+    #expect(abs(score - (ab + bc + ac) / 3) < 1e-12, "score \(score), IoUs \(ab) \(bc) \(ac)")
+  }
+
   @Test("an image missing from one file, or with another size, is reported and skipped; exit 1")
   func perImageErrors() throws {
     let dir = try tempDir()

@@ -90,6 +90,40 @@ struct PropertyTests {
     }
   }
 
+  /// The pairs skipped as unable to reach the threshold are exactly those the bound proves so: an
+  /// entry is the exact overlap whenever the IoU reaches the threshold, and otherwise 0 or exact.
+  /// The bound must also skip something, or the test would pass with no skipping at all.
+  @Test("the thresholded intersection matrix is exact wherever the IoU reaches the threshold, crowd included")
+  func thresholdedIntersectionMatrix() {
+    var rng = SplitMix64(seed: 12)
+    var skipped = 0
+    for _ in 0..<300 {
+      let h = Int.random(in: 1...24, using: &rng), w = Int.random(in: 1...24, using: &rng)
+      func set(_ count: Int) -> RLESet {
+        RLESet((0..<count).map { _ in
+          RLE(randomMask(h, w, density: Double.random(in: 0.02...0.3, using: &rng), blobs: Bool.random(using: &rng), &rng))
+        })
+      }
+      let a = set(Int.random(in: 0...5, using: &rng)), b = set(Int.random(in: 0...5, using: &rng))
+      let crowd = (0..<b.count).map { _ in Int.random(in: 0..<4, using: &rng) == 0 }
+      let threshold = [0.05, 0.3, 0.5, 0.75, 1][Int.random(in: 0...4, using: &rng)]
+      let exact = a.intersectionMatrix(b)
+      let thresholded = a.intersectionMatrix(b, iouAtLeast: threshold, crowd: crowd)
+      for d in 0..<a.count {
+        for g in 0..<b.count {
+          let iou = a.iou(d, b, g, intersection: exact[d][g], crowd: crowd[g])
+          if iou >= threshold {
+            #expect(thresholded[d][g] == exact[d][g], "IoU \(iou) at threshold \(threshold)")
+          } else {
+            #expect(thresholded[d][g] == 0 || thresholded[d][g] == exact[d][g])
+            if thresholded[d][g] == 0 && exact[d][g] > 0 { skipped += 1 }
+          }
+        }
+      }
+    }
+    #expect(skipped > 100)
+  }
+
   @Test("RLE → polygons → RLE is exact, holes and diagonal touches included")
   func polygonRoundTrip() {
     var rng = SplitMix64(seed: 99)
