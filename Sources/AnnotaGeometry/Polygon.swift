@@ -296,11 +296,12 @@ public enum PolygonRasterizer {
         slope = s
         let fxs = Double(xs)
         @inline(__always) func u(_ t: Int) -> Int { Int(fxs + s * Double(t) + 0.5) }
-        let t0 = flip ? dy : 0
-        let t1 = flip ? 0 : dy
-        (firstU, firstV, endU, endV) = (u(t0), t0 + ys, u(t1), t1 + ys)
-        uStart = u(0)
-        uEnd = u(dy)
+        // The walk's two ends, each evaluated once (the first and last points are the same two
+        // in walk order).
+        let (u0, uD) = (u(0), u(dy))
+        uStart = u0
+        uEnd = uD
+        (firstU, firstV, endU, endV) = flip ? (uD, dy + ys, u0, ys) : (u0, ys, uD, dy + ys)
         // At most one crossing per column between the walk's end columns (u steps by at most 1).
         (firstColumn, lastColumn) = PolygonRasterizer.columns(
           from: min(uStart, uEnd), to: max(uStart, uEnd), width: w)
