@@ -370,6 +370,26 @@ public struct COCODataset: Sendable {
     }
   }
 
+  /// The mask of an annotation as foreground intervals (`RLE.intervals`' form), with its size,
+  /// area and bounding box: what an `RLESet` keeps. Polygons are rasterized straight to
+  /// intervals, without counts.
+  ///
+  /// - Returns: `nil` when the annotation has no segmentation.
+  /// - Throws: `COCOIssue` if polygons refer to a missing image.
+  public func maskIntervals(of annotation: COCOAnnotation) throws(COCOIssue)
+    -> (height: Int, width: Int, intervals: [Int], area: Int, box: Box)?
+  {
+    switch annotation.segmentation {
+    case nil: return nil
+    case .uncompressedRLE(let rle)?, .compressedRLE(let rle, _)?:
+      return (rle.height, rle.width, rle.intervals, rle.area, rle.boundingBox)
+    case .polygons(let polygon)?:
+      let image = try polygonImage(of: annotation)
+      let (intervals, area, box) = polygon.maskIntervals(height: image.height, width: image.width)
+      return (image.height, image.width, intervals, area, box)
+    }
+  }
+
   /// `mask(of:)` and the mask's `boundingBox`; for polygons the box is found while rasterizing.
   public func maskWithBox(of annotation: COCOAnnotation) throws(COCOIssue) -> (rle: RLE, box: Box)? {
     switch annotation.segmentation {

@@ -161,29 +161,33 @@ public enum Pairing {
       let ba = try boxes(objectsA), bb = try boxes(objectsB)
       return (Box.iouMatrix(ba, bb, crowd: crowd), { i, j in ba[i].dice(bb[j]) })
     case .mask:
-      func masks(_ objects: [COCOAnnotation], _ dataset: COCODataset) throws(COCOIssue) -> ([RLE], [Box]) {
-        var out: [RLE] = [], boxes: [Box] = []
+      // Each side's masks as intervals (polygons never become counts), all of A's first mask's
+      // size.
+      var size: (height: Int, width: Int)? = nil
+      func masks(_ objects: [COCOAnnotation], _ dataset: COCODataset, _ side: String) throws(COCOIssue) -> RLESet {
+        var intervals: [[Int]] = [], areas: [Int] = [], boxes: [Box] = []
+        intervals.reserveCapacity(objects.count)
+        areas.reserveCapacity(objects.count)
+        boxes.reserveCapacity(objects.count)
         for o in objects {
-          guard let (mask, box) = try dataset.maskWithBox(of: o) else {
+          guard let mask = try dataset.maskIntervals(of: o) else {
             throw COCOIssue(path: o.path + ".segmentation", annotationID: o.id, message: "no segmentation")
           }
-          out.append(mask)
-          boxes.append(box)
+          if size == nil { size = (mask.height, mask.width) }
+          if let (h, w) = size, mask.height != h || mask.width != w {
+            throw COCOIssue(path: o.path + ".segmentation", annotationID: o.id,
+                            message: "mask is \(mask.height)x\(mask.width) in \(side), but \(h)x\(w) for the first object of A")
+          }
+          intervals.append(mask.intervals)
+          areas.append(mask.area)
+          boxes.append(mask.box)
         }
-        return (out, boxes)
+        return RLESet(height: size!.height, width: size!.width, intervals: intervals, areas: areas, boxes: boxes)
       }
-      let (masksA, boxesA) = try masks(objectsA, a), (masksB, boxesB) = try masks(objectsB, b)
-      let (h, w) = (masksA[0].height, masksA[0].width)
-      for (objects, list, side) in [(objectsA, masksA, "A"), (objectsB, masksB, "B")] {
-        if let k = list.firstIndex(where: { $0.height != h || $0.width != w }) {
-          throw COCOIssue(path: objects[k].path + ".segmentation", annotationID: objects[k].id,
-                          message: "mask is \(list[k].height)x\(list[k].width) in \(side), but \(h)x\(w) for the first object of A")
-        }
-      }
+      let setA = try masks(objectsA, a, "A"), setB = try masks(objectsB, b, "B")
       // One interval walk per pair gives both IoU and (for the matched pairs) Dice. The matching
       // drops the pairs under the threshold whatever their IoU, so those that cannot reach it
       // are not walked (their IoU reads 0).
-      let setA = RLESet(masksA, boxes: boxesA), setB = RLESet(masksB, boxes: boxesB)
       let overlaps = setA.intersectionMatrix(setB, iouAtLeast: threshold, crowd: crowd)
       let iou = overlaps.indices.map { i in
         overlaps[i].indices.map { j in setA.iou(i, setB, j, intersection: overlaps[i][j], crowd: crowd[j]) }

@@ -33,6 +33,24 @@ public struct Polygon: Sendable, Hashable {
     return RLE.union(rings.map { PolygonRasterizer.rasterize($0, height: height, width: width) })
   }
 
+  /// The mask as foreground intervals (`RLE.intervals`' form), with its area and bounding box,
+  /// without building counts: `RLESet(height:width:intervals:areas:boxes:)` takes them as they
+  /// are. Equal to `rle(height:width:)`'s `intervals`, `area` and `boundingBox`.
+  public func maskIntervals(height: Int, width: Int) -> (intervals: [Int], area: Int, box: Box) {
+    if rings.count == 1 { return PolygonRasterizer.rasterizeIntervals(rings[0], height: height, width: width) }
+    if rings.isEmpty { return ([], 0, PixelBounds.none.box) }
+    var union: [Int] = []
+    var bounds = PixelBounds.none
+    for ring in rings {
+      let (intervals, _, ringBounds) = PolygonRasterizer.rasterizeIntervalsWithBounds(ring, height: height, width: width)
+      union = union.isEmpty ? intervals : RLE.unionIntervals(union, intervals)
+      bounds.formUnion(ringBounds)
+    }
+    var area = 0
+    for k in stride(from: 0, to: union.count, by: 2) { area += union[k + 1] - union[k] }
+    return (union, area, bounds.box)
+  }
+
   /// The mask and its bounding box, equal to `rle.boundingBox` but found while rasterizing, so
   /// callers that need both (`RLESet`) skip the second walk over the runs.
   ///
@@ -124,10 +142,41 @@ public enum PolygonRasterizer {
   static func rasterizeWithBounds(_ xy: [Double], height h: Int, width w: Int, findBounds: Bool)
     -> (rle: RLE, bounds: PixelBounds)
   {
+    rasterizeSorted(xy, height: h, width: w, findBounds: findBounds) { sorted, count, bounds in
+      (counts(sorted: sorted, count: count, height: h, width: w), bounds)
+    }
+  }
+
+  /// The ring's mask as foreground intervals (`RLE.intervals`' form), its area and its bounding
+  /// box, without building counts: what `RLESet` keeps for IoU matrices.
+  public static func rasterizeIntervals(_ xy: [Double], height h: Int, width w: Int)
+    -> (intervals: [Int], area: Int, box: Box)
+  {
+    let (intervals, area, bounds) = rasterizeIntervalsWithBounds(xy, height: h, width: w)
+    return (intervals, area, bounds.box)
+  }
+
+  static func rasterizeIntervalsWithBounds(_ xy: [Double], height h: Int, width w: Int)
+    -> (intervals: [Int], area: Int, bounds: PixelBounds)
+  {
+    rasterizeSorted(xy, height: h, width: w, findBounds: true) { sorted, count, bounds in
+      let (intervals, area) = PolygonRasterizer.intervals(sorted: sorted, count: count, pixels: h * w)
+      return (intervals, area, bounds)
+    }
+  }
+
+  /// The ring's crossings, as sorted positions (`column * h + row`), handed to `finish` with
+  /// their count and (with `findBounds`) the mask's bounds; the positions live only during the
+  /// call.
+  @inline(__always)
+  static func rasterizeSorted<Result>(
+    _ xy: [Double], height h: Int, width w: Int, findBounds: Bool,
+    _ finish: (UnsafePointer<Int>, Int, PixelBounds) -> Result
+  ) -> Result {
     precondition(xy.count % 2 == 0, "a ring needs an even number of coordinates")
     precondition(h >= 0 && w >= 0, "negative image size")
     let k = xy.count / 2
-    if k == 0 { return (.empty(height: h, width: w), .none) }
+    if k == 0 { return withUnsafeTemporaryAllocation(of: Int.self, capacity: 1) { finish($0.baseAddress!, 0, .none) } }
     // The edges, x-major ones from the front and y-major ones from the back, so that pass 2 runs
     // each kind in a loop of its own (the kinds alternate at random along jagged outlines, and a
     // branch on the kind mispredicts half the time); the order of the crossings within a column
@@ -167,7 +216,8 @@ public enum PolygonRasterizer {
           previous = next
         }
         if lowColumn > highColumn {
-          return (RLE.empty(height: h, width: w), .none)  // no crossing: the ring misses every column
+          // No crossing: the ring misses every column.
+          return withUnsafeTemporaryAllocation(of: Int.self, capacity: 1) { finish($0.baseAddress!, 0, .none) }
         }
         let span = highColumn - lowColumn + 1
         // Bucket c (column lowColumn + c) holds positions[start[c] ..< fill[c]]; start[span] = total.
@@ -214,9 +264,10 @@ public enum PolygonRasterizer {
               positions[slot.pointee] = boundaryPositions[i]
               slot.pointee &+= 1
             }
-            return runs(positions: positions, start: start, fill: fill, sorted: sorted,
-                        lowColumn: lowColumn, span: span, crossings: total, height: h, width: w,
-                        findBounds: findBounds)
+            let (count, bounds) = sortColumns(
+              positions: positions, start: start, fill: fill, sorted: sorted, lowColumn: lowColumn,
+              span: span, height: h, width: w, findBounds: findBounds)
+            return finish(sorted, count, bounds)
           }
         }
       }
@@ -408,26 +459,39 @@ public enum PolygonRasterizer {
   /// 4, 8 or 16 slots from a column's start, whatever its count.
   static let sortSlack = 16
 
-  /// Counts from the bucketed crossings, exactly as `rleFrPoly`'s last step: the sorted positions
-  /// and `h * w` become differences, and a zero difference joins the next one to the previous run.
-  ///
-  /// Column c's positions are `positions[start[c] ..< fill[c]]`, each `column * h + row` with a
-  /// row in `0...h`; both buffers have `sortSlack` readable and writable slots past
-  /// `crossings`. Each column is sorted into `sorted`, one after the other, and the differences
-  /// are taken in one loop over them all (a loop per column mispredicts its exit every time).
-  ///
-  /// With `findBounds`, the foreground's bounds come on the way (else they are `.none`). The
-  /// sorted positions pair up into the runs of 1s `[p0, p1)`, `[p2, p3)`, … (an odd last one runs
-  /// to `h * w`); an empty pair adds nothing, which is what the joined zero differences mean for
-  /// the counts. A run's first pixel is its start's (column, row), or row 0 of the next column
-  /// when that row is `h`; its last pixel is its end's (column, row - 1), or row `h - 1` of the
-  /// previous column when that row is 0.
+  /// Counts from the bucketed crossings, exactly as `rleFrPoly`'s last step (`sortColumns`,
+  /// then `counts`), and with `findBounds` the mask's bounds. The buffers are as `sortColumns`
+  /// takes them; `crossings` is the buckets' total size.
   static func runs(
     positions: UnsafeMutablePointer<Int>, start: UnsafeMutablePointer<Int>, fill: UnsafeMutablePointer<Int>,
     sorted: UnsafeMutablePointer<Int>, lowColumn: Int, span: Int, crossings: Int, height h: Int,
     width w: Int, findBounds: Bool
   ) -> (rle: RLE, bounds: PixelBounds) {
-    let area = h * w
+    let (count, bounds) = sortColumns(
+      positions: positions, start: start, fill: fill, sorted: sorted, lowColumn: lowColumn, span: span,
+      height: h, width: w, findBounds: findBounds)
+    return (counts(sorted: sorted, count: count, height: h, width: w), bounds)
+  }
+
+  /// Sorts the bucketed crossings into one run of positions and, with `findBounds`, finds the
+  /// foreground's bounds on the way (else they are `.none`). Returns how many positions `sorted`
+  /// holds.
+  ///
+  /// Column c's positions are `positions[start[c] ..< fill[c]]`, each `column * h + row` with a
+  /// row in `0...h`; both buffers have `sortSlack` readable and writable slots past the
+  /// buckets' total size. Each column is sorted into `sorted`, one after the other (the
+  /// differences or intervals are then taken in one loop over them all: a loop per column
+  /// mispredicts its exit every time).
+  ///
+  /// The sorted positions pair up into the runs of 1s `[p0, p1)`, `[p2, p3)`, … (an odd last one
+  /// runs to `h * w`); an empty pair adds nothing. A run's first pixel is its start's (column,
+  /// row), or row 0 of the next column when that row is `h`; its last pixel is its end's
+  /// (column, row - 1), or row `h - 1` of the previous column when that row is 0.
+  static func sortColumns(
+    positions: UnsafeMutablePointer<Int>, start: UnsafeMutablePointer<Int>, fill: UnsafeMutablePointer<Int>,
+    sorted: UnsafeMutablePointer<Int>, lowColumn: Int, span: Int, height h: Int, width w: Int,
+    findBounds: Bool
+  ) -> (count: Int, bounds: PixelBounds) {
     // The bounds, in locals (captured by a closure, every access would be checked for exclusivity).
     var found = PixelBounds.none
     var open = false  // a run of 1s started at runStart, in (startColumn, startRow)
@@ -471,8 +535,15 @@ public enum PolygonRasterizer {
         found.add(x, column[i] &- base, through: x, column[j + 1] &- base &- 1, height: h)
       }
     }
-    if findBounds && open { cross(area, column: w - 1, row: h) }
-    let counts = [Int](unsafeUninitializedCapacity: crossings + 1) { out, written in
+    if findBounds && open { cross(h * w, column: w - 1, row: h) }
+    return (count, found)
+  }
+
+  /// The counts of `count` sorted positions: the positions and `h * w` become differences, and a
+  /// zero difference joins the next one to the previous run (`rleFrPoly`'s last step).
+  static func counts(sorted: UnsafePointer<Int>, count: Int, height h: Int, width w: Int) -> RLE {
+    let area = h * w
+    let counts = [Int](unsafeUninitializedCapacity: count + 1) { out, written in
       // The first difference is always the first count; starting as if a zero difference had
       // just been seen makes it join an initial count of 0. Positions stay within 0...h * w.
       out[0] = 0
@@ -496,7 +567,32 @@ public enum PolygonRasterizer {
       take(area)
       written = n
     }
-    return (RLE(uncheckedHeight: h, width: w, counts: counts), found)
+    return RLE(uncheckedHeight: h, width: w, counts: counts)
+  }
+
+  /// The foreground intervals of `count` sorted positions (`RLE.intervals`' form: empty pairs
+  /// dropped, touching ones joined; an odd last position runs to `pixels`) and their area.
+  static func intervals(sorted: UnsafePointer<Int>, count: Int, pixels: Int) -> (intervals: [Int], area: Int) {
+    var area = 0
+    let intervals = [Int](unsafeUninitializedCapacity: count + 2) { out, written in
+      var n = 0
+      var i = 0
+      while i < count {
+        let a = sorted[i], b = i &+ 1 < count ? sorted[i &+ 1] : pixels
+        i &+= 2
+        if b <= a { continue }
+        area &+= b &- a
+        if n > 0 && out[n &- 1] == a {
+          out[n &- 1] = b
+        } else {
+          out[n] = a
+          out[n &+ 1] = b
+          n &+= 2
+        }
+      }
+      written = n
+    }
+    return (intervals, area)
   }
 
   /// Sorts one column's `count` positions from `source` into `destination`. Jagged outlines put

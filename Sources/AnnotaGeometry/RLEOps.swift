@@ -132,11 +132,20 @@ extension RLE {
 /// Masks prepared for many pairwise comparisons: foreground intervals, areas and bounding boxes
 /// computed once, so an IoU matrix costs one interval walk per pair whose boxes overlap.
 public struct RLESet: Sendable {
-  public let masks: [RLE]
+  /// The masks as given, or empty when the set was built from intervals (`masks` rebuilds them).
+  let givenMasks: [RLE]
+  /// Per mask: height and width.
+  let heights: [Int], widths: [Int]
   /// Per mask: foreground intervals `[start, end)` in column-major pixel order.
   let intervals: [[Int]]
   public let areas: [Int]
   public let boxes: [Box]
+
+  /// The masks: those given, or for a set built from intervals, masks rebuilt from them.
+  public var masks: [RLE] {
+    if givenMasks.count == count { return givenMasks }
+    return (0..<count).map { RLE.fromIntervals(intervals[$0], height: heights[$0], width: widths[$0]) }
+  }
 
   /// - Complexity: O(total counts).
   public init(_ masks: [RLE]) { self.init(masks, boxes: masks.map(\.boundingBox)) }
@@ -148,9 +157,28 @@ public struct RLESet: Sendable {
   /// - Complexity: O(total counts).
   public init(_ masks: [RLE], boxes: [Box]) {
     precondition(boxes.count == masks.count, "one box per mask")
-    self.masks = masks
+    self.givenMasks = masks
+    self.heights = masks.map(\.height)
+    self.widths = masks.map(\.width)
     self.intervals = masks.map(\.intervals)
     self.areas = masks.map(\.area)
+    self.boxes = boxes
+  }
+
+  /// Masks of one size given by their foreground intervals, areas and bounding boxes, as
+  /// `Polygon.maskIntervals` finds them while rasterizing: nothing is derived again, and no
+  /// counts are built unless `masks` is read.
+  ///
+  /// - Precondition: each mask's intervals as `RLE.intervals` returns them, within
+  ///   `height * width`, with that area and bounding box (only the numbers of areas and boxes
+  ///   are checked).
+  public init(height: Int, width: Int, intervals: [[Int]], areas: [Int], boxes: [Box]) {
+    precondition(areas.count == intervals.count && boxes.count == intervals.count, "one area and box per mask")
+    self.givenMasks = []
+    self.heights = Array(repeating: height, count: intervals.count)
+    self.widths = Array(repeating: width, count: intervals.count)
+    self.intervals = intervals
+    self.areas = areas
     self.boxes = boxes
   }
 
@@ -162,13 +190,15 @@ public struct RLESet: Sendable {
     let mask = RLE(height: height, width: width, foregroundIntervals: intervals)
     var area = 0
     for k in stride(from: 0, to: intervals.count, by: 2) { area += intervals[k + 1] - intervals[k] }
-    self.masks = [mask]
+    self.givenMasks = [mask]
+    self.heights = [height]
+    self.widths = [width]
     self.intervals = [intervals]
     self.areas = [area]
     self.boxes = [mask.boundingBox]
   }
 
-  public var count: Int { masks.count }
+  public var count: Int { intervals.count }
 
   /// Mask `i`'s foreground intervals `[start, end)`, in column-major pixel order (as
   /// `RLE.intervals`).
@@ -204,8 +234,7 @@ public struct RLESet: Sendable {
     precondition(crowd == nil || crowd!.count == truths.count, "one crowd flag per ground truth")
     return (0..<count).map { d in
       (0..<truths.count).map { g in
-        precondition(masks[d].height == truths.masks[g].height
-                       && masks[d].width == truths.masks[g].width, "masks differ in size")
+        precondition(heights[d] == truths.heights[g] && widths[d] == truths.widths[g], "masks differ in size")
         let i = intersectionArea(d, truths, g)
         if i == 0 { return 0 }
         let u = (crowd?[g] ?? false) ? areas[d] : areas[d] + truths.areas[g] - i
@@ -222,8 +251,7 @@ public struct RLESet: Sendable {
   public func intersectionMatrix(_ truths: RLESet) -> [[Int]] {
     (0..<count).map { d in
       (0..<truths.count).map { g in
-        precondition(masks[d].height == truths.masks[g].height
-                       && masks[d].width == truths.masks[g].width, "masks differ in size")
+        precondition(heights[d] == truths.heights[g] && widths[d] == truths.widths[g], "masks differ in size")
         return intersectionArea(d, truths, g)
       }
     }
@@ -242,8 +270,7 @@ public struct RLESet: Sendable {
     precondition(crowd == nil || crowd!.count == truths.count, "one crowd flag per ground truth")
     return (0..<count).map { d in
       (0..<truths.count).map { g in
-        precondition(masks[d].height == truths.masks[g].height
-                       && masks[d].width == truths.masks[g].width, "masks differ in size")
+        precondition(heights[d] == truths.heights[g] && widths[d] == truths.widths[g], "masks differ in size")
         // The boxes are whole pixels, so their shared area is a whole number of pixels.
         let bound = min(Int(boxes[d].intersectionArea(truths.boxes[g])), areas[d], truths.areas[g])
         if bound <= 0 || iou(d, truths, g, intersection: bound, crowd: crowd?[g] ?? false) < threshold { return 0 }

@@ -240,6 +240,40 @@ struct RasterizerLegacyTests {
       #expect(rle == RLE.union(rings.isEmpty ? [.empty(height: h, width: w)]
                                              : rings.map { PolygonRasterizer.rasterize($0, height: h, width: w) }))
       #expect(box == rle.boundingBox, "trial \(trial): \(h)x\(w) \(rings)")
+      // Straight to intervals: the same pixels, area and box, without counts.
+      let direct = polygon.maskIntervals(height: h, width: w)
+      #expect(direct.intervals == rle.intervals, "trial \(trial): \(h)x\(w) \(rings)")
+      #expect(direct.area == rle.area && direct.box == box, "trial \(trial): \(h)x\(w) \(rings)")
+    }
+  }
+
+  /// A set built from intervals (as `iou` builds it) against one built from the masks: the same
+  /// matrices, and masks rebuilt with the same counts.
+  @Test("an RLESet from intervals equals one from the masks")
+  func setFromIntervals() {
+    var rng = SplitMix64(seed: 24)
+    for trial in 0..<500 {
+      let (h, w) = randomImageSize(&rng)
+      func polygons() -> [Polygon] {
+        (0..<Int.random(in: 0...5, using: &rng)).map { _ in
+          Polygon(rings: (0..<Int.random(in: 1...3, using: &rng)).map { _ in
+            randomRing(kind: Int.random(in: 0...6, using: &rng), h: max(h, 1), w: max(w, 1), &rng)
+          })
+        }
+      }
+      let (a, b) = (polygons(), polygons())
+      func sets(_ polygons: [Polygon]) -> (RLESet, RLESet) {
+        let masks = polygons.map { $0.rle(height: h, width: w) }
+        let direct = polygons.map { $0.maskIntervals(height: h, width: w) }
+        return (RLESet(masks),
+                RLESet(height: h, width: w, intervals: direct.map(\.intervals), areas: direct.map(\.area),
+                       boxes: direct.map(\.box)))
+      }
+      let (fromMasksA, fromIntervalsA) = sets(a), (fromMasksB, fromIntervalsB) = sets(b)
+      #expect(fromIntervalsA.masks == fromMasksA.masks, "trial \(trial)")
+      #expect(fromIntervalsA.areas == fromMasksA.areas && fromIntervalsA.boxes == fromMasksA.boxes, "trial \(trial)")
+      #expect(fromIntervalsA.intersectionMatrix(fromIntervalsB) == fromMasksA.intersectionMatrix(fromMasksB), "trial \(trial)")
+      #expect(fromIntervalsA.iouMatrix(fromIntervalsB) == fromMasksA.iouMatrix(fromMasksB), "trial \(trial)")
     }
   }
 
