@@ -130,8 +130,8 @@ public enum AgreementRun {
     let objects = groups.map { $0[imageID] ?? [] }
     // Shapes.
     var boxes: [[Box]] = []
-    var masks: [[RLE]] = []
-    var maskBoxes: [[Box]] = []
+    // Masks as intervals (polygons never become counts; STAPLE rebuilds the few it fuses).
+    var maskSets: [RLESet] = []
     for (a, list) in objects.enumerated() {
       switch options.kind {
       case .box:
@@ -144,19 +144,20 @@ public enum AgreementRun {
         }
         boxes.append(row)
       case .mask:
-        var row: [RLE] = [], rowBoxes: [Box] = []
+        var intervals: [[Int]] = [], areas: [Int] = [], rowBoxes: [Box] = []
+        var size = (height: 0, width: 0)
         for o in list {
-          guard let (m, box) = try sets[a].maskWithBox(of: o) else {
+          guard let m = try sets[a].maskIntervals(of: o) else {
             throw COCOIssue(path: o.path + ".segmentation", annotationID: o.id, message: "no segmentation (in \(names[a]))")
           }
-          row.append(m)
-          rowBoxes.append(box)
+          size = (m.height, m.width)  // the image's (an RLE's size is checked against it on reading)
+          intervals.append(m.intervals)
+          areas.append(m.area)
+          rowBoxes.append(m.box)
         }
-        masks.append(row)
-        maskBoxes.append(rowBoxes)
+        maskSets.append(RLESet(height: size.height, width: size.width, intervals: intervals, areas: areas, boxes: rowBoxes))
       }
     }
-    let maskSets = zip(masks, maskBoxes).map { RLESet($0, boxes: $1) }
     // Mask overlaps per annotator pair (a < b): IoU for matching and Dice for the links, from one
     // interval walk per pair. Pairs that cannot reach the threshold are not walked (they read 0):
     // the matching drops them whatever their IoU, and the few that end up in one cluster are
@@ -247,10 +248,9 @@ public enum AgreementRun {
         // intervals, and each member's IoU with the result is one interval walk.
         let fusedSet: RLESet
         if options.maskFusion == .staple && voters.count > 1 {
-          fusedSet = RLESet([Fusion.staple(voters.map { masks[$0.annotator][$0.object] }).mask])
+          fusedSet = RLESet([Fusion.staple(voters.map { maskSets[$0.annotator].mask($0.object) }).mask])
         } else {
-          let first = masks[voters[0].annotator][voters[0].object]
-          let (h, w) = (first.height, first.width)
+          let (h, w) = maskSets[voters[0].annotator].size(of: voters[0].object)
           let lists = voters.map { maskSets[$0.annotator].intervals(of: $0.object) }
           fusedSet = RLESet(height: h, width: w, foregroundIntervals: Fusion.vote(intervals: lists, pixels: h * w))
         }

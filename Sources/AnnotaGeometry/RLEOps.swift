@@ -143,9 +143,16 @@ public struct RLESet: Sendable {
 
   /// The masks: those given, or for a set built from intervals, masks rebuilt from them.
   public var masks: [RLE] {
-    if givenMasks.count == count { return givenMasks }
-    return (0..<count).map { RLE.fromIntervals(intervals[$0], height: heights[$0], width: widths[$0]) }
+    givenMasks.count == count ? givenMasks : (0..<count).map(mask)
   }
+
+  /// Mask `i`: as given, or rebuilt from its intervals.
+  public func mask(_ i: Int) -> RLE {
+    givenMasks.count == count ? givenMasks[i] : RLE.fromIntervals(intervals[i], height: heights[i], width: widths[i])
+  }
+
+  /// Mask `i`'s height and width.
+  public func size(of i: Int) -> (height: Int, width: Int) { (heights[i], widths[i]) }
 
   /// - Complexity: O(total counts).
   public init(_ masks: [RLE]) { self.init(masks, boxes: masks.map(\.boundingBox)) }
