@@ -146,6 +146,16 @@ public struct RLESet: Sendable {
     givenMasks.count == count ? givenMasks : (0..<count).map(mask)
   }
 
+  /// Traps unless every mask of `self` and `truths` has one size (when both have masks): a
+  /// matrix's precondition, checked once instead of per pair.
+  func checkSameSize(_ truths: RLESet) {
+    guard count > 0 && truths.count > 0 else { return }
+    let (h, w) = (heights[0], widths[0])
+    precondition(heights.allSatisfy { $0 == h } && widths.allSatisfy { $0 == w }
+                   && truths.heights.allSatisfy { $0 == h } && truths.widths.allSatisfy { $0 == w },
+                 "masks differ in size")
+  }
+
   /// Mask `i`: as given, or rebuilt from its intervals.
   public func mask(_ i: Int) -> RLE {
     givenMasks.count == count ? givenMasks[i] : RLE.fromIntervals(intervals[i], height: heights[i], width: widths[i])
@@ -239,9 +249,9 @@ public struct RLESet: Sendable {
   /// - Complexity: O(d · g) box tests plus one interval walk per overlapping pair.
   public func iouMatrix(_ truths: RLESet, crowd: [Bool]? = nil) -> [[Double]] {
     precondition(crowd == nil || crowd!.count == truths.count, "one crowd flag per ground truth")
+    checkSameSize(truths)
     return (0..<count).map { d in
       (0..<truths.count).map { g in
-        precondition(heights[d] == truths.heights[g] && widths[d] == truths.widths[g], "masks differ in size")
         let i = intersectionArea(d, truths, g)
         if i == 0 { return 0 }
         let u = (crowd?[g] ?? false) ? areas[d] : areas[d] + truths.areas[g] - i
@@ -256,9 +266,9 @@ public struct RLESet: Sendable {
   ///
   /// - Precondition: all masks have the same size.
   public func intersectionMatrix(_ truths: RLESet) -> [[Int]] {
-    (0..<count).map { d in
+    checkSameSize(truths)
+    return (0..<count).map { d in
       (0..<truths.count).map { g in
-        precondition(heights[d] == truths.heights[g] && widths[d] == truths.widths[g], "masks differ in size")
         return intersectionArea(d, truths, g)
       }
     }
@@ -275,9 +285,9 @@ public struct RLESet: Sendable {
   /// - Precondition: all masks have the same size.
   public func intersectionMatrix(_ truths: RLESet, iouAtLeast threshold: Double, crowd: [Bool]? = nil) -> [[Int]] {
     precondition(crowd == nil || crowd!.count == truths.count, "one crowd flag per ground truth")
+    checkSameSize(truths)
     return (0..<count).map { d in
       (0..<truths.count).map { g in
-        precondition(heights[d] == truths.heights[g] && widths[d] == truths.widths[g], "masks differ in size")
         // The boxes are whole pixels, so their shared area is a whole number of pixels.
         let bound = min(Int(boxes[d].intersectionArea(truths.boxes[g])), areas[d], truths.areas[g])
         if bound <= 0 || iou(d, truths, g, intersection: bound, crowd: crowd?[g] ?? false) < threshold { return 0 }
