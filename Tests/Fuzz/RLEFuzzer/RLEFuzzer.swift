@@ -23,6 +23,11 @@ public func fuzzRLE(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
   let box = rle.boundingBox
   precondition(box.width >= 0 && box.height >= 0)
   let rings = rle.polygons()
-  precondition(Polygon(rings: rings).rle(height: h, width: w).area == rle.area)
+  let traced = Polygon(rings: rings)
+  let back = traced.rle(height: h, width: w)
+  precondition(back.area == rle.area)
+  // Straight to intervals (as iou and agree rasterize): the same pixels, area and box.
+  let direct = traced.maskIntervals(height: h, width: w)
+  precondition(direct.intervals == back.intervals && direct.area == back.area && direct.box == back.boundingBox)
   return 0
 }
