@@ -42,31 +42,31 @@ struct RasterizerBoundsTests {
       #expect(withoutBounds.bounds.box == PixelBounds.none.box, "trial \(trial)")
     }
   }
+}
 
-  /// `rleFrPoly`'s last step as pycocotools writes it: sort every position, append h·w, take
-  /// differences, and fold each zero difference and the one after it into the previous count.
-  func pycocotoolsCounts(_ positions: [Int], area: Int) -> [Int] {
-    let a = positions.sorted() + [area]
-    var differences: [Int] = []
-    var previous = 0
-    for p in a {
-      differences.append(p - previous)
-      previous = p
-    }
-    var counts = [differences[0]]
-    var j = 1
-    while j < differences.count {
-      if differences[j] > 0 {
-        counts.append(differences[j])
+/// `rleFrPoly`'s last step as pycocotools writes it: sort every position, append h·w, take
+/// differences, and fold each zero difference and the one after it into the previous count.
+func pycocotoolsCounts(_ positions: [Int], area: Int) -> [Int] {
+  let a = positions.sorted() + [area]
+  var differences: [Int] = []
+  var previous = 0
+  for p in a {
+    differences.append(p - previous)
+    previous = p
+  }
+  var counts = [differences[0]]
+  var j = 1
+  while j < differences.count {
+    if differences[j] > 0 {
+      counts.append(differences[j])
+      j += 1
+    } else {
+      j += 1
+      if j < differences.count {
+        counts[counts.count - 1] += differences[j]
         j += 1
-      } else {
-        j += 1
-        if j < differences.count {
-          counts[counts.count - 1] += differences[j]
-          j += 1
-        }
       }
     }
-    return counts
   }
+  return counts
 }

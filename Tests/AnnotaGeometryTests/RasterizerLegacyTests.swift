@@ -73,29 +73,7 @@ private enum LegacyRasterizer {
       lastU = endU
       lastV = endV
     }
-    crossings.append(h * w)
-    crossings.sort()
-    var previous = 0
-    for j in crossings.indices {
-      let t = crossings[j]
-      crossings[j] -= previous
-      previous = t
-    }
-    var counts = [crossings[0]]
-    var j = 1
-    while j < crossings.count {
-      if crossings[j] > 0 {
-        counts.append(crossings[j])
-        j += 1
-      } else {
-        j += 1
-        if j < crossings.count {
-          counts[counts.count - 1] += crossings[j]
-          j += 1
-        }
-      }
-    }
-    return counts
+    return pycocotoolsCounts(crossings, area: h * w)
   }
 
   static func row(_ v: Int, _ h: Int) -> Int { min(max(ceilDiv(v - 2, 5), 0), h) }
