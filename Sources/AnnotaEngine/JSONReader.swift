@@ -182,58 +182,48 @@ public struct JSONReader {
       while true {
         skipWhitespace()
         guard position < bytes.count else { throw error("unexpected end of data in an array") }
-        // While every element so far is a decimal, a run of decimals is read in one go.
-        if allNumbers && integers == 0 && decimalRun(index: &index) {
-          skipWhitespace()
-          guard position < bytes.count else { throw error("unexpected end of data in an array") }
-          if bytes[position] == UInt8(ascii: ",") {
-            position += 1
-            continue
-          }
-          if bytes[position] == UInt8(ascii: "]") {
-            position += 1
-            return .numbers(takeNumbers(), integral: false)
-          }
-          throw error("expected ',' or ']' in an array")
-        }
-        let c = bytes[position]
-        // A number, but not `-Infinity` (read by `value`, like `NaN` and `Infinity`).
-        let startsNumber = (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
-          || (c == UInt8(ascii: "-")
-            && !(position + 1 < bytes.count && bytes[position + 1] == UInt8(ascii: "I")))
-        if allNumbers && startsNumber {
-          let (double, int) = try number(index: index)
-          if let int, Double(exactly: int) == nil {
-            // An integer beyond 2^53 would lose precision as a Double: keep it exact.
-            allNumbers = false
-            items = JSONReader.typedItems(numberScratch, integerBits, mixed: mixed, allIntegers: integers == numberScratch.count)
-            items.append(.int(int))
+        // While every element so far is a decimal, a run of decimals is read in one go; it leaves
+        // `position` just past its last number and counts its elements in `index`.
+        if !(allNumbers && integers == 0 && decimalRun(index: &index)) {
+          let c = bytes[position]
+          // A number, but not `-Infinity` (read by `value`, like `NaN` and `Infinity`).
+          let startsNumber = (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
+            || (c == UInt8(ascii: "-")
+              && !(position + 1 < bytes.count && bytes[position + 1] == UInt8(ascii: "I")))
+          if allNumbers && startsNumber {
+            let (double, int) = try number(index: index)
+            if let int, Double(exactly: int) == nil {
+              // An integer beyond 2^53 would lose precision as a Double: keep it exact.
+              allNumbers = false
+              items = JSONReader.typedItems(numberScratch, integerBits, mixed: mixed, allIntegers: integers == numberScratch.count)
+              items.append(.int(int))
+            } else {
+              let i = numberScratch.count
+              if !mixed && i > 0 && (int != nil) != (integers == i) {
+                // The first element of the other type: record the types of those before it.
+                mixed = true
+                let word: UInt64 = integers == i ? ~0 : 0
+                integerBits = [UInt64](repeating: word, count: (i + 63) >> 6)
+                if i & 63 != 0 { integerBits[i >> 6] &= (1 << UInt64(i & 63)) - 1 }  // none past i − 1
+              }
+              if mixed {
+                if i & 63 == 0 { integerBits.append(0) }
+                if int != nil { integerBits[i >> 6] |= 1 << UInt64(i & 63) }
+              }
+              if int != nil { integers += 1 }
+              numberScratch.append(double)
+            }
           } else {
-            let i = numberScratch.count
-            if !mixed && i > 0 && (int != nil) != (integers == i) {
-              // The first element of the other type: record the types of those before it.
-              mixed = true
-              let word: UInt64 = integers == i ? ~0 : 0
-              integerBits = [UInt64](repeating: word, count: (i + 63) >> 6)
-              if i & 63 != 0 { integerBits[i >> 6] &= (1 << UInt64(i & 63)) - 1 }  // none past i − 1
+            if allNumbers {
+              allNumbers = false
+              items = JSONReader.typedItems(numberScratch, integerBits, mixed: mixed, allIntegers: integers == numberScratch.count)
             }
-            if mixed {
-              if i & 63 == 0 { integerBits.append(0) }
-              if int != nil { integerBits[i >> 6] |= 1 << UInt64(i & 63) }
-            }
-            if int != nil { integers += 1 }
-            numberScratch.append(double)
+            path.append(.index(index))
+            items.append(try value(depth: depth))
+            path.removeLast()
           }
-        } else {
-          if allNumbers {
-            allNumbers = false
-            items = JSONReader.typedItems(numberScratch, integerBits, mixed: mixed, allIntegers: integers == numberScratch.count)
-          }
-          path.append(.index(index))
-          items.append(try value(depth: depth))
-          path.removeLast()
+          index += 1
         }
-        index += 1
         skipWhitespace()
         guard position < bytes.count else { throw error("unexpected end of data in an array") }
         if bytes[position] == UInt8(ascii: ",") {

@@ -46,9 +46,7 @@ public struct Polygon: Sendable, Hashable {
       union = union.isEmpty ? intervals : RLE.unionIntervals(union, intervals)
       bounds.formUnion(ringBounds)
     }
-    var area = 0
-    for k in stride(from: 0, to: union.count, by: 2) { area += union[k + 1] - union[k] }
-    return (union, area, bounds.box)
+    return (union, RLE.area(ofIntervals: union), bounds.box)
   }
 
   /// The mask and its bounding box, equal to `rle.boundingBox` but found while rasterizing, so

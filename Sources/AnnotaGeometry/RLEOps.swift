@@ -92,6 +92,13 @@ extension RLE {
     return fromIntervals(level[0], height: h, width: w)
   }
 
+  /// The pixels covered by foreground intervals `[start, end)`.
+  static func area(ofIntervals intervals: [Int]) -> Int {
+    var area = 0
+    for k in stride(from: 0, to: intervals.count, by: 2) { area += intervals[k + 1] - intervals[k] }
+    return area
+  }
+
   static func unionIntervals(_ a: [Int], _ b: [Int]) -> [Int] {
     var out: [Int] = []
     out.reserveCapacity(a.count + b.count)
@@ -205,13 +212,11 @@ public struct RLESet: Sendable {
   /// - Precondition: as `RLE(height:width:foregroundIntervals:)`.
   public init(height: Int, width: Int, foregroundIntervals intervals: [Int]) {
     let mask = RLE(height: height, width: width, foregroundIntervals: intervals)
-    var area = 0
-    for k in stride(from: 0, to: intervals.count, by: 2) { area += intervals[k + 1] - intervals[k] }
     self.givenMasks = [mask]
     self.heights = [height]
     self.widths = [width]
     self.intervals = [intervals]
-    self.areas = [area]
+    self.areas = [RLE.area(ofIntervals: intervals)]
     self.boxes = [mask.boundingBox]
   }
 
