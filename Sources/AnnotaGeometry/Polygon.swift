@@ -292,7 +292,6 @@ public enum PolygonRasterizer {
     /// Steps along the major axis.
     var steps: Int
     var xMajor: Bool
-    var flip: Bool
     var slope: Double
     /// First and last points of the walk (in walk order, so after undoing the swap).
     var firstU: Int, firstV: Int, endU: Int, endV: Int
@@ -301,60 +300,52 @@ public enum PolygonRasterizer {
     /// y-major edges: the walk's column at t = 0 and t = steps.
     var uStart: Int, uEnd: Int
 
+    /// Built without a branch: x-major and y-major edges alternate at random along jagged
+    /// outlines, so branching on the kind mispredicts about every other edge. Both kinds are
+    /// the same walk with the axes swapped: `steps` along the major axis, and the minor
+    /// coordinate `m(t) = (int)(start + slope * t + .5)`, evaluated here at both ends.
     @inline(__always)
     init(_ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int, width w: Int) {
-      var xs = x0, xe = x1, ys = y0, ye = y1
-      let dx = abs(xe - xs)
-      let dy = abs(ys - ye)
-      let flip = (dx >= dy && xs > xe) || (dx < dy && ys > ye)
-      if flip {
-        swap(&xs, &xe)
-        swap(&ys, &ye)
-      }
+      let dx = abs(x1 &- x0)
+      let dy = abs(y1 &- y0)
+      let xMajor = dx >= dy
+      // pycocotools walks from the lower end along the major axis.
+      let flip = xMajor ? x0 > x1 : y0 > y1
+      let xs = flip ? x1 : x0, ys = flip ? y1 : y0
+      let xe = flip ? x0 : x1, ye = flip ? y0 : y1
+      let steps = xMajor ? dx : dy
+      let minorStart = xMajor ? ys : xs
+      let minorDelta = xMajor ? ye &- ys : xe &- xs
+      // pycocotools' slope, minor delta over steps. A repeated vertex (no step, so no delta)
+      // gets 0 instead of its 0/0; pycocotools then computes its row from NaN, but its column
+      // equals both neighbours', so no crossing ever uses it.
+      let s = Double(minorDelta) / Double(max(steps, 1))
+      // The walk's minor coordinate at both ends, m(0) and m(steps), without waiting on the
+      // division: start + slope · steps is the end within a few ulps (far less than the .5 to
+      // the nearest integer), so both are `(int)(n + .5)` of an integer n, which C's truncation
+      // makes n, or n + 1 when n is negative. (Negative ends only ever meet row or column 0,
+      // so no mask depends on that + 1; it keeps the points pycocotools' walk has.)
+      @inline(__always) func roundedEnd(_ n: Int) -> Int { n &- (n >> 63) }
+      let m0 = roundedEnd(minorStart), mS = roundedEnd(minorStart &+ minorDelta)
+      // The walk's two ends: (xs, m0) and (xs + steps, mS) x-major, (m0, ys) and (mS, ys + steps)
+      // y-major; in walk order when not flipped.
+      let (u0, v0) = xMajor ? (xs, m0) : (m0, ys)
+      let (uS, vS) = xMajor ? (xs &+ steps, mS) : (mS, ys &+ steps)
       self.xs = xs
       self.ys = ys
-      self.flip = flip
-      uStart = 0
-      uEnd = 0
-      if dx == 0 && dy == 0 {
-        // A repeated vertex: one point; pycocotools computes its row from 0/0 (undefined), but
-        // its column equals both neighbours', so no crossing ever uses it.
-        steps = 0
-        xMajor = true
-        slope = 0
-        (firstU, firstV, endU, endV) = (xs, ys, xs, ys)
-        firstColumn = 0
-        lastColumn = -1
-      } else if dx >= dy {
-        steps = dx
-        xMajor = true
-        let s = Double(ye - ys) / Double(dx)
-        slope = s
-        let fys = Double(ys)
-        @inline(__always) func v(_ t: Int) -> Int { Int(fys + s * Double(t) + 0.5) }
-        let t0 = flip ? dx : 0
-        let t1 = flip ? 0 : dx
-        (firstU, firstV, endU, endV) = (t0 + xs, v(t0), t1 + xs, v(t1))
-        // Consecutive points differ by one column; the pair (t, t+1) crosses column c where
-        // xs + t = 5c + 2. Exactly those columns inside the image get a crossing.
-        (firstColumn, lastColumn) = PolygonRasterizer.columns(from: xs, to: xs + dx, width: w)
-      } else {
-        steps = dy
-        xMajor = false
-        let s = Double(xe - xs) / Double(dy)
-        slope = s
-        let fxs = Double(xs)
-        @inline(__always) func u(_ t: Int) -> Int { Int(fxs + s * Double(t) + 0.5) }
-        // The walk's two ends, each evaluated once (the first and last points are the same two
-        // in walk order).
-        let (u0, uD) = (u(0), u(dy))
-        uStart = u0
-        uEnd = uD
-        (firstU, firstV, endU, endV) = flip ? (uD, dy + ys, u0, ys) : (u0, ys, uD, dy + ys)
-        // At most one crossing per column between the walk's end columns (u steps by at most 1).
-        (firstColumn, lastColumn) = PolygonRasterizer.columns(
-          from: min(uStart, uEnd), to: max(uStart, uEnd), width: w)
-      }
+      self.steps = steps
+      self.xMajor = xMajor
+      slope = s
+      uStart = m0
+      uEnd = mS
+      (firstU, firstV) = flip ? (uS, vS) : (u0, v0)
+      (endU, endV) = flip ? (u0, v0) : (uS, vS)
+      // x-major: consecutive points differ by one column, and the pair (t, t+1) crosses column
+      // c where xs + t = 5c + 2; exactly those columns inside the image get a crossing.
+      // y-major: at most one crossing per column between the walk's end columns (u steps by at
+      // most 1). A repeated vertex has no column.
+      (firstColumn, lastColumn) = PolygonRasterizer.columns(
+        from: xMajor ? xs : min(m0, mS), to: xMajor ? xs &+ steps : max(m0, mS), width: w)
     }
 
     /// Writes the positions (`column * h + row`) of an x-major edge's interior crossings: column
