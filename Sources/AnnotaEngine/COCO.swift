@@ -390,6 +390,19 @@ public struct COCODataset: Sendable {
     }
   }
 
+  /// The size of an annotation's mask, without building it; nil without a segmentation.
+  ///
+  /// - Throws: `COCOIssue` if polygons refer to a missing image (as `maskIntervals(of:)`).
+  public func maskSize(of annotation: COCOAnnotation) throws(COCOIssue) -> (height: Int, width: Int)? {
+    switch annotation.segmentation {
+    case nil: return nil
+    case .uncompressedRLE(let rle)?, .compressedRLE(let rle, _)?: return (rle.height, rle.width)
+    case .polygons?:
+      let image = try polygonImage(of: annotation)
+      return (image.height, image.width)
+    }
+  }
+
   /// `mask(of:)` and the mask's `boundingBox`; for polygons the box is found while rasterizing.
   public func maskWithBox(of annotation: COCOAnnotation) throws(COCOIssue) -> (rle: RLE, box: Box)? {
     switch annotation.segmentation {

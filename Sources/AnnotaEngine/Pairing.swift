@@ -163,14 +163,37 @@ public enum Pairing {
     case .mask:
       // Each side's masks as intervals (polygons never become counts), all of A's first mask's
       // size.
+      // A polygon whose vertices keep it away from every mask of the other side is not
+      // rasterized: its IoU and Dice with each of them are 0 whatever its pixels, so it enters
+      // the set empty (RLE masks, and polygons without a proven bound, always count).
+      typealias Bound = (x0: Int, y0: Int, x1: Int, y1: Int)
+      func bound(_ o: COCOAnnotation) -> Bound? {
+        if case .polygons(let polygon)? = o.segmentation { return polygon.pixelBound() }
+        return nil
+      }
+      let boundsA = objectsA.map(bound), boundsB = objectsB.map(bound)
+      func needed(_ own: [Bound?], _ other: [Bound?]) -> [Bool] {
+        own.map { mine in
+          guard let mine else { return true }
+          return other.contains { theirs in
+            guard let theirs else { return true }
+            return mine.x0 <= theirs.x1 && theirs.x0 <= mine.x1 && mine.y0 <= theirs.y1 && theirs.y0 <= mine.y1
+          }
+        }
+      }
       var size: (height: Int, width: Int)? = nil
-      func masks(_ objects: [COCOAnnotation], _ dataset: COCODataset, _ side: String) throws(COCOIssue) -> RLESet {
+      func masks(_ objects: [COCOAnnotation], _ dataset: COCODataset, _ side: String, needed: [Bool])
+        throws(COCOIssue) -> RLESet
+      {
         var intervals: [[Int]] = [], areas: [Int] = [], boxes: [Box] = []
         intervals.reserveCapacity(objects.count)
         areas.reserveCapacity(objects.count)
         boxes.reserveCapacity(objects.count)
-        for o in objects {
-          guard let mask = try dataset.maskIntervals(of: o) else {
+        for (o, isNeeded) in zip(objects, needed) {
+          let mask = isNeeded
+            ? try dataset.maskIntervals(of: o)
+            : try dataset.maskSize(of: o).map { ($0.height, $0.width, [], 0, Box(x: 0, y: 0, width: 0, height: 0)) }
+          guard let mask else {
             throw COCOIssue(path: o.path + ".segmentation", annotationID: o.id, message: "no segmentation")
           }
           if size == nil { size = (mask.height, mask.width) }
@@ -184,7 +207,8 @@ public enum Pairing {
         }
         return RLESet(height: size!.height, width: size!.width, intervals: intervals, areas: areas, boxes: boxes)
       }
-      let setA = try masks(objectsA, a, "A"), setB = try masks(objectsB, b, "B")
+      let setA = try masks(objectsA, a, "A", needed: needed(boundsA, boundsB))
+      let setB = try masks(objectsB, b, "B", needed: needed(boundsB, boundsA))
       // One interval walk per pair gives both IoU and (for the matched pairs) Dice. The matching
       // drops the pairs under the threshold whatever their IoU, so those that cannot reach it
       // are not walked (their IoU reads 0).

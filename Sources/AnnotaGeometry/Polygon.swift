@@ -2,12 +2,23 @@
 /// `segmentation` list). The object is the union of its rings; each ring is filled even-odd.
 public struct Polygon: Sendable, Hashable {
   /// The rings, each a flat list of x, y pairs.
-  public var rings: [[Double]]
+  public var rings: [[Double]] {
+    didSet { vertexBox = nil }
+  }
+
+  /// The vertices' box, kept by `validated()` from its pass over the coordinates, so that
+  /// `pixelBound()` does not read them again (nil until then, and again once `rings` changes).
+  private var vertexBox: VertexBox?
 
   /// Wraps rings without checking them (see `validated()`).
   public init(rings: [[Double]]) {
     self.rings = rings
+    vertexBox = nil
   }
+
+  public static func == (a: Polygon, b: Polygon) -> Bool { a.rings == b.rings }
+
+  public func hash(into hasher: inout Hasher) { hasher.combine(rings) }
 
   /// Checks that every ring has at least 3 points, an even number of coordinates, and only
   /// finite values. (pycocotools reads a 4-number ring as a box; here it is an error.)
@@ -21,7 +32,9 @@ public struct Polygon: Sendable, Hashable {
         throw .nonFiniteCoordinate(ring: r, index: bad)
       }
     }
-    return self
+    var checked = self
+    checked.vertexBox = VertexBox(rings)
+    return checked
   }
 
   /// The mask of the union of the rings, exactly as pycocotools' `frPyObjects` + `merge`.
@@ -47,6 +60,47 @@ public struct Polygon: Sendable, Hashable {
       bounds.formUnion(ringBounds)
     }
     return (union, RLE.area(ofIntervals: union), bounds.box)
+  }
+
+  /// Pixels that hold every pixel of the mask (`x0...x1`, `y0...y1`, inclusive), found from the
+  /// vertices alone, without rasterizing; nil when a coordinate is outside the range where that
+  /// is proven (x below -0.2, or any beyond ±10^7).
+  ///
+  /// With every upsampled x (`(int)(5x + .5)`) at 0 or more, each edge's walk starts and ends on
+  /// its vertices' upsampled x, so the ring's walk is closed along x and crosses each column
+  /// centre an even number of times: every run of 1s starts and ends inside one column, on a
+  /// crossing. Crossings lie on column centres between the smallest and largest upsampled x, at
+  /// rows between those of the smallest and largest upsampled y, so one pixel of margin around
+  /// the vertices' box holds them all. (pycocotools' walk is the same: this holds for its
+  /// masks.)
+  public func pixelBound() -> (x0: Int, y0: Int, x1: Int, y1: Int)? {
+    let box = vertexBox ?? VertexBox(rings)
+    guard box.minX <= box.maxX, box.minX >= -0.2, box.maxX <= 1e7, box.minY >= -1e7, box.maxY <= 1e7 else {
+      return nil
+    }
+    return (Int(box.minX.rounded(.down)) - 1, Int(box.minY.rounded(.down)) - 1,
+            Int(box.maxX.rounded(.up)) + 1, Int(box.maxY.rounded(.up)) + 1)
+  }
+
+  /// The smallest and largest x and y of the vertices (`minX > maxX` without any).
+  struct VertexBox: Sendable {
+    var minX = Double.infinity, minY = Double.infinity
+    var maxX = -Double.infinity, maxY = -Double.infinity
+
+    init(_ rings: [[Double]]) {
+      for ring in rings {
+        ring.withUnsafeBufferPointer { xy in
+          var i = 0
+          while i + 1 < xy.count {
+            minX = Swift.min(minX, xy[i])
+            maxX = Swift.max(maxX, xy[i])
+            minY = Swift.min(minY, xy[i + 1])
+            maxY = Swift.max(maxY, xy[i + 1])
+            i += 2
+          }
+        }
+      }
+    }
   }
 
   /// The mask and its bounding box, equal to `rle.boundingBox` but found while rasterizing, so

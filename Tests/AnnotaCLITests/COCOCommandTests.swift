@@ -201,6 +201,43 @@ struct COCOCommandTests {
     #expect(rows.count == 4)
   }
 
+  @Test("iou --type mask: the same matched pairs and IoUs as the pycocotools loop, coco-val-mini against a noisy copy",
+        .enabled(if: haveMini, "../shared/data/coco-val-mini is absent: skipped"),
+        .enabled(if: pythonWith("pycocotools, scipy") != nil, "no Python with pycocotools and scipy: skipped"))
+  func iouMatchesPycocotools() throws {
+    let dir = try tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let py = pythonWith("pycocotools, scipy")!
+    func run(_ arguments: [String]) throws -> String {
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+      p.arguments = [py] + arguments
+      let pipe = Pipe()
+      p.standardOutput = pipe
+      try p.run()
+      let data = pipe.fileHandleForReading.readDataToEndOfFile()
+      p.waitUntilExit()
+      try #require(p.terminationStatus == 0, "python \(arguments) failed")
+      return String(decoding: data, as: UTF8.self)
+    }
+    let input = mini.appendingPathComponent("annotations.json").path
+    // Jittered, dropped, added and relabelled objects: many have no partner near them, and those
+    // polygons are not rasterized (their IoUs are 0 without it).
+    _ = try run([root.appendingPathComponent("Tests/scripts/noisy_annotators.py").path, input, dir.path])
+    let noisy = dir.appendingPathComponent("annotator1.json").path
+    let pymasks = root.appendingPathComponent("Benchmarks/baselines/pymasks.py").path
+    for (a, b) in [(input, noisy), (noisy, input)] {
+      let ours = dir.appendingPathComponent("ours.csv"), theirs = dir.appendingPathComponent("theirs.csv")
+      let status = try annota(["iou", a, b, "--out", ours.path, "--type", "mask", "--quiet"]).status
+      #expect(status == 0)
+      _ = try run([pymasks, "iou-loop", a, b, theirs.path])
+      let verdict = try run([pymasks, "check-iou", ours.path, theirs.path])
+      #expect(verdict.hasPrefix("same=1"), "\(verdict)")
+      let rows = try String(contentsOf: ours, encoding: .utf8).split(separator: "\n")
+      #expect(rows.filter { $0.hasSuffix(",,") }.count > 50, "unmatched objects")
+    }
+  }
+
   @Test("bad COCO files exit 2 naming the file; bad options exit 64")
   func fileErrors() throws {
     let dir = try tempDir()

@@ -255,6 +255,47 @@ struct RasterizerLegacyTests {
     }
   }
 
+  @Test("pixelBound holds every pixel of the mask, validated or not, and follows changes to the rings")
+  func pixelBounds() throws {
+    var rng = SplitMix64(seed: 123)
+    var bounded = 0, unbounded = 0, touching = 0
+    for trial in 0..<20_000 {
+      let (h, w) = randomImageSize(&rng)
+      let rings = (0..<Int.random(in: 1...3, using: &rng)).map { _ in
+        randomRing(kind: Int.random(in: 0...6, using: &rng), h: max(h, 1), w: max(w, 1), &rng)
+      }
+      var polygon = Polygon(rings: rings)
+      let found = polygon.pixelBound()
+      if polygon.rings.allSatisfy({ $0.count >= 6 }) {
+        let checked = try polygon.validated()
+        let kept = checked.pixelBound()
+        #expect(kept == nil && found == nil || kept != nil && found != nil && kept! == found!, "trial \(trial)")
+      }
+      guard let bound = found else {
+        unbounded += 1
+        continue
+      }
+      bounded += 1
+      let box = polygon.rle(height: h, width: w).boundingBox
+      if box.width > 0 {
+        let (x0, y0) = (Int(box.x), Int(box.y))
+        let (x1, y1) = (x0 + Int(box.width) - 1, y0 + Int(box.height) - 1)
+        #expect(bound.x0 <= x0 && x1 <= bound.x1 && bound.y0 <= y0 && y1 <= bound.y1,
+                "trial \(trial): \(h)x\(w) pixels \(x0)...\(x1), \(y0)...\(y1) outside \(bound)")
+        if x0 == bound.x0 + 1 || x1 == bound.x1 - 1 { touching += 1 }
+      }
+      // A changed ring list forgets the box validated() kept.
+      polygon.rings = [[0, 0, 3, 0, 3, 2]]
+      #expect(polygon.pixelBound()! == (-1, -1, 4, 3))
+    }
+    // Beyond the proven range there is no bound (nor a crash converting the coordinates).
+    for far in [[0, 0, 3e7, 0, 3, 2], [0, 0, 1e300, 0, 3, 2], [0, -1e300, 3, 0, 3, 2], [-0.3, 0, 3, 0, 3, 2]] {
+      #expect(Polygon(rings: [far]).pixelBound() == nil)
+    }
+    // Both answers occur, and masks reach the vertices' columns (the margin is not slack only).
+    #expect(bounded > 4_000 && unbounded > 4_000 && touching > 400, "\(bounded) \(unbounded) \(touching)")
+  }
+
   @Test("empty rings and rings of one point")
   func tiny() {
     #expect(PolygonRasterizer.rasterize([], height: 5, width: 4).counts == [20])
