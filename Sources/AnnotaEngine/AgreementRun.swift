@@ -132,6 +132,7 @@ public enum AgreementRun {
     var boxes: [[Box]] = []
     // Masks as intervals (polygons never become counts; STAPLE rebuilds the few it fuses).
     var maskSets: [RLESet] = []
+    let scratch = options.kind == .mask ? RasterizerScratch() : nil
     for (a, list) in objects.enumerated() {
       switch options.kind {
       case .box:
@@ -147,7 +148,7 @@ public enum AgreementRun {
         var intervals: [[Int]] = [], areas: [Int] = [], rowBoxes: [Box] = []
         var size = (height: 0, width: 0)
         for o in list {
-          guard let m = try sets[a].maskIntervals(of: o) else {
+          guard let m = try sets[a].maskIntervals(of: o, scratch: scratch) else {
             throw COCOIssue(path: o.path + ".segmentation", annotationID: o.id, message: "no segmentation (in \(names[a]))")
           }
           size = (m.height, m.width)  // the image's (an RLE's size is checked against it on reading)

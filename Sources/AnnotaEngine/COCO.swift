@@ -372,11 +372,11 @@ public struct COCODataset: Sendable {
 
   /// The mask of an annotation as foreground intervals (`RLE.intervals`' form), with its size,
   /// area and bounding box: what an `RLESet` keeps. Polygons are rasterized straight to
-  /// intervals, without counts.
+  /// intervals, without counts, with `scratch` for the rasterizer's temporaries if given.
   ///
   /// - Returns: `nil` when the annotation has no segmentation.
   /// - Throws: `COCOIssue` if polygons refer to a missing image.
-  public func maskIntervals(of annotation: COCOAnnotation) throws(COCOIssue)
+  public func maskIntervals(of annotation: COCOAnnotation, scratch: RasterizerScratch? = nil) throws(COCOIssue)
     -> (height: Int, width: Int, intervals: [Int], area: Int, box: Box)?
   {
     switch annotation.segmentation {
@@ -385,7 +385,7 @@ public struct COCODataset: Sendable {
       return (rle.height, rle.width, rle.intervals, rle.area, rle.boundingBox)
     case .polygons(let polygon)?:
       let image = try polygonImage(of: annotation)
-      let (intervals, area, box) = polygon.maskIntervals(height: image.height, width: image.width)
+      let (intervals, area, box) = polygon.maskIntervals(height: image.height, width: image.width, scratch: scratch)
       return (image.height, image.width, intervals, area, box)
     }
   }

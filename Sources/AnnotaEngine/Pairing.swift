@@ -182,6 +182,7 @@ public enum Pairing {
         }
       }
       var size: (height: Int, width: Int)? = nil
+      let scratch = RasterizerScratch()
       func masks(_ objects: [COCOAnnotation], _ dataset: COCODataset, _ side: String, needed: [Bool])
         throws(COCOIssue) -> RLESet
       {
@@ -191,7 +192,7 @@ public enum Pairing {
         boxes.reserveCapacity(objects.count)
         for (o, isNeeded) in zip(objects, needed) {
           let mask = isNeeded
-            ? try dataset.maskIntervals(of: o)
+            ? try dataset.maskIntervals(of: o, scratch: scratch)
             : try dataset.maskSize(of: o).map { ($0.height, $0.width, [], 0, Box(x: 0, y: 0, width: 0, height: 0)) }
           guard let mask else {
             throw COCOIssue(path: o.path + ".segmentation", annotationID: o.id, message: "no segmentation")

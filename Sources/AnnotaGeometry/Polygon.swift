@@ -49,13 +49,21 @@ public struct Polygon: Sendable, Hashable {
   /// The mask as foreground intervals (`RLE.intervals`' form), with its area and bounding box,
   /// without building counts: `RLESet(height:width:intervals:areas:boxes:)` takes them as they
   /// are. Equal to `rle(height:width:)`'s `intervals`, `area` and `boundingBox`.
-  public func maskIntervals(height: Int, width: Int) -> (intervals: [Int], area: Int, box: Box) {
-    if rings.count == 1 { return PolygonRasterizer.rasterizeIntervals(rings[0], height: height, width: width) }
+  ///
+  /// A `scratch` (one per thread of work) holds the rasterizer's temporaries from one call to the
+  /// next; without it each ring allocates its own.
+  public func maskIntervals(height: Int, width: Int, scratch: RasterizerScratch? = nil)
+    -> (intervals: [Int], area: Int, box: Box)
+  {
+    if rings.count == 1 {
+      return PolygonRasterizer.rasterizeIntervals(rings[0], height: height, width: width, scratch: scratch)
+    }
     if rings.isEmpty { return ([], 0, PixelBounds.none.box) }
     var union: [Int] = []
     var bounds = PixelBounds.none
     for ring in rings {
-      let (intervals, _, ringBounds) = PolygonRasterizer.rasterizeIntervalsWithBounds(ring, height: height, width: width)
+      let (intervals, _, ringBounds) = PolygonRasterizer.rasterizeIntervalsWithBounds(
+        ring, height: height, width: width, scratch: scratch)
       union = union.isEmpty ? intervals : RLE.unionIntervals(union, intervals)
       bounds.formUnion(ringBounds)
     }
@@ -201,17 +209,17 @@ public enum PolygonRasterizer {
 
   /// The ring's mask as foreground intervals (`RLE.intervals`' form), its area and its bounding
   /// box, without building counts: what `RLESet` keeps for IoU matrices.
-  public static func rasterizeIntervals(_ xy: [Double], height h: Int, width w: Int)
+  public static func rasterizeIntervals(_ xy: [Double], height h: Int, width w: Int, scratch: RasterizerScratch? = nil)
     -> (intervals: [Int], area: Int, box: Box)
   {
-    let (intervals, area, bounds) = rasterizeIntervalsWithBounds(xy, height: h, width: w)
+    let (intervals, area, bounds) = rasterizeIntervalsWithBounds(xy, height: h, width: w, scratch: scratch)
     return (intervals, area, bounds.box)
   }
 
-  static func rasterizeIntervalsWithBounds(_ xy: [Double], height h: Int, width w: Int)
+  static func rasterizeIntervalsWithBounds(_ xy: [Double], height h: Int, width w: Int, scratch: RasterizerScratch?)
     -> (intervals: [Int], area: Int, bounds: PixelBounds)
   {
-    rasterizeSorted(xy, height: h, width: w, findBounds: true) { sorted, count, bounds in
+    rasterizeSorted(xy, height: h, width: w, findBounds: true, scratch: scratch) { sorted, count, bounds in
       let (intervals, area) = PolygonRasterizer.intervals(sorted: sorted, count: count, pixels: h * w)
       return (intervals, area, bounds)
     }
@@ -222,9 +230,14 @@ public enum PolygonRasterizer {
   /// call.
   @inline(__always)
   static func rasterizeSorted<Result>(
-    _ xy: [Double], height h: Int, width w: Int, findBounds: Bool,
+    _ xy: [Double], height h: Int, width w: Int, findBounds: Bool, scratch: RasterizerScratch? = nil,
     _ finish: (UnsafePointer<Int>, Int, PixelBounds) -> Result
   ) -> Result {
+    // The four temporaries, from `scratch` when there is one.
+    @inline(__always) func temporary<T, R>(_ slot: Int, _ type: T.Type, _ count: Int, _ body: (UnsafeMutablePointer<T>) -> R) -> R {
+      if let scratch { return body(scratch.buffer(slot, of: type, count: count)) }
+      return withUnsafeTemporaryAllocation(of: type, capacity: count) { body($0.baseAddress!) }
+    }
     precondition(xy.count % 2 == 0, "a ring needs an even number of coordinates")
     precondition(h >= 0 && w >= 0, "negative image size")
     let k = xy.count / 2
@@ -233,11 +246,10 @@ public enum PolygonRasterizer {
     // each kind in a loop of its own (the kinds alternate at random along jagged outlines, and a
     // branch on the kind mispredicts half the time); the order of the crossings within a column
     // does not matter, as each column is sorted.
-    return withUnsafeTemporaryAllocation(of: Edge.self, capacity: k) { edgeBuffer in
-      let edges = edgeBuffer.baseAddress!
+    return temporary(0, Edge.self, k) { edges in
       // The crossings between consecutive edges (at most k - 1): columns, then positions.
-      return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * k) { boundaryBuffer in
-        let boundaryColumns = boundaryBuffer.baseAddress!, boundaryPositions = boundaryColumns + k
+      return temporary(1, Int.self, 2 * k) { boundaryColumns in
+        let boundaryPositions = boundaryColumns + k
         // Pass 1: every edge's walk, its first and last points and the columns it can cross.
         var previous = (upsample(xy[0]), upsample(xy[1]))
         var lowColumn = Int.max, highColumn = Int.min
@@ -273,9 +285,9 @@ public enum PolygonRasterizer {
         }
         let span = highColumn - lowColumn + 1
         // Bucket c (column lowColumn + c) holds positions[start[c] ..< fill[c]]; start[span] = total.
-        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * span + 1) { table in
-          let start = table.baseAddress!, fill = start + span + 1
-          table.initialize(repeating: 0)
+        return temporary(2, Int.self, 2 * span + 1) { start in
+          let fill = start + span + 1
+          start.initialize(repeating: 0, count: 2 * span + 1)
           // Upper bounds per column: +1 over each edge's column range (as differences; an edge
           // without a column adds +1 and -1 to the spare slot at `span`, set below), +1 at each
           // boundary crossing.
@@ -301,8 +313,8 @@ public enum PolygonRasterizer {
           }
           start[span] = total
           // The buckets, then the sorted crossings; each with `sortSlack` spare slots at its end.
-          return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * (total + sortSlack)) { buffer in
-            let positions = buffer.baseAddress!, sorted = positions + total + sortSlack
+          return temporary(3, Int.self, 2 * (total + sortSlack)) { positions in
+            let sorted = positions + total + sortSlack
             (positions + total).initialize(repeating: 0, count: sortSlack)
             // Pass 2: the crossings, each position (column * h + row) into its column's bucket.
             for j in 0..<xMajorCount {
@@ -699,5 +711,34 @@ public enum PolygonRasterizer {
       var column = UnsafeMutableBufferPointer(start: destination, count: count)
       column.sort()
     }
+  }
+}
+
+/// Memory the rasterizer reuses for its temporaries (edges, crossings, buckets) from one ring to
+/// the next, instead of allocating and freeing four buffers a ring. Not for sharing between
+/// threads: each thread of work keeps its own, for as long as it rasterizes (an image's objects,
+/// say).
+public final class RasterizerScratch {
+  private var buffers: [(base: UnsafeMutableRawPointer?, bytes: Int)] = Array(repeating: (nil, 0), count: 4)
+
+  public init() {}
+
+  deinit {
+    for buffer in buffers { buffer.base?.deallocate() }
+  }
+
+  /// Buffer `slot` (0..<4), at least `count` `T`s, bound to `T`; its contents are undefined.
+  /// It stays valid until the next call for the same slot.
+  @inline(__always)
+  func buffer<T>(_ slot: Int, of type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+    let bytes = max(count, 1) * MemoryLayout<T>.stride
+    if buffers[slot].bytes < bytes { grow(slot, to: bytes) }
+    return buffers[slot].base!.bindMemory(to: T.self, capacity: count)
+  }
+
+  private func grow(_ slot: Int, to bytes: Int) {
+    buffers[slot].base?.deallocate()
+    let size = max(bytes, 2 * buffers[slot].bytes, 4096)
+    buffers[slot] = (UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16), size)
   }
 }

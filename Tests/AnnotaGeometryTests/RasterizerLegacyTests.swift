@@ -296,6 +296,22 @@ struct RasterizerLegacyTests {
     #expect(bounded > 4_000 && unbounded > 4_000 && touching > 400, "\(bounded) \(unbounded) \(touching)")
   }
 
+  @Test("one scratch reused across rings of every size gives what fresh temporaries give")
+  func scratchReuse() {
+    var rng = SplitMix64(seed: 5)
+    let scratch = RasterizerScratch()
+    for trial in 0..<5_000 {
+      let (h, w) = randomImageSize(&rng)
+      let polygon = Polygon(rings: (0..<Int.random(in: 1...3, using: &rng)).map { _ in
+        randomRing(kind: Int.random(in: 0...6, using: &rng), h: max(h, 1), w: max(w, 1), &rng)
+      })
+      let reused = polygon.maskIntervals(height: h, width: w, scratch: scratch)
+      let fresh = polygon.maskIntervals(height: h, width: w)
+      #expect(reused.intervals == fresh.intervals && reused.area == fresh.area && reused.box == fresh.box,
+              "trial \(trial): \(h)x\(w) \(polygon.rings)")
+    }
+  }
+
   @Test("empty rings and rings of one point")
   func tiny() {
     #expect(PolygonRasterizer.rasterize([], height: 5, width: 4).counts == [20])
