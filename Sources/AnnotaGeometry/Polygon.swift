@@ -173,6 +173,13 @@ struct PixelBounds {
 /// coordinates reach. Coordinates are clamped to ±2·10^8 first: beyond that pycocotools overflows
 /// 32-bit integers (undefined behaviour), within it the results are identical.
 ///
+/// pycocotools also looks for a crossing between the last point of each edge's walk and the first
+/// point of the next one. There is never one inside the image: both are the shared vertex's
+/// upsampled x, or (the minor coordinate of a y-major walk, `(int)(x + .5)` of an integer x)
+/// x + 1 when x is negative; equal for x ≥ 0, and both at most 0 otherwise, where a crossing
+/// could only fall left of column 0. So only the edges' own walks are followed here. (The
+/// tests compare with a literal port of pycocotools' walk that keeps those pairs.)
+///
 /// Instead of sorting the crossing positions (`column * height + row`) as pycocotools does, a
 /// first pass over the edges counts how many crossings each column can receive; the second pass
 /// writes every crossing's position straight into its column's bucket, and only the few
@@ -233,7 +240,7 @@ public enum PolygonRasterizer {
     _ xy: [Double], height h: Int, width w: Int, findBounds: Bool, scratch: RasterizerScratch? = nil,
     _ finish: (UnsafePointer<Int>, Int, PixelBounds) -> Result
   ) -> Result {
-    // The four temporaries, from `scratch` when there is one.
+    // The three temporaries, from `scratch` when there is one.
     @inline(__always) func temporary<T, R>(_ slot: Int, _ type: T.Type, _ count: Int, _ body: (UnsafeMutablePointer<T>) -> R) -> R {
       if let scratch { return body(scratch.buffer(slot, of: type, count: count)) }
       return withUnsafeTemporaryAllocation(of: type, capacity: count) { body($0.baseAddress!) }
@@ -247,108 +254,70 @@ public enum PolygonRasterizer {
     // branch on the kind mispredicts half the time); the order of the crossings within a column
     // does not matter, as each column is sorted.
     return temporary(0, Edge.self, k) { edges in
-      // The crossings between consecutive edges (at most k - 1): columns, then positions.
-      return temporary(1, Int.self, 2 * k) { boundaryColumns in
-        let boundaryPositions = boundaryColumns + k
-        // Pass 1: every edge's walk, its first and last points and the columns it can cross.
-        var previous = (upsample(xy[0]), upsample(xy[1]))
-        var lowColumn = Int.max, highColumn = Int.min
-        var lastU = 0, lastV = 0
-        var xMajorCount = 0, yMajorCount = 0, boundaryCount = 0
+      // Pass 1: every edge's walk and the columns it can cross.
+      var previous = (upsample(xy[0]), upsample(xy[1]))
+      var lowColumn = Int.max, highColumn = Int.min
+      var xMajorCount = 0, yMajorCount = 0
+      for j in 0..<k {
+        let next = j + 1 < k ? (upsample(xy[2 * j + 2]), upsample(xy[2 * j + 3]))
+                             : (upsample(xy[0]), upsample(xy[1]))
+        let edge = Edge(previous.0, previous.1, next.0, next.1, width: w)
+        let crossesColumns = edge.firstColumn <= edge.lastColumn
+        lowColumn = min(lowColumn, crossesColumns ? edge.firstColumn : .max)
+        highColumn = max(highColumn, crossesColumns ? edge.lastColumn : .min)
+        let slot = edge.xMajor ? xMajorCount : k &- 1 &- yMajorCount
+        (edges + slot).initialize(to: edge)
+        xMajorCount &+= edge.xMajor ? 1 : 0
+        yMajorCount &+= edge.xMajor ? 0 : 1
+        previous = next
+      }
+      if lowColumn > highColumn {
+        // No crossing: the ring misses every column.
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 1) { finish($0.baseAddress!, 0, .none) }
+      }
+      let span = highColumn - lowColumn + 1
+      // Bucket c (column lowColumn + c) holds positions[start[c] ..< fill[c]]; start[span] = total.
+      return temporary(1, Int.self, 2 * span + 1) { start in
+        let fill = start + span + 1
+        start.initialize(repeating: 0, count: 2 * span + 1)
+        // Upper bounds per column: +1 over each edge's column range (as differences; an edge
+        // without a column adds +1 and -1 to the spare slot at `span`, set below).
         for j in 0..<k {
-          let next = j + 1 < k ? (upsample(xy[2 * j + 2]), upsample(xy[2 * j + 3]))
-                               : (upsample(xy[0]), upsample(xy[1]))
-          let edge = Edge(previous.0, previous.1, next.0, next.1, width: w)
-          if j > 0 {
-            let (column, row) = boundaryCrossing(from: lastU, lastV, to: edge.firstU, edge.firstV, height: h, width: w)
-            let crosses = column >= 0
-            boundaryColumns[boundaryCount] = column
-            boundaryPositions[boundaryCount] = column &* h &+ row
-            boundaryCount &+= crosses ? 1 : 0
-            lowColumn = min(lowColumn, crosses ? column : .max)
-            highColumn = max(highColumn, column)
-          }
+          let edge = edges[j]
           let crossesColumns = edge.firstColumn <= edge.lastColumn
-          lowColumn = min(lowColumn, crossesColumns ? edge.firstColumn : .max)
-          highColumn = max(highColumn, crossesColumns ? edge.lastColumn : .min)
-          let slot = edge.xMajor ? xMajorCount : k &- 1 &- yMajorCount
-          (edges + slot).initialize(to: edge)
-          xMajorCount &+= edge.xMajor ? 1 : 0
-          yMajorCount &+= edge.xMajor ? 0 : 1
-          lastU = edge.endU
-          lastV = edge.endV
-          previous = next
+          start[crossesColumns ? edge.firstColumn &- lowColumn : span] &+= 1
+          start[crossesColumns ? edge.lastColumn &- lowColumn &+ 1 : span] &-= 1
         }
-        if lowColumn > highColumn {
-          // No crossing: the ring misses every column.
-          return withUnsafeTemporaryAllocation(of: Int.self, capacity: 1) { finish($0.baseAddress!, 0, .none) }
+        var running = 0, total = 0
+        for c in 0..<span {
+          running += start[c]
+          fill[c] = running  // the column's interior count, for a moment
         }
-        let span = highColumn - lowColumn + 1
-        // Bucket c (column lowColumn + c) holds positions[start[c] ..< fill[c]]; start[span] = total.
-        return temporary(2, Int.self, 2 * span + 1) { start in
-          let fill = start + span + 1
-          start.initialize(repeating: 0, count: 2 * span + 1)
-          // Upper bounds per column: +1 over each edge's column range (as differences; an edge
-          // without a column adds +1 and -1 to the spare slot at `span`, set below), +1 at each
-          // boundary crossing.
-          for j in 0..<k {
-            let edge = edges[j]
-            let crossesColumns = edge.firstColumn <= edge.lastColumn
-            start[crossesColumns ? edge.firstColumn &- lowColumn : span] &+= 1
-            start[crossesColumns ? edge.lastColumn &- lowColumn &+ 1 : span] &-= 1
+        for c in 0..<span {
+          let count = fill[c]
+          start[c] = total
+          fill[c] = total
+          total += count
+        }
+        start[span] = total
+        // The buckets, then the sorted crossings; each with `sortSlack` spare slots at its end.
+        return temporary(2, Int.self, 2 * (total + sortSlack)) { positions in
+          let sorted = positions + total + sortSlack
+          (positions + total).initialize(repeating: 0, count: sortSlack)
+          // Pass 2: the crossings, each position (column * h + row) into its column's bucket.
+          for j in 0..<xMajorCount {
+            edges[j].writeXMajorCrossings(positions: positions, fill: fill, lowColumn: lowColumn, height: h)
           }
-          var running = 0, total = 0
-          for c in 0..<span {
-            running += start[c]
-            fill[c] = running  // the column's interior count, for a moment
+          for j in (k - yMajorCount)..<k {
+            edges[j].writeYMajorCrossings(positions: positions, fill: fill, lowColumn: lowColumn, height: h)
           }
-          for i in 0..<boundaryCount {
-            fill[boundaryColumns[i] &- lowColumn] &+= 1
-          }
-          for c in 0..<span {
-            let count = fill[c]
-            start[c] = total
-            fill[c] = total
-            total += count
-          }
-          start[span] = total
-          // The buckets, then the sorted crossings; each with `sortSlack` spare slots at its end.
-          return temporary(3, Int.self, 2 * (total + sortSlack)) { positions in
-            let sorted = positions + total + sortSlack
-            (positions + total).initialize(repeating: 0, count: sortSlack)
-            // Pass 2: the crossings, each position (column * h + row) into its column's bucket.
-            for j in 0..<xMajorCount {
-              edges[j].writeXMajorCrossings(positions: positions, fill: fill, lowColumn: lowColumn, height: h)
-            }
-            for j in (k - yMajorCount)..<k {
-              edges[j].writeYMajorCrossings(positions: positions, fill: fill, lowColumn: lowColumn, height: h)
-            }
-            for i in 0..<boundaryCount {
-              let slot = fill + (boundaryColumns[i] &- lowColumn)
-              positions[slot.pointee] = boundaryPositions[i]
-              slot.pointee &+= 1
-            }
-            let (count, bounds) = sortColumns(
-              positions: positions, start: start, fill: fill, sorted: sorted, lowColumn: lowColumn,
-              span: span, height: h, width: w, findBounds: findBounds)
-            return finish(sorted, count, bounds)
-          }
+          let (count, bounds) = sortColumns(
+            positions: positions, start: start, fill: fill, sorted: sorted, lowColumn: lowColumn,
+            span: span, height: h, width: w, findBounds: findBounds)
+          return finish(sorted, count, bounds)
         }
       }
     }
-  }
-
-  /// pycocotools' rule for the pair (previous edge's last point, next edge's first point): the
-  /// column and row of their crossing, or column -1 without one.
-  @inline(__always)
-  static func boundaryCrossing(
-    from u0: Int, _ v0: Int, to u1: Int, _ v1: Int, height h: Int, width w: Int
-  ) -> (column: Int, row: Int) {
-    let xi = u1 < u0 ? u1 : u1 &- 1
-    // xd = (xi + .5) / 5 - .5 is a whole column exactly when xi ≡ 2 (mod 5).
-    let (column, remainder) = (xi &- 2).quotientAndRemainder(dividingBy: 5)
-    let crosses = u1 != u0 && remainder == 0 && column >= 0 && column < w
-    return (crosses ? column : -1, row(min(v0, v1), height: h))
   }
 
   /// One edge of the upsampled ring, with pycocotools' walk direction and slope.
@@ -359,8 +328,6 @@ public enum PolygonRasterizer {
     var steps: Int
     var xMajor: Bool
     var slope: Double
-    /// First and last points of the walk (in walk order, so after undoing the swap).
-    var firstU: Int, firstV: Int, endU: Int, endV: Int
     /// Columns whose centre this edge's interior may cross (empty when first > last).
     var firstColumn: Int, lastColumn: Int
     /// y-major edges: the walk's column at t = 0 and t = steps.
@@ -386,17 +353,13 @@ public enum PolygonRasterizer {
       // gets 0 instead of its 0/0; pycocotools then computes its row from NaN, but its column
       // equals both neighbours', so no crossing ever uses it.
       let s = Double(minorDelta) / Double(max(steps, 1))
-      // The walk's minor coordinate at both ends, m(0) and m(steps), without waiting on the
-      // division: start + slope · steps is the end within a few ulps (far less than the .5 to
+      // The walk's minor coordinate at both ends, m(0) and m(steps) (a y-major walk's columns),
+      // without waiting on the division: start + slope · steps is the end within a few ulps (far less than the .5 to
       // the nearest integer), so both are `(int)(n + .5)` of an integer n, which C's truncation
       // makes n, or n + 1 when n is negative. (Negative ends only ever meet row or column 0,
       // so no mask depends on that + 1; it keeps the points pycocotools' walk has.)
       @inline(__always) func roundedEnd(_ n: Int) -> Int { n &- (n >> 63) }
       let m0 = roundedEnd(minorStart), mS = roundedEnd(minorStart &+ minorDelta)
-      // The walk's two ends: (xs, m0) and (xs + steps, mS) x-major, (m0, ys) and (mS, ys + steps)
-      // y-major; in walk order when not flipped.
-      let (u0, v0) = xMajor ? (xs, m0) : (m0, ys)
-      let (uS, vS) = xMajor ? (xs &+ steps, mS) : (mS, ys &+ steps)
       self.xs = xs
       self.ys = ys
       self.steps = steps
@@ -404,8 +367,6 @@ public enum PolygonRasterizer {
       slope = s
       uStart = m0
       uEnd = mS
-      (firstU, firstV) = flip ? (uS, vS) : (u0, v0)
-      (endU, endV) = flip ? (u0, v0) : (uS, vS)
       // x-major: consecutive points differ by one column, and the pair (t, t+1) crosses column
       // c where xs + t = 5c + 2; exactly those columns inside the image get a crossing.
       // y-major: at most one crossing per column between the walk's end columns (u steps by at
@@ -714,12 +675,12 @@ public enum PolygonRasterizer {
   }
 }
 
-/// Memory the rasterizer reuses for its temporaries (edges, crossings, buckets) from one ring to
-/// the next, instead of allocating and freeing four buffers a ring. Not for sharing between
+/// Memory the rasterizer reuses for its temporaries (edges, buckets, crossings) from one ring to
+/// the next, instead of allocating and freeing three buffers a ring. Not for sharing between
 /// threads: each thread of work keeps its own, for as long as it rasterizes (an image's objects,
 /// say).
 public final class RasterizerScratch {
-  private var buffers: [(base: UnsafeMutableRawPointer?, bytes: Int)] = Array(repeating: (nil, 0), count: 4)
+  private var buffers: [(base: UnsafeMutableRawPointer?, bytes: Int)] = Array(repeating: (nil, 0), count: 3)
 
   public init() {}
 
@@ -727,7 +688,7 @@ public final class RasterizerScratch {
     for buffer in buffers { buffer.base?.deallocate() }
   }
 
-  /// Buffer `slot` (0..<4), at least `count` `T`s, bound to `T`; its contents are undefined.
+  /// Buffer `slot` (0..<3), at least `count` `T`s, bound to `T`; its contents are undefined.
   /// It stays valid until the next call for the same slot.
   @inline(__always)
   func buffer<T>(_ slot: Int, of type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
