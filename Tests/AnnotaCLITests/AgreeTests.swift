@@ -7,18 +7,6 @@ private let mini = root.deletingLastPathComponent().appendingPathComponent("shar
 private let haveMini = FileManager.default.fileExists(atPath: mini.appendingPathComponent("annotations.json").path)
 
 
-private func python(_ interpreter: String, _ arguments: [String]) throws -> String {
-  let p = Process()
-  p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  p.arguments = [interpreter] + arguments
-  let pipe = Pipe()
-  p.standardOutput = pipe
-  try p.run()
-  let data = pipe.fileHandleForReading.readDataToEndOfFile()
-  p.waitUntilExit()
-  try #require(p.terminationStatus == 0, "python \(arguments) failed")
-  return String(decoding: data, as: UTF8.self)
-}
 
 private let statsPython = pythonWith("statsmodels, krippendorff, sklearn")
 

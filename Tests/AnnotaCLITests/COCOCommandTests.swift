@@ -208,18 +208,7 @@ struct COCOCommandTests {
     let dir = try tempDir()
     defer { try? FileManager.default.removeItem(at: dir) }
     let py = pythonWith("pycocotools, scipy")!
-    func run(_ arguments: [String]) throws -> String {
-      let p = Process()
-      p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-      p.arguments = [py] + arguments
-      let pipe = Pipe()
-      p.standardOutput = pipe
-      try p.run()
-      let data = pipe.fileHandleForReading.readDataToEndOfFile()
-      p.waitUntilExit()
-      try #require(p.terminationStatus == 0, "python \(arguments) failed")
-      return String(decoding: data, as: UTF8.self)
-    }
+    func run(_ arguments: [String]) throws -> String { try python(py, arguments) }
     let input = mini.appendingPathComponent("annotations.json").path
     // Jittered, dropped, added and relabelled objects: many have no partner near them, and those
     // polygons are not rasterized (their IoUs are 0 without it).
