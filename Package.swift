@@ -149,17 +149,20 @@ let package = Package(
       swiftSettings: swiftSettings),
 
     // MARK: Tests
+    // Helpers the test targets share (finding and running a Python with the reference libraries).
+    .target(name: "AnnotaTestSupport", path: "Tests/Support", swiftSettings: swiftSettings),
     .testTarget(
-      name: "AnnotaImageIOTests", dependencies: ["AnnotaImageIO", "AnnotaEngine"],
+      name: "AnnotaImageIOTests", dependencies: ["AnnotaImageIO", "AnnotaEngine", "AnnotaTestSupport"],
       swiftSettings: swiftSettings),
     .testTarget(
       name: "AnnotaGeometryTests", dependencies: ["AnnotaGeometry", "AnnotaEngine"],
       swiftSettings: swiftSettings),
     .testTarget(
-      name: "AnnotaEdgesTests", dependencies: ["AnnotaEdges", "AnnotaImageIO", "AnnotaEngine", "AnnotaGeometry"],
+      name: "AnnotaEdgesTests",
+      dependencies: ["AnnotaEdges", "AnnotaImageIO", "AnnotaEngine", "AnnotaGeometry", "AnnotaTestSupport"],
       swiftSettings: swiftSettings),
     .testTarget(
-      name: "AnnotaConsensusTests", dependencies: ["AnnotaConsensus", "AnnotaEngine"],
+      name: "AnnotaConsensusTests", dependencies: ["AnnotaConsensus", "AnnotaEngine", "AnnotaTestSupport"],
       swiftSettings: swiftSettings),
     .testTarget(
       name: "AnnotaLinearAlgebraTests", dependencies: ["AnnotaLinearAlgebra"],
@@ -177,7 +180,7 @@ let package = Package(
     .testTarget(
       name: "AnnotaEngineTests", dependencies: ["AnnotaEngine"], swiftSettings: swiftSettings),
     .testTarget(
-      name: "AnnotaCLITests", dependencies: ["annota"], swiftSettings: swiftSettings),
+      name: "AnnotaCLITests", dependencies: ["annota", "AnnotaTestSupport"], swiftSettings: swiftSettings),
     .testTarget(
       name: "AnnotaServerTests",
       dependencies: [

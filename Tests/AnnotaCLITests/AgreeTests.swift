@@ -1,3 +1,4 @@
+import AnnotaTestSupport
 import Foundation
 import Testing
 
@@ -16,7 +17,7 @@ private func object(_ url: URL) throws -> [String: Any] {
 
 /// Noisy annotator copies of coco-val-mini in `dir`.
 private func annotators(_ dir: URL) throws -> [String] {
-  _ = try python("python3", [root.appendingPathComponent("Tests/scripts/noisy_annotators.py").path,
+  _ = try runPython("python3", [root.appendingPathComponent("Tests/scripts/noisy_annotators.py").path,
                              mini.appendingPathComponent("annotations.json").path, dir.path])
   return (1...3).map { dir.appendingPathComponent("annotator\($0).json").path }
 }
@@ -36,7 +37,7 @@ struct AgreeTests {
       #expect(run.status == 0, "\(run.stderr)")
       let ours = try object(report)["dataset"] as! [String: Any]
       let reference = try JSONSerialization.jsonObject(
-        with: Data(try python(statsPython!, [root.appendingPathComponent("Tests/scripts/agreement_reference.py").path, report.path]).utf8)) as! [String: Any]
+        with: Data(try runPython(statsPython!, [root.appendingPathComponent("Tests/scripts/agreement_reference.py").path, report.path]).utf8)) as! [String: Any]
       for key in ["fleissKappa", "krippendorffAlpha"] + (set.count == 2 ? ["cohenKappa"] : []) {
         let a = try #require(ours[key] as? Double, "\(key) missing")
         let b = try #require(reference[key] as? Double, "\(key) missing in the reference")

@@ -11,37 +11,6 @@ private let annotaBinary: URL = {
   return dir.appendingPathComponent("annota")
 }()
 
-/// A Python that imports `modules` (comma-separated): $ANNOTA_PYTHON if it does, else python3;
-/// nil when neither does (tests needing it skip with a message).
-/// Runs `interpreter` (through `env`) with `arguments`; its standard output. Fails the test
-/// unless it exits 0.
-func python(_ interpreter: String, _ arguments: [String]) throws -> String {
-  let p = Process()
-  p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  p.arguments = [interpreter] + arguments
-  let pipe = Pipe()
-  p.standardOutput = pipe
-  try p.run()
-  let data = pipe.fileHandleForReading.readDataToEndOfFile()
-  p.waitUntilExit()
-  try #require(p.terminationStatus == 0, "python \(arguments) failed")
-  return String(decoding: data, as: UTF8.self)
-}
-
-func pythonWith(_ modules: String) -> String? {
-  for candidate in [ProcessInfo.processInfo.environment["ANNOTA_PYTHON"], "python3"].compactMap({ $0 }) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = [candidate, "-c", "import \(modules)"]
-    p.standardOutput = FileHandle.nullDevice
-    p.standardError = FileHandle.nullDevice
-    guard (try? p.run()) != nil else { continue }
-    p.waitUntilExit()
-    if p.terminationStatus == 0 { return candidate }
-  }
-  return nil
-}
-
 private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
   .deletingLastPathComponent().deletingLastPathComponent()
 private let images = root.appendingPathComponent("testdata/images")

@@ -1,3 +1,4 @@
+import AnnotaTestSupport
 import Foundation
 import Testing
 
@@ -208,7 +209,7 @@ struct COCOCommandTests {
     let dir = try tempDir()
     defer { try? FileManager.default.removeItem(at: dir) }
     let py = pythonWith("pycocotools, scipy")!
-    func run(_ arguments: [String]) throws -> String { try python(py, arguments) }
+    func run(_ arguments: [String]) throws -> String { try runPython(py, arguments) }
     let input = mini.appendingPathComponent("annotations.json").path
     // Jittered, dropped, added and relabelled objects: many have no partner near them, and those
     // polygons are not rasterized (their IoUs are 0 without it).

@@ -1,3 +1,4 @@
+import AnnotaTestSupport
 import Foundation
 import Testing
 

@@ -1,41 +1,14 @@
 import AnnotaConsensus
 import AnnotaEngine
 import AnnotaGeometry
+import AnnotaTestSupport
 import Foundation
 import Testing
 
 private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
   .deletingLastPathComponent().deletingLastPathComponent()
 
-/// A Python that imports `module`: $ANNOTA_PYTHON, else python3.
-func python(with module: String) -> String? {
-  for candidate in [ProcessInfo.processInfo.environment["ANNOTA_PYTHON"], "python3"].compactMap({ $0 }) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = [candidate, "-c", "import \(module)"]
-    p.standardOutput = FileHandle.nullDevice
-    p.standardError = FileHandle.nullDevice
-    guard (try? p.run()) != nil else { continue }
-    p.waitUntilExit()
-    if p.terminationStatus == 0 { return candidate }
-  }
-  return nil
-}
-
-func runPython(_ python: String, _ arguments: [String]) throws -> String {
-  let p = Process()
-  p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  p.arguments = [python] + arguments
-  let pipe = Pipe()
-  p.standardOutput = pipe
-  try p.run()
-  let data = pipe.fileHandleForReading.readDataToEndOfFile()
-  p.waitUntilExit()
-  guard p.terminationStatus == 0 else { throw CocoaError(.executableLoad) }
-  return String(decoding: data, as: UTF8.self)
-}
-
-private let sitkPython = python(with: "SimpleITK")
+private let sitkPython = pythonWith("SimpleITK")
 
 @Suite("Fusion against SimpleITK")
 struct SimpleITKTests {

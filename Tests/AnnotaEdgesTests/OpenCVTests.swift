@@ -1,6 +1,7 @@
 import AnnotaEdges
 import AnnotaImage
 import AnnotaImageIO
+import AnnotaTestSupport
 import Foundation
 import Testing
 
@@ -11,23 +12,6 @@ private let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent
 private let cocoImages = repoRoot.deletingLastPathComponent()
   .appendingPathComponent("shared/data/coco-val-mini/images")
 private let haveCOCO = FileManager.default.fileExists(atPath: cocoImages.path)
-
-/// A Python that imports `modules`: $ANNOTA_PYTHON if it does, else python3; nil when neither
-/// does (the cross-checks then skip with a message).
-private func pythonWith(_ modules: String) -> String? {
-  let candidates = [ProcessInfo.processInfo.environment["ANNOTA_PYTHON"], "python3"]
-  for candidate in candidates.compactMap({ $0 }) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = [candidate, "-c", "import \(modules)"]
-    p.standardOutput = FileHandle.nullDevice
-    p.standardError = FileHandle.nullDevice
-    guard (try? p.run()) != nil else { continue }
-    p.waitUntilExit()
-    if p.terminationStatus == 0 { return candidate }
-  }
-  return nil
-}
 
 private let opencvPython = pythonWith("cv2, numpy")
 

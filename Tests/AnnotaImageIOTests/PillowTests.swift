@@ -1,23 +1,11 @@
 import AnnotaImage
 import AnnotaImageIO
+import AnnotaTestSupport
 import Foundation
 import Testing
 
 /// A Python with Pillow: $ANNOTA_PYTHON, or python3 if it imports PIL.
-private let pillowPython: String? = {
-  let candidates = [ProcessInfo.processInfo.environment["ANNOTA_PYTHON"], "/usr/bin/env"].compactMap { $0 }
-  for candidate in candidates {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: candidate)
-    process.arguments = (candidate == "/usr/bin/env" ? ["python3"] : []) + ["-c", "import PIL"]
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    guard (try? process.run()) != nil else { continue }
-    process.waitUntilExit()
-    if process.terminationStatus == 0 { return candidate }
-  }
-  return nil
-}()
+private let pillowPython = pythonWith("PIL")
 
 private let haveSharedPhotos = FileManager.default.fileExists(atPath: sharedImages.path)
 
@@ -36,12 +24,7 @@ struct PillowTests {
     try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: out) }
     let script = repoRoot.appendingPathComponent("Tests/scripts/pillow_decode.py").path
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = (python == "/usr/bin/env" ? ["python3"] : []) + [script, sharedImages.path, out.path]
-    try process.run()
-    process.waitUntilExit()
-    try #require(process.terminationStatus == 0, "pillow_decode.py failed")
+    _ = try runPython(python, [script, sharedImages.path, out.path])
 
     var worst = 0
     var differing = 0
