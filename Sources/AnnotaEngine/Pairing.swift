@@ -161,8 +161,6 @@ public enum Pairing {
       let ba = try boxes(objectsA), bb = try boxes(objectsB)
       return (Box.iouMatrix(ba, bb, crowd: crowd), { i, j in ba[i].dice(bb[j]) })
     case .mask:
-      // Each side's masks as intervals (polygons never become counts), all of A's first mask's
-      // size.
       // A polygon whose vertices keep it away from every mask of the other side is not
       // rasterized: its IoU and Dice with each of them are 0 whatever its pixels, so it enters
       // the set empty (RLE masks, and polygons without a proven bound, always count).
@@ -181,6 +179,8 @@ public enum Pairing {
           }
         }
       }
+      // Each side's masks as intervals (polygons never become counts), all of A's first mask's
+      // size.
       var size: (height: Int, width: Int)? = nil
       let scratch = RasterizerScratch()
       func masks(_ objects: [COCOAnnotation], _ dataset: COCODataset, _ side: String, needed: [Bool])
