@@ -87,42 +87,59 @@ public struct COCODataset: Sendable {
   public private(set) var issues: [COCOIssue]
   /// Image id → index in `images`.
   public private(set) var imageIndex: [Int64: Int]
-  /// The raw annotation objects, indexed like the file's `annotations` array.
+  /// The raw annotation objects, indexed like the file's `annotations` array; empty when the
+  /// dataset was read without them (`keepsAnnotationObjects`).
   public private(set) var annotationObjects: [JSONValue]
+  /// Whether `annotationObjects` (and so `document`'s annotations) were kept: a dataset read
+  /// only to compare its annotations skips building them.
+  public private(set) var keepsAnnotationObjects: Bool
 
   /// Reads a COCO file.
   ///
+  /// With `keepingAnnotationObjects` false, the annotations are typed as they are read and
+  /// their JSON objects are not kept (`annotationObjects` is empty): for reading a file only to
+  /// compare its annotations, which is faster. The annotations and issues are the same.
+  ///
   /// - Throws: `COCOFileError` if the file cannot be read, is not JSON, or lacks an
   ///   `annotations` array. Problems in single records are collected in `issues` instead.
-  public static func load(_ path: String) throws(COCOFileError) -> COCODataset {
+  public static func load(_ path: String, keepingAnnotationObjects: Bool = true) throws(COCOFileError) -> COCODataset {
     var buffer: [UInt8] = []
-    return try load(path, buffer: &buffer)
+    return try load(path, buffer: &buffer, keepingAnnotationObjects: keepingAnnotationObjects)
   }
 
   /// `load`, reading the file into `buffer` (reused when large enough: see `FileIO.read(_:into:)`).
-  static func load(_ path: String, buffer: inout [UInt8]) throws(COCOFileError) -> COCODataset {
+  static func load(_ path: String, buffer: inout [UInt8], keepingAnnotationObjects: Bool = true)
+    throws(COCOFileError) -> COCODataset
+  {
     let count: Int
     do { count = try FileIO.read(path, into: &buffer) } catch {
       throw COCOFileError(path: path, message: error.message)
     }
-    do {
-      let json = try buffer.withUnsafeBufferPointer { (bytes) throws(JSONParseError) in
-        try JSONReader.parse(UnsafeBufferPointer(rebasing: bytes[..<count]))
-      }
-      return try COCODataset(json: json, source: path)
-    } catch let error as JSONParseError {
-      throw COCOFileError(path: path, message: "not valid JSON: \(error.description)")
-    } catch let error as COCOFileError {
-      throw error
-    } catch {
-      throw COCOFileError(path: path, message: "\(error)")
+    return try buffer.withUnsafeBufferPointer { (bytes) throws(COCOFileError) in
+      try parse(UnsafeBufferPointer(rebasing: bytes[..<count]), source: path,
+                keepingAnnotationObjects: keepingAnnotationObjects)
     }
+  }
+
+  /// Reads a COCO document from its text; `source` names it in errors. See `load`.
+  public static func parse(_ text: UnsafeBufferPointer<UInt8>, source: String = "<memory>",
+                           keepingAnnotationObjects: Bool = true) throws(COCOFileError) -> COCODataset
+  {
+    let json: JSONValue
+    var records: AnnotationRecords?
+    do throws(JSONParseError) {
+      if keepingAnnotationObjects { json = try JSONReader.parse(text) } else { (json, records) = try JSONReader.parseCOCO(text) }
+    } catch {
+      throw COCOFileError(path: source, message: "not valid JSON: \(error.description)")
+    }
+    if keepingAnnotationObjects { return try COCODataset(json: json, source: source) }
+    return try COCODataset(json: json, typedRecords: records, source: source)
   }
 
   /// Reads several COCO files in parallel (at most `runner.maxConcurrency` at once).
   ///
   /// - Returns: one result per path, in order.
-  public static func loadAll(_ paths: [String], runner: BatchRunner) async
+  public static func loadAll(_ paths: [String], runner: BatchRunner, keepingAnnotationObjects: Bool = true) async
     -> [Result<COCODataset, COCOFileError>]
   {
     var results: [Result<COCODataset, COCOFileError>] = []
@@ -132,13 +149,15 @@ public struct COCODataset: Sendable {
       let largest = min(paths.compactMap { FileIO.size(of: $0) }.max() ?? 0, FileIO.defaultMaxBytes)
       var buffer = [UInt8](unsafeUninitializedCapacity: largest) { _, count in count = largest }
       for path in paths {
-        do throws(COCOFileError) { results.append(.success(try load(path, buffer: &buffer))) } catch {
+        do throws(COCOFileError) { results.append(.success(try load(path, buffer: &buffer, keepingAnnotationObjects: keepingAnnotationObjects))) } catch {
           results.append(.failure(error))
         }
       }
       return results
     }
-    await runner.forEach(paths, { path throws(COCOFileError) in try COCODataset.load(path) }) { index, result in
+    await runner.forEach(paths, { path throws(COCOFileError) in
+      try COCODataset.load(path, keepingAnnotationObjects: keepingAnnotationObjects)
+    }) { index, result in
       switch result {
       case .success(let dataset): results.append(.success(dataset))
       case .failure(let error as COCOFileError): results.append(.failure(error))
@@ -153,13 +172,33 @@ public struct COCODataset: Sendable {
     guard case .object(let members) = json else {
       throw COCOFileError(path: source, message: "the top level is not a JSON object")
     }
+    // The first member named "annotations" counts, as for every key.
+    var records: [JSONValue]?
+    if case .array(let array)? = json["annotations"] { records = array }
+    let others = records.map { Array($0.enumerated().lazy.map { (index: $0.offset, record: AnnotationRecord.json($0.element)) }) }
+    try self.init(members: members, records: others.map { AnnotationRecords(others: $0) }, objects: records, source: source)
+  }
+
+  /// Interprets a document whose annotations the reader has typed already (`JSONReader.parseCOCO`);
+  /// the `annotations` member of `members` is then a placeholder and no annotation objects are
+  /// kept.
+  init(json: JSONValue, typedRecords: AnnotationRecords?, source: String) throws(COCOFileError) {
+    guard case .object(let members) = json else {
+      throw COCOFileError(path: source, message: "the top level is not a JSON object")
+    }
+    try self.init(members: members, records: typedRecords, objects: nil, source: source)
+  }
+
+  /// `records` is nil when the document has no `annotations` array.
+  private init(members: [(String, JSONValue)], records annotationRecords: AnnotationRecords?,
+               objects: [JSONValue]?, source: String) throws(COCOFileError) {
+    let json = JSONValue.object(members)
     document = members
     images = []
     annotations = []
     categories = [:]
     issues = []
     imageIndex = [:]
-    annotationObjects = []
 
     // Images.
     if case .array(let records)? = json["images"] {
@@ -203,48 +242,81 @@ public struct COCODataset: Sendable {
     }
 
     // Annotations.
-    guard case .array(let records)? = json["annotations"] else {
+    guard let records = annotationRecords else {
       throw COCOFileError(path: source, message: "no \"annotations\" array")
     }
-    annotationObjects = records
-    annotations.reserveCapacity(records.count)
-    var seen: Set<Int64> = []
-    for (i, record) in records.enumerated() {
-      switch COCODataset.parseAnnotation(record, index: i, images: images, imageIndex: imageIndex) {
-      case .success(let annotation):
-        if !seen.insert(annotation.id).inserted {
-          issues.append(COCOIssue(path: annotation.path + ".id", annotationID: annotation.id,
-                                  message: "duplicate annotation id \(annotation.id)"))
-        }
-        annotations.append(annotation)
-      case .failure(let issue):
-        issues.append(issue)
+    annotationObjects = objects ?? []
+    keepsAnnotationObjects = objects != nil
+    // The elements the reader did not type, typed now that the images are known.
+    let others = records.others.map { index, record -> (index: Int, result: Result<COCOAnnotation, COCOIssue>) in
+      switch record {
+      case .failed(let issue): (index, .failure(issue))
+      case .fields(let fields): (index, COCODataset.parseAnnotation(fields, index: index, images: images, imageIndex: imageIndex))
+      case .json(let json): (index, COCODataset.parseAnnotation(json, index: index, images: images, imageIndex: imageIndex))
       }
     }
+    // In file order: the annotations (the typed ones stay where they are unless others join
+    // them), and the issues, with those of duplicate ids.
+    let othersJoin = others.contains { if case .success = $0.result { true } else { false } }
+    let typed = records.typed
+    if !othersJoin { annotations = typed } else { annotations.reserveCapacity(typed.count + others.count) }
+    var seen: Set<Int64> = []
+    seen.reserveCapacity(typed.count + others.count)
+    func checkID(_ id: Int64, index: Int) {
+      if !seen.insert(id).inserted {
+        issues.append(COCOIssue(path: "annotations[\(index)].id", annotationID: id, message: "duplicate annotation id \(id)"))
+      }
+    }
+    var t = 0
+    func addTyped(before index: Int) {
+      while t < typed.count && typed[t].index < index {
+        checkID(typed[t].id, index: typed[t].index)
+        if othersJoin { annotations.append(typed[t]) }
+        t += 1
+      }
+    }
+    for (index, result) in others {
+      addTyped(before: index)
+      switch result {
+      case .success(let annotation):
+        checkID(annotation.id, index: index)
+        annotations.append(annotation)
+      case .failure(let issue): issues.append(issue)
+      }
+    }
+    addTyped(before: .max)
   }
 
   static func parseAnnotation(
     _ record: JSONValue, index: Int, images: [COCOImage], imageIndex: [Int64: Int]
   ) -> Result<COCOAnnotation, COCOIssue> {
+    guard case .object(let members) = record else {
+      return .failure(COCOIssue(path: "annotations[\(index)]", message: "not an object"))
+    }
+    return parseAnnotation(AnnotationFields(members), index: index, images: images, imageIndex: imageIndex)
+  }
+
+  /// The annotation `annotations[index]` of the given members. `images` and `imageIndex` are
+  /// only used for an RLE segmentation (whose size must be its image's).
+  static func parseAnnotation(
+    _ record: AnnotationFields, index: Int, images: [COCOImage], imageIndex: [Int64: Int]
+  ) -> Result<COCOAnnotation, COCOIssue> {
     // The path is formatted only for an error (a heap string per annotation otherwise).
     func path(_ subpath: String) -> String { "annotations[\(index)]" + subpath }
-    guard case .object = record else {
-      return .failure(COCOIssue(path: path(""), message: "not an object"))
-    }
-    guard let id = record["id"]?.integer else {
+    guard let id = record.id?.integer else {
       return .failure(COCOIssue(path: path(".id"), message: "missing or non-integer annotation id"))
     }
     func fail(_ subpath: String, _ message: String) -> Result<COCOAnnotation, COCOIssue> {
       .failure(COCOIssue(path: path(subpath), annotationID: id, message: message))
     }
-    guard let imageID = record["image_id"]?.integer else {
+    guard let imageID = record.imageID?.integer else {
       return fail(".image_id", "missing or non-integer image_id")
     }
     var annotation = COCOAnnotation(
-      id: id, imageID: imageID, categoryID: record["category_id"]?.integer, bbox: nil,
-      segmentation: nil, isCrowd: false, area: record["area"]?.number,
-      score: record["score"]?.number, index: index)
-    if let crowd = record["iscrowd"] {
+      id: id, imageID: imageID, categoryID: record.categoryID?.integer, bbox: nil,
+      segmentation: nil, isCrowd: false, area: record.area?.number,
+      score: record.score?.number, index: index)
+    if let crowd = record.isCrowd {
       switch crowd {
       case .bool(let b): annotation.isCrowd = b
       default:
@@ -254,7 +326,7 @@ public struct COCODataset: Sendable {
         annotation.isCrowd = value == 1
       }
     }
-    if let bbox = record["bbox"] {
+    if let bbox = record.bbox {
       guard let values = bbox.numberArray, values.count == 4 else {
         return fail(".bbox", "bbox must be 4 numbers [x, y, width, height]")
       }
@@ -263,9 +335,13 @@ public struct COCODataset: Sendable {
       }
       annotation.bbox = Box(x: values[0], y: values[1], width: values[2], height: values[3])
     }
-    if let segmentation = record["segmentation"] {
-      let image = imageIndex[imageID].map { images[$0] }
-      switch parseSegmentation(segmentation, image: image) {
+    if let segmentation = record.segmentation {
+      let result: Result<Segmentation?, COCOIssue>
+      switch segmentation {
+      case .rings(let rings): result = polygonSegmentation(rings)
+      case .json(let json): result = parseSegmentation(json, image: imageIndex[imageID].map { images[$0] })
+      }
+      switch result {
       case .success(let value): annotation.segmentation = value
       case .failure(let issue):
         return fail(".segmentation" + issue.path, issue.message)
@@ -289,18 +365,7 @@ public struct COCODataset: Sendable {
         }
         parsed.append(numbers)
       }
-      do {
-        return .success(.polygons(try Polygon(rings: parsed).validated()))
-      } catch {
-        switch error {
-        case let .nonFiniteCoordinate(ring, index):
-          return .failure(COCOIssue(path: "[\(ring)][\(index)]", message: "polygon coordinate is NaN or infinite"))
-        case let .tooFewPoints(ring, _), let .oddCoordinateCount(ring, _):
-          return .failure(COCOIssue(path: "[\(ring)]", message: error.description))
-        default:
-          return .failure(COCOIssue(path: "", message: error.description))
-        }
-      }
+      return polygonSegmentation(parsed)
     case .numbers:
       return .failure(COCOIssue(path: "", message: "segmentation is a flat list; polygons must be a list of rings"))
     case .object:
@@ -347,6 +412,23 @@ public struct COCODataset: Sendable {
       }
     default:
       return .failure(COCOIssue(path: "", message: "segmentation must be polygons or an RLE object"))
+    }
+  }
+
+  /// A polygon segmentation of these rings, validated; errors carry a path relative to
+  /// `segmentation`.
+  static func polygonSegmentation(_ rings: [[Double]]) -> Result<Segmentation?, COCOIssue> {
+    do {
+      return .success(.polygons(try Polygon(rings: rings).validated()))
+    } catch {
+      switch error {
+      case let .nonFiniteCoordinate(ring, index):
+        return .failure(COCOIssue(path: "[\(ring)][\(index)]", message: "polygon coordinate is NaN or infinite"))
+      case let .tooFewPoints(ring, _), let .oddCoordinateCount(ring, _):
+        return .failure(COCOIssue(path: "[\(ring)]", message: error.description))
+      default:
+        return .failure(COCOIssue(path: "", message: error.description))
+      }
     }
   }
 
@@ -437,6 +519,7 @@ public struct COCODataset: Sendable {
   /// The document with some annotation objects replaced (index in the `annotations` array →
   /// new object), every other field kept as read.
   public func document(replacingAnnotations replacements: [Int: JSONValue]) -> JSONValue {
+    precondition(keepsAnnotationObjects, "the dataset was read without its annotation objects")
     var objects = annotationObjects
     for (index, object) in replacements { objects[index] = object }
     return .object(document.map { key, value in key == "annotations" ? (key, .array(objects)) : (key, value) })

@@ -60,6 +60,11 @@ public struct JSONReader {
     /// before it reads any nested value), so an array of n numbers costs one allocation of
     /// exactly n, not the log2(n) reallocations and copies of appending to a new array.
     var numberScratch: [Double] = []
+    /// With `readsCOCO`, the first top-level `annotations` member, when an array, is read by
+    /// `annotationArray` into `annotationRecords` (see COCOReader.swift).
+    var readsCOCO = false
+    var sawAnnotations = false
+    var annotationRecords: AnnotationRecords?
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) {
       self.bytes = bytes
@@ -144,7 +149,18 @@ public struct JSONReader {
         position += 1
         skipWhitespace()
         path.append(.key(key))
-        let value = try value(depth: depth)
+        let value: JSONValue
+        if readsCOCO && depth == 1 && !sawAnnotations && key == "annotations" {
+          sawAnnotations = true
+          if position < bytes.count && bytes[position] == UInt8(ascii: "[") {
+            annotationRecords = try annotationArray(depth: depth)
+            value = .array([])
+          } else {
+            value = try self.value(depth: depth)
+          }
+        } else {
+          value = try self.value(depth: depth)
+        }
         path.removeLast()
         members.append((key, value))
         skipWhitespace()

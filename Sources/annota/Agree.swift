@@ -67,7 +67,7 @@ struct Agree: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let loaded = try await loadDatasets(files + (gold.map { [$0] } ?? []), threads: common.threadCount)
+    let loaded = try await loadDatasets(files + (gold.map { [$0] } ?? []), threads: common.threadCount, keepingAnnotationObjects: false)
     let datasets = Array(loaded.prefix(files.count))
     let goldDataset = gold == nil ? nil : loaded.last
     var options = AgreeOptions()

@@ -41,7 +41,7 @@ struct IoU: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let loaded = try await loadDatasets([a, b], threads: common.threadCount)
+    let loaded = try await loadDatasets([a, b], threads: common.threadCount, keepingAnnotationObjects: false)
     let datasetA = loaded[0], datasetB = loaded[1]
     var totals = PairSummary()
     var csv = Pairing.csvHeader

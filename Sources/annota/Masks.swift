@@ -50,9 +50,12 @@ func loadDataset(_ path: String) throws -> COCODataset {
 }
 
 /// Loads COCO files in parallel, or exits 2 naming the first that fails.
-func loadDatasets(_ paths: [String], threads: Int) async throws -> [COCODataset] {
+func loadDatasets(_ paths: [String], threads: Int, keepingAnnotationObjects: Bool = true) async throws
+  -> [COCODataset]
+{
   var datasets: [COCODataset] = []
-  for result in await COCODataset.loadAll(paths, runner: BatchRunner(maxConcurrency: threads)) {
+  let runner = BatchRunner(maxConcurrency: threads)
+  for result in await COCODataset.loadAll(paths, runner: runner, keepingAnnotationObjects: keepingAnnotationObjects) {
     switch result {
     case .success(let dataset): datasets.append(dataset)
     case .failure(let error):

@@ -7,6 +7,19 @@ import AnnotaGeometry
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzCOCO(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
   let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+  // Reading without the annotation objects (as `iou` and `agree` do) gives the same result.
+  let both = [true, false].map { keep in
+    bytes.withUnsafeBufferPointer { text in
+      Result { () throws(COCOFileError) in try COCODataset.parse(text, keepingAnnotationObjects: keep) }
+    }
+  }
+  switch (both[0], both[1]) {
+  case (.success(let full), .success(let typed)):
+    precondition(full.issues == typed.issues && full.images == typed.images && full.categories == typed.categories)
+    precondition(full.annotations.map { "\($0)" } == typed.annotations.map { "\($0)" })
+  case (.failure(let a), .failure(let b)): precondition(a.description == b.description)
+  default: preconditionFailure("the two readings disagree: \(both)")
+  }
   guard let value = try? JSONReader.parse(bytes) else { return 0 }
   // Whatever parses must write back to text that parses to the same value.
   let text = value.serialized()

@@ -1,0 +1,252 @@
+/// Reading a COCO file's annotations straight into `COCOAnnotation`s.
+///
+/// `iou` and `agree` read their inputs only to compare them, so they need the typed annotations
+/// and none of the JSON objects they came from. For them, the reader types each element of the
+/// top-level `annotations` array as soon as it has read it, while its coordinates are still in
+/// the cache, without building the object's member list, its keys or a JSON array per ring.
+/// Whatever it does not expect (an escaped or non-ASCII key, a non-object element, mixed
+/// integer and decimal coordinates, a syntax error, ...) sends that element through the general
+/// reader and `COCODataset.parseAnnotation` as usual, so the result and every message are the
+/// same as with the objects kept.
+
+/// The members of an annotation object that `COCODataset` reads (the first of each name, as
+/// `JSONValue`'s subscript finds it).
+struct AnnotationFields {
+  var id: JSONValue?
+  var imageID: JSONValue?
+  var categoryID: JSONValue?
+  var bbox: JSONValue?
+  var segmentation: SegmentationSource?
+  var isCrowd: JSONValue?
+  var area: JSONValue?
+  var score: JSONValue?
+
+  init() {}
+
+  /// The fields of an object's members.
+  init(_ members: [(String, JSONValue)]) {
+    for (key, value) in members {
+      switch key {
+      case "id": if id == nil { id = value }
+      case "image_id": if imageID == nil { imageID = value }
+      case "category_id": if categoryID == nil { categoryID = value }
+      case "bbox": if bbox == nil { bbox = value }
+      case "segmentation": if segmentation == nil { segmentation = .json(value) }
+      case "iscrowd": if isCrowd == nil { isCrowd = value }
+      case "area": if area == nil { area = value }
+      case "score": if score == nil { score = value }
+      default: break
+      }
+    }
+  }
+}
+
+/// A segmentation as read: a list of rings whose elements are all numbers (each ring one of
+/// them), or any other JSON value.
+enum SegmentationSource {
+  case rings([[Double]])
+  case json(JSONValue)
+}
+
+/// The elements of an `annotations` array as the reader hands them to `COCODataset`: the
+/// annotations it typed (in file order), and the others with their index (in file order).
+struct AnnotationRecords {
+  var typed: [COCOAnnotation] = []
+  var others: [(index: Int, record: AnnotationRecord)] = []
+}
+
+/// An element of the `annotations` array that the reader did not type.
+enum AnnotationRecord {
+  /// Typed, and found wrong.
+  case failed(COCOIssue)
+  /// Read, to be typed once the images are known (an RLE segmentation is checked against its
+  /// image's size).
+  case fields(AnnotationFields)
+  /// The element itself.
+  case json(JSONValue)
+}
+
+extension JSONReader {
+  /// Parses a COCO document, typing the elements of its top-level `annotations` array (the
+  /// first member of that name, when it is an array) as it reads them. That member's value in
+  /// the returned document is then an empty placeholder, and its elements are the records.
+  static func parseCOCO(_ buffer: UnsafeBufferPointer<UInt8>) throws(JSONParseError)
+    -> (document: JSONValue, records: AnnotationRecords?)
+  {
+    var reader = Parser(buffer)
+    reader.readsCOCO = true
+    reader.skipWhitespace()
+    let value = try reader.value(depth: 0)
+    reader.skipWhitespace()
+    if reader.position != buffer.count { throw reader.error("unexpected data after the document") }
+    return (value, reader.annotationRecords)
+  }
+}
+
+extension JSONReader.Parser {
+  /// The top-level `annotations` array at `position`, typed element by element. On any error
+  /// it reads the array again with the general reader, which reports it as for any document.
+  mutating func annotationArray(depth: Int) throws(JSONParseError) -> AnnotationRecords {
+    let start = position, pathDepth = path.count
+    do throws(JSONParseError) {
+      var records = AnnotationRecords()
+      var index = 0
+      position += 1
+      skipWhitespace()
+      if position < bytes.count && bytes[position] == UInt8(ascii: "]") {
+        position += 1
+        return records
+      }
+      while true {
+        skipWhitespace()
+        guard position < bytes.count else { throw error("unexpected end of data in an array") }
+        try readAnnotation(index: index, depth: depth + 1, into: &records)
+        index += 1
+        skipWhitespace()
+        guard position < bytes.count else { throw error("unexpected end of data in an array") }
+        if bytes[position] == UInt8(ascii: ",") {
+          position += 1
+        } else if bytes[position] == UInt8(ascii: "]") {
+          position += 1
+          return records
+        } else {
+          throw error("expected ',' or ']' in an array")
+        }
+      }
+    } catch {
+      position = start
+      path.removeSubrange(pathDepth...)  // a throw leaves the components of where it happened
+      _ = try value(depth: depth)
+      throw error  // not reached: the general reader meets the same error first
+    }
+  }
+
+  /// Reads element `index` of the `annotations` array into `records`: typed when it is an
+  /// object of the usual form, as JSON otherwise.
+  mutating func readAnnotation(index: Int, depth: Int, into records: inout AnnotationRecords)
+    throws(JSONParseError)
+  {
+    let start = position, pathDepth = path.count
+    if bytes[position] == UInt8(ascii: "{"), let fields = try? annotationFields(depth: depth + 1) {
+      if case .json? = fields.segmentation {
+        records.others.append((index, .fields(fields)))
+        return
+      }
+      // No segmentation, or polygons: the images are not needed.
+      switch COCODataset.parseAnnotation(fields, index: index, images: [], imageIndex: [:]) {
+      case .success(let annotation): records.typed.append(annotation)
+      case .failure(let issue): records.others.append((index, .failed(issue)))
+      }
+      return
+    }
+    position = start
+    path.removeSubrange(pathDepth...)
+    path.append(.index(index))
+    records.others.append((index, .json(try value(depth: depth))))
+    path.removeLast()
+  }
+
+  /// The fields of the annotation object at `position`, or nil (position anywhere) for one the
+  /// general reader should read.
+  mutating func annotationFields(depth: Int) throws(JSONParseError) -> AnnotationFields? {
+    if depth > JSONReader.maxDepth { return nil }
+    position += 1
+    var fields = AnnotationFields()
+    skipWhitespace()
+    if position < bytes.count && bytes[position] == UInt8(ascii: "}") {
+      position += 1
+      return fields
+    }
+    while true {
+      skipWhitespace()
+      guard let key = annotationKey() else { return nil }
+      skipWhitespace()
+      guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { return nil }
+      position += 1
+      skipWhitespace()
+      guard position < bytes.count else { return nil }
+      switch key {
+      case .id where fields.id == nil: fields.id = try value(depth: depth)
+      case .imageID where fields.imageID == nil: fields.imageID = try value(depth: depth)
+      case .categoryID where fields.categoryID == nil: fields.categoryID = try value(depth: depth)
+      case .bbox where fields.bbox == nil: fields.bbox = try value(depth: depth)
+      case .segmentation where fields.segmentation == nil: fields.segmentation = try segmentation(depth: depth)
+      case .isCrowd where fields.isCrowd == nil: fields.isCrowd = try value(depth: depth)
+      case .area where fields.area == nil: fields.area = try value(depth: depth)
+      case .score where fields.score == nil: fields.score = try value(depth: depth)
+      default: _ = try value(depth: depth)  // another member, or a repeated one
+      }
+      skipWhitespace()
+      guard position < bytes.count else { return nil }
+      if bytes[position] == UInt8(ascii: ",") {
+        position += 1
+      } else if bytes[position] == UInt8(ascii: "}") {
+        position += 1
+        return fields
+      } else {
+        return nil
+      }
+    }
+  }
+
+  enum AnnotationKey {
+    case id, imageID, categoryID, bbox, segmentation, isCrowd, area, score, other
+  }
+
+  /// The key at `position` (a string of printable ASCII without escapes), leaving `position`
+  /// past its closing quote; nil for anything else.
+  mutating func annotationKey() -> AnnotationKey? {
+    guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { return nil }
+    let start = position + 1
+    var end = start
+    while end < bytes.count {
+      let c = bytes[end]
+      if c == UInt8(ascii: "\"") { break }
+      if c < 0x20 || c >= 0x80 || c == UInt8(ascii: "\\") { return nil }
+      end += 1
+    }
+    guard end < bytes.count else { return nil }
+    position = end + 1
+    let key = UnsafeBufferPointer(rebasing: bytes[start..<end])
+    @inline(__always) func equals(_ name: StaticString) -> Bool {
+      name.utf8CodeUnitCount == key.count
+        && name.withUTF8Buffer { $0.elementsEqual(key) }
+    }
+    switch key.count {
+    case 2: return equals("id") ? .id : .other
+    case 4: return equals("bbox") ? .bbox : equals("area") ? .area : .other
+    case 5: return equals("score") ? .score : .other
+    case 7: return equals("iscrowd") ? .isCrowd : .other
+    case 8: return equals("image_id") ? .imageID : .other
+    case 11: return equals("category_id") ? .categoryID : .other
+    case 12: return equals("segmentation") ? .segmentation : .other
+    default: return .other
+    }
+  }
+
+  /// A segmentation value: its rings when it is a non-empty list of lists of numbers (as the
+  /// general reader gives `.numbers` for each), the JSON value otherwise.
+  mutating func segmentation(depth: Int) throws(JSONParseError) -> SegmentationSource {
+    let start = position
+    if bytes[position] == UInt8(ascii: "[") {
+      position += 1
+      skipWhitespace()
+      var rings: [[Double]] = []
+      while position < bytes.count && bytes[position] == UInt8(ascii: "[") {
+        guard case .numbers(let values, _) = try array(depth: depth + 2) else { break }
+        rings.append(values)
+        skipWhitespace()
+        guard position < bytes.count else { break }
+        if bytes[position] == UInt8(ascii: "]") {
+          position += 1
+          return .rings(rings)
+        }
+        guard bytes[position] == UInt8(ascii: ",") else { break }
+        position += 1
+        skipWhitespace()
+      }
+    }
+    position = start
+    return .json(try value(depth: depth))
+  }
+}
