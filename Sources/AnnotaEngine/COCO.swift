@@ -173,8 +173,7 @@ public struct COCODataset: Sendable {
       throw COCOFileError(path: source, message: "the top level is not a JSON object")
     }
     // The first member named "annotations" counts, as for every key.
-    var records: [JSONValue]?
-    if case .array(let array)? = json["annotations"] { records = array }
+    let records = json["annotations"]?.elements
     let others = records.map { Array($0.enumerated().lazy.map { (index: $0.offset, record: AnnotationRecord.json($0.element)) }) }
     try self.init(members: members, records: others.map { AnnotationRecords(others: $0) }, objects: records, source: source)
   }
@@ -201,7 +200,7 @@ public struct COCODataset: Sendable {
     imageIndex = [:]
 
     // Images.
-    if case .array(let records)? = json["images"] {
+    if let records = json["images"]?.elements {
       for (i, record) in records.enumerated() {
         let path = "images[\(i)]"
         guard let id = record["id"]?.integer else {
@@ -228,7 +227,7 @@ public struct COCODataset: Sendable {
     }
 
     // Categories.
-    if case .array(let records)? = json["categories"] {
+    if let records = json["categories"]?.elements {
       for (i, record) in records.enumerated() {
         guard let id = record["id"]?.integer else {
           issues.append(COCOIssue(path: "categories[\(i)].id", message: "missing or non-integer category id"))

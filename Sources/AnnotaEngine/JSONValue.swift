@@ -76,6 +76,15 @@ public enum JSONValue: Sendable, Equatable {
     }
   }
 
+  /// The elements of an array (an array of numbers as `.int` and `.double` values), or `nil`.
+  public var elements: [JSONValue]? {
+    switch self {
+    case .array(let items): items
+    case .numbers(let values, let integral): JSONReader.typedItems(values, [], mixed: false, allIntegers: integral)
+    default: nil
+    }
+  }
+
   /// The value of `key` in an object (first occurrence), or `nil`.
   public subscript(key: String) -> JSONValue? {
     guard case .object(let members) = self else { return nil }

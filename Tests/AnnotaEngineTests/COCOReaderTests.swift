@@ -121,9 +121,18 @@ struct COCOReaderTests {
       #"{"annotations":[\#(one)]}"#,
       #"[{"annotations":[\#(one)]}]"#,
       #"{"images":7,"annotations":[\#(one)]}"#,
+      // Arrays of numbers are arrays too (the general reader stores them apart).
+      #"{\#(Self.images),"annotations":[9223372036854775808]}"#,
+      #"{\#(Self.images),"annotations":[1,2.5]}"#,
+      #"{"images":[1],"categories":[2,3],"annotations":[3]}"#,
     ] {
       Self.checkBothWays(text)
     }
+    let numbers = try? Self.checkBothWays(#"{"images":[1],"categories":[2.5],"annotations":[1,2.5]}"#).get()
+    #expect(numbers?.issues.map(\.description) == [
+      "images[0].id: missing or non-integer image id", "categories[0].id: missing or non-integer category id",
+      "annotations[0]: not an object", "annotations[1]: not an object",
+    ])
     #expect((try? Self.checkBothWays(#"{\#(Self.images),"annotations":[\#(one)],"annotations":[\#(two)]}"#).get())?.annotations.map(\.id) == [1])
   }
 
