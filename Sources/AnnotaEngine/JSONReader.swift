@@ -270,11 +270,26 @@ public struct JSONReader {
     /// the sign, the point, the fraction and the separator are cut from it by shifts, so the next
     /// number's position is ready after two digit-run masks. The values are those of
     /// `shortDecimal` and `longFraction`.
+    ///
+    /// The values wait in a small buffer on the stack and join `numberScratch` 64 at a time: an
+    /// append per number costs a call to the runtime's uniqueness check.
     mutating func decimalRun(index: inout Int) -> Bool {
+      withUnsafeTemporaryAllocation(of: Double.self, capacity: 64) { pending in
+        decimalRun(index: &index, pending: pending.baseAddress!)
+      }
+    }
+
+    @inline(__always)
+    mutating func decimalRun(index: inout Int, pending: UnsafeMutablePointer<Double>) -> Bool {
       guard let base = bytes.baseAddress else { return false }
       let count = bytes.count
       var start = position
       var lastEnd = -1
+      var waiting = 0, read = 0
+      defer {
+        numberScratch.append(contentsOf: UnsafeBufferPointer(start: pending, count: waiting))
+        index += read
+      }
       while start + 32 <= count {
         let a = load(base + start), b = load(base + start + 8), c = load(base + start + 16)
         let negative = a & 0xFF == UInt64(UInt8(ascii: "-"))
@@ -298,10 +313,11 @@ public struct JSONReader {
         let after: UInt64  // the two bytes after the number
         if fractionLength <= 6 {
           // At most 13 digits: below 2^53, and 10^fractionLength is exact (Clinger's fast path).
-          value = Double(mantissa) / JSONReader.powersOfTen[fractionLength]
+          // (The conversion is the signed one, a single instruction: the mantissa is positive.)
+          value = Double(Int64(bitPattern: mantissa)) / JSONReader.powersOfTen[fractionLength]
           after = (fraction >> UInt64(8 * fractionLength)) & 0xFFFF
         } else if fractionLength == 7 {
-          value = Double(mantissa) / JSONReader.powersOfTen[7]
+          value = Double(Int64(bitPattern: mantissa)) / JSONReader.powersOfTen[7]
           after = load(base + start + sign + integerLength + 8) & 0xFFFF
         } else {
           // 8 fraction digits so far: up to 7 more (the shortest text of a computed double).
@@ -322,8 +338,13 @@ public struct JSONReader {
         guard separated || next == UInt64(UInt8(ascii: ",")) || next == UInt64(UInt8(ascii: "]"))
           || next == 0x20 || next == 0x0A || next == 0x0D || next == 0x09
         else { break }
-        numberScratch.append(negative ? -value : value)
-        index += 1
+        pending[waiting] = negative ? -value : value
+        waiting &+= 1
+        if waiting == 64 {
+          numberScratch.append(contentsOf: UnsafeBufferPointer(start: pending, count: 64))
+          waiting = 0
+        }
+        read &+= 1
         lastEnd = start + sign + integerLength + 1 + fractionLength
         if !separated { break }
         start = lastEnd + 2
@@ -460,7 +481,7 @@ public struct JSONReader {
         return (Double(int), int)
       }
       // At most 14 digits: below 2^53, and 10^fractionLength is exact (Clinger's fast path).
-      let value = Double(mantissa) / JSONReader.powersOfTen[fractionLength]
+      let value = Double(Int64(bitPattern: mantissa)) / JSONReader.powersOfTen[fractionLength]
       return (negative ? -value : value, nil)
     }
 
@@ -660,8 +681,10 @@ public struct JSONReader {
   static func decimal(mantissa: UInt64, scale: Int) -> Double? {
     if mantissa == 0 { return 0 }
     if mantissa <= 1 << 53 {
-      if scale >= 0 && scale <= 22 { return Double(mantissa) * powersOfTen[scale] }
-      if scale < 0 && scale >= -22 { return Double(mantissa) / powersOfTen[-scale] }
+      // A signed conversion, one instruction (the unsigned one takes four on x86-64).
+      let m = Double(Int64(bitPattern: mantissa))
+      if scale >= 0 && scale <= 22 { return m * powersOfTen[scale] }
+      if scale < 0 && scale >= -22 { return m / powersOfTen[-scale] }
       return nil
     }
     return longDecimal(mantissa: mantissa, scale: scale)
