@@ -391,7 +391,7 @@ public enum PolygonRasterizer {
       let offset = s >= 0 ? 2 - xs : 3 - xs
       var column = firstColumn
       while column <= lastColumn {  // none for a repeated vertex
-        let t = 5 * column + offset
+        let t = 5 &* column &+ offset
         let v = Int(fys + s * Double(t) + 0.5)
         positions[cursor[column &- firstColumn]] = column &* h &+ PolygonRasterizer.row(v, height: h)
         cursor[column &- firstColumn] &+= 1
@@ -430,7 +430,7 @@ public enum PolygonRasterizer {
       var column = firstColumn
       while column <= lastColumn {
         defer { column &+= 1 }
-        let a = 5 * column + 2
+        let a = 5 &* column &+ 2
         // The largest t with u(t) <= a (increasing) or u(t) >= a + 1 (decreasing).
         @inline(__always) func before(_ ut: Int) -> Bool { increasing ? ut <= a : ut >= a + 1 }
         let guess = (Double(a) + 0.5 - fxs) * inverse
@@ -440,7 +440,7 @@ public enum PolygonRasterizer {
           let p0 = 2 &* e &* t, p1 = p0 &+ 2 &* e
           // u(t) <= a < u(t + 1), or u(t) > a >= u(t + 1), with no tie at either.
           if increasing ? p0 < r && p1 > r : p0 > r && p1 < r {
-            positions[cursor[column &- firstColumn]] = column &* h &+ PolygonRasterizer.row(t + ys, height: h)
+            positions[cursor[column &- firstColumn]] = column &* h &+ PolygonRasterizer.row(t &+ ys, height: h)
             cursor[column &- firstColumn] &+= 1
             continue
           }
@@ -460,7 +460,7 @@ public enum PolygonRasterizer {
           next = u(t + 1)
         }
         if t < dy && ut != next {
-          positions[cursor[column &- firstColumn]] = column &* h &+ PolygonRasterizer.row(t + ys, height: h)
+          positions[cursor[column &- firstColumn]] = column &* h &+ PolygonRasterizer.row(t &+ ys, height: h)
           cursor[column &- firstColumn] &+= 1
         }
       }
@@ -475,7 +475,7 @@ public enum PolygonRasterizer {
     // exactly ceil((v - 2) / 5) clamped to 0...h, in integer arithmetic.
     // ceil((v - 2) / 5) is 0 or less for v <= 2, and (v + 2) / 5 (a non-negative division) above.
     if v <= 2 { return 0 }
-    return min(Int(UInt(v + 2) / 5), h)
+    return min(Int(UInt(bitPattern: v &+ 2) / 5), h)
   }
 
   /// The image columns c with `lo <= 5c + 2 < hi`, those whose centre a walk from upsampled
