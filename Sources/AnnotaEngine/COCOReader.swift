@@ -90,29 +90,15 @@ extension JSONReader.Parser {
     let start = position, pathDepth = path.count
     do throws(JSONParseError) {
       var records = AnnotationRecords()
+      if openContainer(closing: UInt8(ascii: "]")) { return records }
       var index = 0
-      position += 1
-      skipWhitespace()
-      if position < bytes.count && bytes[position] == UInt8(ascii: "]") {
-        position += 1
-        return records
-      }
-      while true {
+      repeat {
         skipWhitespace()
         guard position < bytes.count else { throw error("unexpected end of data in an array") }
         try readAnnotation(index: index, depth: depth + 1, into: &records)
         index += 1
-        skipWhitespace()
-        guard position < bytes.count else { throw error("unexpected end of data in an array") }
-        if bytes[position] == UInt8(ascii: ",") {
-          position += 1
-        } else if bytes[position] == UInt8(ascii: "]") {
-          position += 1
-          return records
-        } else {
-          throw error("expected ',' or ']' in an array")
-        }
-      }
+      } while try !endOfArrayElement()
+      return records
     } catch {
       position = start
       path.removeSubrange(pathDepth...)  // a throw leaves the components of where it happened
@@ -150,13 +136,8 @@ extension JSONReader.Parser {
   /// general reader should read.
   mutating func annotationFields(depth: Int) throws(JSONParseError) -> AnnotationFields? {
     if depth > JSONReader.maxDepth { return nil }
-    position += 1
     var fields = AnnotationFields()
-    skipWhitespace()
-    if position < bytes.count && bytes[position] == UInt8(ascii: "}") {
-      position += 1
-      return fields
-    }
+    if openContainer(closing: UInt8(ascii: "}")) { return fields }
     while true {
       skipWhitespace()
       guard let key = annotationKey() else { return nil }

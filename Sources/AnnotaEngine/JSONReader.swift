@@ -94,6 +94,34 @@ public struct JSONReader {
       }
     }
 
+    /// At a container's opening `[` or `{`: moves past it and any whitespace, and past the
+    /// `closing` byte too when the container is empty; returns whether it is.
+    @inline(__always)
+    mutating func openContainer(closing: UInt8) -> Bool {
+      position += 1
+      skipWhitespace()
+      if position < bytes.count && bytes[position] == closing {
+        position += 1
+        return true
+      }
+      return false
+    }
+
+    /// After an array element: moves past whitespace and the `,` before the next element
+    /// (returns false) or the closing `]` (returns true).
+    @inline(__always)
+    mutating func endOfArrayElement() throws(JSONParseError) -> Bool {
+      skipWhitespace()
+      guard position < bytes.count else { throw error("unexpected end of data in an array") }
+      if bytes[position] == UInt8(ascii: ",") {
+        position += 1
+        return false
+      }
+      guard bytes[position] == UInt8(ascii: "]") else { throw error("expected ',' or ']' in an array") }
+      position += 1
+      return true
+    }
+
     mutating func value(depth: Int) throws(JSONParseError) -> JSONValue {
       guard position < bytes.count else { throw error("unexpected end of data") }
       switch bytes[position] {
@@ -129,13 +157,8 @@ public struct JSONReader {
 
     mutating func object(depth: Int) throws(JSONParseError) -> JSONValue {
       if depth > JSONReader.maxDepth { throw error("nesting deeper than \(JSONReader.maxDepth)") }
-      position += 1
       var members: [(String, JSONValue)] = []
-      skipWhitespace()
-      if position < bytes.count && bytes[position] == UInt8(ascii: "}") {
-        position += 1
-        return .object(members)
-      }
+      if openContainer(closing: UInt8(ascii: "}")) { return .object(members) }
       while true {
         skipWhitespace()
         guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
@@ -178,12 +201,7 @@ public struct JSONReader {
 
     mutating func array(depth: Int) throws(JSONParseError) -> JSONValue {
       if depth > JSONReader.maxDepth { throw error("nesting deeper than \(JSONReader.maxDepth)") }
-      position += 1
-      skipWhitespace()
-      if position < bytes.count && bytes[position] == UInt8(ascii: "]") {
-        position += 1
-        return .array([])
-      }
+      if openContainer(closing: UInt8(ascii: "]")) { return .array([]) }
       // Arrays of numbers (polygons, boxes, counts) are read into [Double] directly. While every
       // element so far is an integer literal, or every one a decimal, their type needs no record;
       // from the first mix on, one bit per element says which were integers. Arrays that mix
@@ -240,18 +258,11 @@ public struct JSONReader {
           }
           index += 1
         }
-        skipWhitespace()
-        guard position < bytes.count else { throw error("unexpected end of data in an array") }
-        if bytes[position] == UInt8(ascii: ",") {
-          position += 1
-        } else if bytes[position] == UInt8(ascii: "]") {
-          position += 1
+        if try endOfArrayElement() {
           guard allNumbers else { return .array(items) }
           if integers == numberScratch.count { return .numbers(takeNumbers(), integral: true) }
           if integers == 0 { return .numbers(takeNumbers(), integral: false) }
           return .array(JSONReader.typedItems(numberScratch, integerBits, mixed: mixed, allIntegers: false))
-        } else {
-          throw error("expected ',' or ']' in an array")
         }
       }
     }
