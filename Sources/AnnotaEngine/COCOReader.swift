@@ -112,7 +112,7 @@ extension JSONReader.Parser {
   mutating func readAnnotation(index: Int, depth: Int, into records: inout AnnotationRecords)
     throws(JSONParseError)
   {
-    let start = position, pathDepth = path.count
+    let start = position
     if bytes[position] == UInt8(ascii: "{"), let fields = try? annotationFields(depth: depth + 1) {
       if case .json? = fields.segmentation {
         records.others.append((index, .fields(fields)))
@@ -125,8 +125,9 @@ extension JSONReader.Parser {
       }
       return
     }
+    // (If the fast read threw, the element is not valid JSON: the general read below throws
+    // too, and `annotationArray` starts the array over with a clean path.)
     position = start
-    path.removeSubrange(pathDepth...)
     path.append(.index(index))
     records.others.append((index, .json(try value(depth: depth))))
     path.removeLast()
