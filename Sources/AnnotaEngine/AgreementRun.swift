@@ -408,8 +408,10 @@ public enum AgreementRun {
   }
 
   /// Bootstrap resamples over images: the figures of `resamples` draws of `perImage.count` images
-  /// with replacement (SplitMix64 from `seed`). Label totals live in dense arrays indexed in
-  /// `labelOrder`, so a resample costs O(images + labels) without hashing.
+  /// with replacement (SplitMix64 from `seed`, image `next() % count`). Label totals live in
+  /// dense arrays indexed in `labelOrder`, so a resample costs O(images + label entries) without
+  /// hashing, and its sums run over the images in order (the figures do not depend on the order
+  /// of the draws, only on how often each image was drawn).
   static func bootstrap(_ perImage: [Stats], raters n: Int, resamples: Int, seed: UInt64) -> [[Double]] {
     var labels = Set<Int64?>()
     for p in perImage {
@@ -418,57 +420,81 @@ public enum AgreementRun {
     }
     let order = labels.sorted(by: Stats.labelOrder)
     let index = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
-    // Per image: its labels' Fleiss and alpha totals, flat (image i's entries are
-    // offsets[i]..<offsets[i + 1]). A label present in only one of the two adds exactly 0 to the
-    // other, so the sums are those of separate sparse lists.
-    var offsets = [0]
-    var labelOf: [Int] = [], fleissOf: [Double] = [], alphaOf: [Double] = []
-    for p in perImage {
+    // A resample is a count per image (how often it was drawn), and each of its sums is the
+    // per-image values weighted by those counts: one pass in image order instead of a gather per
+    // draw. Per-image values as columns; label totals as per-label lists of (image, Fleiss total,
+    // alpha total), label l's entries at labelStart[l] ..< labelStart[l + 1]. A label present in
+    // only one of the two totals adds exactly 0 to the other.
+    let m = perImage.count
+    let columns: [[Double]] = [
+      perImage.map(\.iouSum), perImage.map(\.diceSum), perImage.map { Double($0.pairs) },
+      perImage.map(\.fleissPSum), perImage.map { Double($0.fleissSubjects) }, perImage.map(\.alphaN),
+      perImage.map(\.alphaDiagonal),
+    ]
+    var byLabel = [[(image: Int, fleiss: Double, alpha: Double)]](repeating: [], count: order.count)
+    for (i, p) in perImage.enumerated() {
       for label in Set(p.fleissTotals.keys).union(p.alphaTotals.keys) {
-        labelOf.append(index[label]!)
-        fleissOf.append(p.fleissTotals[label] ?? 0)
-        alphaOf.append(p.alphaTotals[label] ?? 0)
+        byLabel[index[label]!].append((i, p.fleissTotals[label] ?? 0, p.alphaTotals[label] ?? 0))
       }
-      offsets.append(labelOf.count)
     }
-    let sums = perImage.map { ($0.iouSum, $0.diceSum, $0.pairs, $0.fleissPSum, $0.fleissSubjects, $0.alphaN, $0.alphaDiagonal) }
+    let labelStart = byLabel.reduce(into: [0]) { $0.append($0.last! + $1.count) }
+    let entries = byLabel.flatMap { $0 }
+    let entryImage = entries.map(\.image), entryTotals = entries.map { SIMD2($0.fleiss, $0.alpha) }
+    let flat = columns.flatMap { $0 }  // column j at j * m
+
     var rng = SplitMix64(seed: seed)
-    let images = FixedDivisor(UInt64(max(perImage.count, 1)))
+    let images = FixedDivisor(UInt64(max(m, 1)))
     var samples: [[Double]] = [[], [], [], []]
     var fleissTotals = [Double](repeating: 0, count: order.count)
     var alphaTotals = [Double](repeating: 0, count: order.count)
+    var counts = [Double](repeating: 0, count: m)
+    var sums = [Double](repeating: 0, count: columns.count)
     for _ in 0..<resamples {
-      var iouSum = 0.0, diceSum = 0.0, pairs = 0, fleissPSum = 0.0, fleissSubjects = 0
-      var alphaN = 0.0, alphaDiagonal = 0.0
-      for l in order.indices {
-        fleissTotals[l] = 0
-        alphaTotals[l] = 0
-      }
-      labelOf.withUnsafeBufferPointer { labelOf in
-        fleissOf.withUnsafeBufferPointer { fleissOf in
-          alphaOf.withUnsafeBufferPointer { alphaOf in
-            fleissTotals.withUnsafeMutableBufferPointer { fleissTotals in
-              alphaTotals.withUnsafeMutableBufferPointer { alphaTotals in
-                for _ in 0..<perImage.count {
-                  let i = Int(images.remainder(rng.next()))
-                  let p = sums[i]
-                  iouSum += p.0; diceSum += p.1; pairs += p.2
-                  fleissPSum += p.3; fleissSubjects += p.4
-                  alphaN += p.5; alphaDiagonal += p.6
-                  for k in offsets[i]..<offsets[i + 1] {
-                    fleissTotals[labelOf[k]] += fleissOf[k]
-                    alphaTotals[labelOf[k]] += alphaOf[k]
-                  }
-                }
+      counts.withUnsafeMutableBufferPointer { counts in
+        counts.update(repeating: 0)
+        for _ in 0..<m { counts[Int(images.remainder(rng.next()))] += 1 }
+        // Four partial sums per column and two per label (alternate entries), so that the
+        // additions do not all wait on one another.
+        flat.withUnsafeBufferPointer { flat in
+          for j in sums.indices {
+            let column = flat.baseAddress! + j * m
+            var total = SIMD4<Double>()
+            var i = 0
+            while i + 4 <= m {
+              total += SIMD4(counts[i], counts[i + 1], counts[i + 2], counts[i + 3])
+                * SIMD4(column[i], column[i + 1], column[i + 2], column[i + 3])
+              i += 4
+            }
+            while i < m {
+              total[0] += counts[i] * column[i]
+              i += 1
+            }
+            sums[j] = (total[0] + total[1]) + (total[2] + total[3])
+          }
+        }
+        entryImage.withUnsafeBufferPointer { entryImage in
+          entryTotals.withUnsafeBufferPointer { entryTotals in
+            for l in order.indices {
+              var even = SIMD2<Double>(), odd = SIMD2<Double>()  // (Fleiss, alpha)
+              var k = labelStart[l]
+              let end = labelStart[l + 1]
+              while k + 2 <= end {
+                even += counts[entryImage[k]] * entryTotals[k]
+                odd += counts[entryImage[k + 1]] * entryTotals[k + 1]
+                k += 2
               }
+              if k < end { even += counts[entryImage[k]] * entryTotals[k] }
+              let total = even + odd
+              fleissTotals[l] = total[0]
+              alphaTotals[l] = total[1]
             }
           }
         }
       }
       let f = Stats.figures(
-        raters: n, iouSum: iouSum, diceSum: diceSum, pairs: pairs, fleissPSum: fleissPSum,
-        fleissSubjects: fleissSubjects, fleissTotals: fleissTotals, alphaN: alphaN,
-        alphaDiagonal: alphaDiagonal, alphaTotals: alphaTotals)
+        raters: n, iouSum: sums[0], diceSum: sums[1], pairs: Int(sums[2]), fleissPSum: sums[3],
+        fleissSubjects: Int(sums[4]), fleissTotals: fleissTotals, alphaN: sums[5],
+        alphaDiagonal: sums[6], alphaTotals: alphaTotals)
       for (i, v) in [f.iou, f.dice, f.kappa, f.alpha].enumerated() { if let v { samples[i].append(v) } }
     }
     return samples

@@ -7,6 +7,7 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
   public init(seed: UInt64) { state = seed }
 
   /// - Complexity: O(1).
+  @inlinable
   public mutating func next() -> UInt64 {
     state &+= 0x9E37_79B9_7F4A_7C15
     var z = state
@@ -26,7 +27,7 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 public struct FixedDivisor: Sendable {
   public let divisor: UInt64
   /// M = ⌊(2^128 − 1) / d⌋ + 1, modulo 2^128, in two words.
-  let reciprocalHigh: UInt64, reciprocalLow: UInt64
+  @usableFromInline let reciprocalHigh: UInt64, reciprocalLow: UInt64
 
   /// - Precondition: `divisor > 0`.
   public init(_ divisor: UInt64) {
@@ -39,8 +40,8 @@ public struct FixedDivisor: Sendable {
     reciprocalHigh = high &+ (carry ? 1 : 0)
   }
 
-  /// `x % divisor`.
-  @inline(__always)
+  /// `x % divisor`. Inlinable: the bootstrap calls it millions of times from another module.
+  @inlinable @inline(__always)
   public func remainder(_ x: UInt64) -> UInt64 {
     // The fractional part of x / d, as 128 bits: M·x mod 2^128.
     let product = reciprocalLow.multipliedFullWidth(by: x)
