@@ -684,10 +684,7 @@ public struct JSONReader {
   /// - Clinger's fast path: a mantissa up to 2^53 and a power of ten up to 10^22 are both exact
   ///   doubles, so one IEEE multiplication or division rounds correctly.
   /// - Longer mantissas (up to 19 digits, as JSON writers print 17 for a round trip) divided by
-  ///   up to 10^22: on x86-64, one extended-precision division settles nearly all of them.
-  ///   Otherwise the IEEE quotient of the rounded operands, within a few ulps, is corrected by
-  ///   comparing the exact rational value with the midpoints between neighbouring doubles in
-  ///   128-bit integer arithmetic.
+  ///   up to 10^22: Eisel and Lemire's method (`longDecimal`).
   @inline(__always)
   static func decimal(mantissa: UInt64, scale: Int) -> Double? {
     if mantissa == 0 { return 0 }
@@ -701,71 +698,62 @@ public struct JSONReader {
     return longDecimal(mantissa: mantissa, scale: scale)
   }
 
-  /// `decimal` for mantissas above 2^53.
+  /// `decimal` for mantissas above 2^53: the method of Eisel and Lemire (Lemire, "Number parsing
+  /// at a gigabyte per second", 2021, as in fast_float), one or two 64 × 64-bit products with
+  /// a 128-bit approximation of 10^scale. For a mantissa of up to 19 digits it always rounds
+  /// correctly, ties to even included (Mushtak and Lemire, "Fast number parsing without
+  /// fallback", 2023), so no fallback is needed in the range handled here.
   @inline(never)
-  static func longDecimal(mantissa: UInt64, scale: Int) -> Double? {
-    guard scale <= 0 && scale >= -22 else { return nil }
-    let k = -scale
-    #if arch(x86_64) && !os(Windows) && !os(Android)
-      // x87 extended precision: the mantissa and 10^k are exact 64-bit-significand values, so the
-      // quotient is correctly rounded to 64 bits. Rounding that to 53 bits is then correct unless
-      // the 11 dropped bits are exactly a half (a double rounding could then go the wrong way):
-      // only those go on to the exact check.
-      let extended = Float80(mantissa) / Float80(powersOfTen[k])
-      if extended.significandBitPattern & 0x7FF != 0x400 { return Double(extended) }
-    #endif
-    let divisor = k <= 19
-      ? UInt128(integerPowersOfTen[k]) : UInt128(integerPowersOfTen[19]) * UInt128(integerPowersOfTen[k - 19])
-    var d = Double(mantissa) / powersOfTen[k]
-    for _ in 0..<4 {
-      // Sign of mantissa / 10^k − (midpoint above d), and of the midpoint below d.
-      guard let above = compare(mantissa, divisor, midpointAbove: d) else { return nil }
-      if above > 0 {
-        d = d.nextUp
-        continue
-      }
-      let below = d.nextDown
-      guard let under = compare(mantissa, divisor, midpointAbove: below) else { return nil }
-      if under < 0 {
-        d = below
-        continue
-      }
-      if above == 0 { return evenOf(d, d.nextUp) }
-      if under == 0 { return evenOf(below, d) }
-      return d
+  static func longDecimal(mantissa: UInt64, scale q: Int) -> Double? {
+    guard q <= 0 && q >= -22 else { return nil }
+    let zeros = mantissa.leadingZeroBitCount
+    let w = mantissa << UInt64(zeros)
+    var (high, low) = w.multipliedFullWidth(by: powersOfFiveHigh[-q])
+    // The product's top 55 bits decide the result, unless the bits below them are all ones,
+    // where the truncated low word of the power could carry into them.
+    if high & 0x1FF == 0x1FF {
+      let second = w.multipliedFullWidth(by: powersOfFiveLow[-q]).high
+      low &+= second
+      if second > low { high &+= 1 }
     }
-    return nil
+    let upper = Int(high >> 63)
+    let shift = UInt64(upper + 9)
+    var significand = high >> shift
+    // The binary exponent: ⌊q · log2(10)⌋ + 63 (exact for small q), then the normalisations.
+    var exponent = (((152_170 + 65_536) &* q) >> 16) + 63 + upper - zeros + 1023
+    // Exactly halfway between two doubles (only possible for small powers, 10^-4 ... 10^0 here):
+    // round to even, that is down when the kept bit is even.
+    if low <= 1 && q >= -4 && significand & 3 == 1 && significand << shift == high {
+      significand &= ~1
+    }
+    significand += significand & 1
+    significand >>= 1
+    if significand >= 2 << 52 {
+      significand = 1 << 52
+      exponent += 1
+    }
+    return Double(bitPattern: UInt64(exponent) << 52 | (significand & ~(1 << 52)))
   }
 
-  /// The one of two neighbouring doubles with an even significand.
-  @inline(__always)
-  static func evenOf(_ a: Double, _ b: Double) -> Double {
-    a.significandBitPattern & 1 == 0 ? a : b
-  }
-
-  /// The sign (−1, 0, 1) of `m / p − (a + ulp(a) / 2)` for a positive normal double `a`, exactly;
-  /// `nil` if a product would not fit in 128 bits.
-  ///
-  /// With a = A·2^e (A the 53-bit integer significand), the midpoint to the next double up is
-  /// (2A + 1)·2^(e−1), also across a power of two.
-  static func compare(_ m: UInt64, _ p: UInt128, midpointAbove a: Double) -> Int? {
-    guard a.isNormal && a > 0 else { return nil }
-    let significand = UInt128((1 << 52) | a.significandBitPattern)
-    let e = Int(a.exponent) - 52
-    let (mid, o1) = (2 * significand + 1).multipliedReportingOverflow(by: p)
-    if o1 { return nil }
-    var left = UInt128(m)
-    var right = mid
-    let shift = 1 - e
-    if shift >= 0 {
-      guard shift < 128 && left.leadingZeroBitCount > shift else { return nil }
-      left <<= UInt128(shift)
-    } else {
-      guard -shift < 128 && right.leadingZeroBitCount > -shift else { return nil }
-      right <<= UInt128(-shift)
-    }
-    return left < right ? -1 : (left == right ? 0 : 1)
-  }
+  /// For k = 0 ... 22: 5^-k as 128 bits (`powersOfFiveHigh[k]`, `powersOfFiveLow[k]`), normalised
+  /// (the top bit set) and rounded up: `⌊2^(127 + b) / 5^k⌋ + 1` with 2^b ≥ 5^k > 2^(b−1), and
+  /// 2^127 for k = 0. Literal arrays are initialised statically; `JSONNumberTests` recomputes them.
+  static let powersOfFiveHigh: [UInt64] = [
+    0x8000_0000_0000_0000, 0xCCCC_CCCC_CCCC_CCCC, 0xA3D7_0A3D_70A3_D70A, 0x8312_6E97_8D4F_DF3B,
+    0xD1B7_1758_E219_652B, 0xA7C5_AC47_1B47_8423, 0x8637_BD05_AF6C_69B5, 0xD6BF_94D5_E57A_42BC,
+    0xABCC_7711_8461_CEFC, 0x8970_5F41_36B4_A597, 0xDBE6_FECE_BDED_D5BE, 0xAFEB_FF0B_CB24_AAFE,
+    0x8CBC_CC09_6F50_88CB, 0xE12E_1342_4BB4_0E13, 0xB424_DC35_095C_D80F, 0x901D_7CF7_3AB0_ACD9,
+    0xE695_94BE_C44D_E15B, 0xB877_AA32_36A4_B449, 0x9392_EE8E_921D_5D07, 0xEC1E_4A7D_B695_61A5,
+    0xBCE5_0864_9211_1AEA, 0x971D_A050_74DA_7BEE, 0xF1C9_0080_BAF7_2CB1,
+  ]
+  static let powersOfFiveLow: [UInt64] = [
+    0x0000_0000_0000_0000, 0xCCCC_CCCC_CCCC_CCCD, 0x3D70_A3D7_0A3D_70A4, 0x645A_1CAC_0831_26EA,
+    0xD3C3_6113_404E_A4A9, 0x0FCF_80DC_3372_1D54, 0xA63F_9A49_C2C1_B110, 0x3D32_9076_0469_1B4D,
+    0xFDC2_0D2B_36BA_7C3E, 0x3168_0A88_F895_3031, 0xB573_440E_5A88_4D1C, 0xF78F_69A5_1539_D749,
+    0xF93F_87B7_442E_45D4, 0x2865_A5F2_06B0_6FBA, 0x5384_84C1_9EF3_8C95, 0x0F9D_3701_4BF6_0A11,
+    0x4C2E_BE68_7989_A9B4, 0x09BE_FEB9_FAD4_87C3, 0x3AFF_322E_6243_9FD0, 0x2B31_E9E3_D06C_32E6,
+    0x88F4_BB1C_A6BC_F585, 0xD3F6_FC16_EBCA_5E04, 0x5324_C68B_12DD_6339,
+  ]
 
   /// 10^0 ... 10^22, each exactly a double. Literal arrays are initialised statically.
   static let powersOfTen: [Double] = [

@@ -23,7 +23,8 @@ struct JSONNumberTests {
       "9007199254740993.0", "9007199254740995.0", "9007199254740993e0", "-9007199254740993.5",
       "4503599627370497.5", "4503599627370496.5", "4503599627370498.5", "18014398509481986.0",
       "18014398509481990.0", "9007199254740992.5", "9007199254740991.5", "2251799813685248.25",
-      "2251799813685248.75", "1125899906842624.125", "1125899906842624.375",
+      "2251799813685248.75", "1125899906842624.125", "1125899906842624.375", "562949953421312.0625",
+      "562949953421312.1875", "-562949953421313.0625",
     ] {
       try expectSame(literal)
     }
@@ -44,6 +45,27 @@ struct JSONNumberTests {
       try expectSame("1234567890123456789e-\(k)")
       try expectSame("9007199254740993e-\(k)")
       try expectSame("18446744073709551e-\(k)")
+    }
+  }
+
+  @Test("mantissas of 16 to 19 digits at every scale down to 10^-22", arguments: [UInt64(31), 32])
+  func longMantissas(_ seed: UInt64) throws {
+    var state = seed
+    func next() -> UInt64 {
+      state = state &* 6364136223846793005 &+ 1442695040888963407
+      return state ^ (state >> 29)
+    }
+    for _ in 0..<50_000 {
+      // Above 2^53 (the fast path's limit) up to the largest 19-digit mantissa.
+      let mantissa = (1 << 53) + next() % (9_999_999_999_999_999_999 - (1 << 53))
+      let scale = Int(next() % 23)
+      try expectSame("\(mantissa)e-\(scale)")
+      var digits = String(mantissa)
+      if scale < digits.count {
+        digits.insert(".", at: digits.index(digits.endIndex, offsetBy: -scale))
+        if digits.hasSuffix(".") { digits += "0" }
+        try expectSame(digits)
+      }
     }
   }
 
@@ -83,9 +105,8 @@ struct JSONNumberTests {
   }
 
   /// 19-digit decimals just below and just above the midpoint between two neighbouring doubles:
-  /// where an extended-precision quotient rounds onto the midpoint, rounding it again to a
-  /// double would go the wrong way half of the time, so the reader must notice and decide
-  /// exactly.
+  /// where an approximate quotient lands on the midpoint, rounding it to a double goes the wrong
+  /// way half of the time, so the reader must decide exactly.
   @Test("19-digit neighbours of midpoints between doubles")
   func nearMidpoints() throws {
     var state: UInt64 = 0x1234_5678

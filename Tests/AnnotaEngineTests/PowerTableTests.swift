@@ -1,0 +1,32 @@
+import Testing
+
+@testable import AnnotaEngine
+
+/// The reader's 128-bit powers of 5^-k, recomputed by long division.
+@Suite("Number reader tables")
+struct PowerTableTests {
+  @Test("5^-k for k = 0 ... 22: ⌊2^(127 + b) / 5^k⌋ + 1, normalised to 128 bits")
+  func powersOfFive() {
+    #expect(JSONReader.powersOfFiveHigh.count == 23 && JSONReader.powersOfFiveLow.count == 23)
+    #expect(JSONReader.powersOfFiveHigh[0] == 1 << 63 && JSONReader.powersOfFiveLow[0] == 0)
+    for k in 1...22 {
+      var five: UInt64 = 1
+      for _ in 0..<k { five *= 5 }
+      let b = 64 - (five - 1).leadingZeroBitCount  // the smallest b with 2^b ≥ 5^k
+      // 2^(127 + b) as three 64-bit words, most significant first, divided word by word.
+      var words: [UInt64] = [0, 0, 0]
+      words[2 - (127 + b) / 64] = 1 << UInt64((127 + b) % 64)
+      var remainder: UInt64 = 0
+      var quotient: [UInt64] = []
+      for word in words {
+        let (q, r) = five.dividingFullWidth((high: remainder, low: word))
+        quotient.append(q)
+        remainder = r
+      }
+      #expect(quotient[0] == 0 && quotient[1] >> 63 == 1, "5^-\(k) is not normalised")
+      let (low, carry) = quotient[2].addingReportingOverflow(1)
+      #expect(JSONReader.powersOfFiveHigh[k] == quotient[1] &+ (carry ? 1 : 0), "5^-\(k), high word")
+      #expect(JSONReader.powersOfFiveLow[k] == low, "5^-\(k), low word")
+    }
+  }
+}
