@@ -67,7 +67,9 @@ public enum AgreementRun {
     var labels: [Int64?]
     var decision: Decision
     var box: Box?
-    var mask: RLE?
+    /// The consensus mask as it is written: size, compressed counts and area (the string is a
+    /// fraction of the counts' memory, and all the output needs).
+    var mask: (height: Int, width: Int, counts: String, area: Int)?
     /// Per canonical annotator: IoU of its member with the consensus shape.
     var iouWithConsensus: [Double?]
     var needsAnother: Bool
@@ -255,7 +257,8 @@ public enum AgreementRun {
           let lists = voters.map { maskSets[$0.annotator].intervals(of: $0.object) }
           fusedSet = RLESet(height: h, width: w, foregroundIntervals: Fusion.vote(intervals: lists, pixels: h * w))
         }
-        object.mask = fusedSet.masks[0]
+        let fused = fusedSet.masks[0]
+        object.mask = (fused.height, fused.width, fused.compressedString, fusedSet.areas[0])
         object.box = fusedSet.boxes[0]
         for m in cluster.members {
           let set = maskSets[m.annotator]
@@ -605,11 +608,14 @@ public enum AgreementRun {
         }
         // Consensus annotation.
         var fields: [(String, JSONValue)] = [("id", .int(id)), ("image_id", .int(r.imageID)), ("category_id", label(d.label))]
-        if let mask = o.mask {
-          fields.append(("segmentation", mask.cocoJSON))
+        if let mask = o.mask, let box = o.box {
+          fields.append(("segmentation", .object([
+            ("size", .numbers([Double(mask.height), Double(mask.width)], integral: true)),
+            ("counts", .string(mask.counts)),
+          ])))
           fields.append(("area", .double(Double(mask.area))))
           // The box found when the consensus was built (its RLESet), not a second walk.
-          fields.append(("bbox", (o.box ?? mask.boundingBox).cocoJSON))
+          fields.append(("bbox", box.cocoJSON))
         } else if let box = o.box {
           fields.append(("bbox", box.cocoJSON))
           fields.append(("area", .double(box.area)))
