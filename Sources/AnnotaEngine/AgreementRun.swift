@@ -75,13 +75,16 @@ public enum AgreementRun {
     var needsAnother: Bool
   }
 
+  ///
+  /// The datasets are freed once every image is processed (when the caller holds no other
+  /// reference to them): their shapes are no longer needed, and the memory serves the outputs.
   public static func run(
-    files: [String], datasets: [COCODataset], gold: COCODataset?, options: AgreeOptions,
+    files: [String], datasets: consuming [COCODataset], gold: COCODataset?, options: AgreeOptions,
     runner: BatchRunner, progress: ProgressReporter? = nil
   ) async -> AgreeResult {
     // Canonical order: by path, so that clusters do not depend on the order files were given.
     let canonical = files.indices.sorted { files[$0] < files[$1] }
-    let sets = canonical.map { datasets[$0] }
+    var sets = canonical.map { datasets[$0] }
     let names = canonical.map { files[$0] }
     var imageIDs = Set<Int64>()
     for d in sets {
@@ -89,12 +92,12 @@ public enum AgreementRun {
       imageIDs.formUnion(d.annotations.map(\.imageID))
     }
     let order = imageIDs.sorted()
-    let groups = sets.map { Dictionary(uniqueKeysWithValues: $0.annotationsByImage()) }
+    var groups = sets.map { Dictionary(uniqueKeysWithValues: $0.annotationsByImage()) }
     let goldGroups = gold.map { Dictionary(uniqueKeysWithValues: $0.annotationsByImage()) }
 
     var results: [ImageResult] = []
     var issues: [COCOIssue] = []
-    await runner.forEach(order, { imageID in
+    await runner.forEach(order, { [sets, groups] imageID in
       try processImage(imageID, sets: sets, names: names, groups: groups, gold: gold,
                        goldGroups: goldGroups, options: options)
     }) { index, outcome in
@@ -106,8 +109,10 @@ public enum AgreementRun {
       }
       progress?.advance(failed: (try? outcome.get()) == nil)
     }
+    let firstDocument = datasets[0].document
+    (datasets, sets, groups) = ([], [], [])
     return await assemble(results, issues: issues, files: files, canonical: canonical, gold: gold != nil,
-                          options: options, firstDataset: datasets[0], concurrent: runner.maxConcurrency > 1)
+                          options: options, firstDocument: firstDocument, concurrent: runner.maxConcurrency > 1)
   }
 
   // MARK: One image
@@ -535,7 +540,7 @@ public enum AgreementRun {
   /// on another thread meanwhile.
   static func assemble(
     _ results: [ImageResult], issues: [COCOIssue], files: [String], canonical: [Int],
-    gold: Bool, options: AgreeOptions, firstDataset: COCODataset, concurrent: Bool
+    gold: Bool, options: AgreeOptions, firstDocument: [(String, JSONValue)], concurrent: Bool
   ) async -> AgreeResult {
     let n = files.count
     // Report annotators in the user's order: user index u ↔ canonical index c.
@@ -728,7 +733,7 @@ public enum AgreementRun {
       ("info", .object([("description", .string("annota agree consensus")), ("sources", .array(files.map { .string($0) }))])),
     ]
     for key in ["licenses", "images", "categories"] {
-      if let value = firstDataset.document.first(where: { $0.0 == key })?.1 { consensus.append((key, value)) }
+      if let value = firstDocument.first(where: { $0.0 == key })?.1 { consensus.append((key, value)) }
     }
     consensus.append(("annotations", .array(annotationsJSON)))
     return AgreeResult(consensus: .object(consensus), report: report, queueCSV: queue, issues: issues, tiers: tiers)

@@ -67,9 +67,12 @@ struct Agree: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let loaded = try await loadDatasets(files + (gold.map { [$0] } ?? []), threads: common.threadCount, keepingAnnotationObjects: false)
+    var loaded = try await loadDatasets(files + (gold.map { [$0] } ?? []), threads: common.threadCount,
+                                    keepingAnnotationObjects: false, keptUntilExit: false)
     let datasets = Array(loaded.prefix(files.count))
     let goldDataset = gold == nil ? nil : loaded.last
+    loaded = []  // `run` takes the only references to the annotators' datasets, and frees them
+    let loadIssues = datasets.map(\.issues)
     var options = AgreeOptions()
     options.kind = kind
     options.threshold = iou
@@ -84,7 +87,7 @@ struct Agree: AsyncParsableCommand {
     for d in datasets { images.formUnion(d.images.map(\.id)); images.formUnion(d.annotations.map(\.imageID)) }
     let progress = ProgressReporter(total: images.count, label: "images", quiet: common.quiet)
     let result = await AgreementRun.run(
-      files: files, datasets: datasets, gold: goldDataset, options: options,
+      files: files, datasets: consume datasets, gold: goldDataset, options: options,
       runner: BatchRunner(maxConcurrency: common.threadCount), progress: progress)
     progress.finish()
     KeptUntilExit.keep(result)  // hundreds of thousands of small arrays: the exit frees them at once
@@ -101,8 +104,8 @@ struct Agree: AsyncParsableCommand {
     }
     if let queue { try writeOutput(result.queueCSV, to: queue) }
     var loadErrors = 0
-    for (path, d) in zip(files, datasets) {
-      for issue in d.issues {
+    for (path, issues) in zip(files, loadIssues) {
+      for issue in issues {
         printError("annota: \(issue.severity.rawValue): \(path): \(issue.description)")
         if issue.severity == .error { loadErrors += 1 }
       }

@@ -50,8 +50,11 @@ func loadDataset(_ path: String) throws -> COCODataset {
 }
 
 /// Loads COCO files in parallel, or exits 2 naming the first that fails.
-func loadDatasets(_ paths: [String], threads: Int, keepingAnnotationObjects: Bool = true) async throws
-  -> [COCODataset]
+///
+/// The datasets are kept until the process exits (see `KeptUntilExit`) unless `keptUntilExit` is
+/// false, for a caller that frees them itself to reuse their memory.
+func loadDatasets(_ paths: [String], threads: Int, keepingAnnotationObjects: Bool = true, keptUntilExit: Bool = true)
+  async throws -> [COCODataset]
 {
   var datasets: [COCODataset] = []
   let runner = BatchRunner(maxConcurrency: threads)
@@ -63,7 +66,7 @@ func loadDatasets(_ paths: [String], threads: Int, keepingAnnotationObjects: Boo
       throw Exit.couldNotRun
     }
   }
-  KeptUntilExit.keep(datasets)
+  if keptUntilExit { KeptUntilExit.keep(datasets) }
   return datasets
 }
 
