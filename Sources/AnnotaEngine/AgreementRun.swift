@@ -31,8 +31,11 @@ public struct AgreeOptions: Sendable {
 
 /// Everything `annota agree` produces.
 public struct AgreeResult: Sendable {
-  public var consensus: JSONValue
-  public var report: JSONValue
+  /// Writes the consensus COCO document, compact JSON (UTF-8), handing it to `emit` in pieces
+  /// of about a megabyte, in order.
+  public var writeConsensus: @Sendable (_ emit: (UnsafeRawBufferPointer) -> Void) -> Void
+  /// Writes the report (`README`'s schema) the same way.
+  public var writeReport: @Sendable (_ emit: (UnsafeRawBufferPointer) -> Void) -> Void
   /// The review/escalate queue as CSV.
   public var queueCSV: String
   /// Per-image failures (images missing in some files, sizes that disagree, bad shapes).
@@ -559,39 +562,26 @@ public enum AgreementRun {
       ? Task { confidenceIntervals(results, raters: n, options: options) } : nil
     let serialIntervals = concurrent ? [:] : confidenceIntervals(results, raters: n, options: options)
 
-    // Tiers, objects, per image, queue, consensus annotations.
+    // Tiers, per-annotator statistics, the queue. (The documents are written from the results
+    // when they are saved: see `writeReport` and `writeConsensus`.)
     var tiers: [Tier: Int] = [.accept: 0, .review: 0, .escalate: 0]
-    var objectsJSON: [JSONValue] = []
-    var imagesJSON: [JSONValue] = []
-    var annotationsJSON: [JSONValue] = []
     var needsAnother: [JSONValue] = []
     var queue = "image_id,object,tier,score,label,members,reasons\n"
     var missed = [Int](repeating: 0, count: n), extra = [Int](repeating: 0, count: n)
     var labelDisagreements = [Int](repeating: 0, count: n), present = [Int](repeating: 0, count: n)
     var consensusIoUSum = [Double](repeating: 0, count: n), consensusIoUCount = [Int](repeating: 0, count: n)
-    var nextID: Int64 = 1
     func num(_ v: Double?) -> JSONValue { v.map { .double($0) } ?? .null }
-    func label(_ l: Int64?) -> JSONValue { l.map { .int($0) } ?? .null }
+    var nextID: Int64 = 1
     for r in results {
-      var imageTiers: [Tier: Int] = [:]
       var imageNeeds = false
       for o in r.objects {
         let d = o.decision
         tiers[d.tier, default: 0] += 1
-        imageTiers[d.tier, default: 0] += 1
         if o.needsAnother { imageNeeds = true }
-        let membersJSON = JSONValue.object((0..<n).map { u in (files[u], o.members[canonicalOf[u]].map { .int($0) } ?? .null) })
-        let labelsJSON = JSONValue.object((0..<n).map { u in (files[u], label(o.labels[canonicalOf[u]])) })
-        let reasons = d.dissent.map { (files[userOf[$0.annotator]], $0.reason) }.sorted { $0.0 < $1.0 }
-        let reasonsJSON = JSONValue.array(reasons.map { .object([("annotator", .string($0.0)), ("reason", .string($0.1.rawValue))]) })
         let id = nextID
         nextID += 1
-        objectsJSON.append(.object([
-          ("id", .int(id)), ("image_id", .int(r.imageID)), ("members", membersJSON), ("labels", labelsJSON),
-          ("label", label(d.label)), ("tier", .string(d.tier.rawValue)), ("score", .double(d.score)),
-          ("reasons", reasonsJSON),
-        ]))
         if d.tier != .accept {
+          let reasons = dissent(d, files: files, userOf: userOf)
           let memberText = (0..<n).map { u in o.members[canonicalOf[u]].map(String.init) ?? "-" }.joined(separator: " ")
           let reasonText = reasons.map { "\($0.0):\($0.1.rawValue)" }.joined(separator: " ")
           queue += "\(r.imageID),\(id),\(d.tier.rawValue),\(d.score),\(d.label.map(String.init) ?? ""),\(csvField(memberText)),\(csvField(reasonText))\n"
@@ -611,33 +601,7 @@ public enum AgreementRun {
             extra[c] += 1
           }
         }
-        // Consensus annotation.
-        var fields: [(String, JSONValue)] = [("id", .int(id)), ("image_id", .int(r.imageID)), ("category_id", label(d.label))]
-        if let mask = o.mask, let box = o.box {
-          fields.append(("segmentation", .object([
-            ("size", .numbers([Double(mask.height), Double(mask.width)], integral: true)),
-            ("counts", .string(mask.counts)),
-          ])))
-          fields.append(("area", .double(Double(mask.area))))
-          // The box found when the consensus was built (its RLESet), not a second walk.
-          fields.append(("bbox", box.cocoJSON))
-        } else if let box = o.box {
-          fields.append(("bbox", box.cocoJSON))
-          fields.append(("area", .double(box.area)))
-        }
-        fields.append(("iscrowd", .int(0)))
-        fields.append(("tier", .string(d.tier.rawValue)))
-        fields.append(("score", .double(d.score)))
-        fields.append(("members", membersJSON))
-        annotationsJSON.append(.object(fields))
       }
-      var s = Stats()
-      s.addPairs(r, raters: n)
-      imagesJSON.append(.object([
-        ("image_id", .int(r.imageID)), ("objects", .int(Int64(r.objects.count))),
-        ("accept", .int(Int64(imageTiers[.accept] ?? 0))), ("review", .int(Int64(imageTiers[.review] ?? 0))),
-        ("escalate", .int(Int64(imageTiers[.escalate] ?? 0))), ("meanIoU", num(s.figures(raters: n).iou)),
-      ]))
       if imageNeeds { needsAnother.append(.int(r.imageID)) }
     }
 
@@ -714,7 +678,9 @@ public enum AgreementRun {
       ("bootstrap", .object([("resamples", .int(Int64(options.bootstrap))), ("seed", .int(Int64(bitPattern: options.seed)))])),
       ("tiers", .object(Tier.allCases.map { ($0.rawValue, .int(Int64(tiers[$0] ?? 0))) })),
     ])
-    let report = JSONValue.object([
+    // The report's small members, as values; its per-image and per-object entries are written
+    // from the results.
+    let head: [(String, JSONValue)] = [
       ("settings", .object([
         ("files", .array(files.map { .string($0) })), ("type", .string(options.kind.rawValue)),
         ("iou", .double(options.threshold)), ("matchByLabel", .bool(options.matchByLabel)),
@@ -725,18 +691,157 @@ public enum AgreementRun {
                             ("matched", .array(pairCount.map { .numbers($0.map(Double.init), integral: true) }))])),
       ("annotators", annotatorsJSON),
       ("needsAnotherAnnotator", .array(needsAnother)),
-      ("images", .array(imagesJSON)),
-      ("objects", .array(objectsJSON)),
-      ("issues", .array(issues.map { .string($0.description) })),
-    ])
-    var consensus: [(String, JSONValue)] = [
-      ("info", .object([("description", .string("annota agree consensus")), ("sources", .array(files.map { .string($0) }))])),
     ]
-    for key in ["licenses", "images", "categories"] {
-      if let value = firstDocument.first(where: { $0.0 == key })?.1 { consensus.append((key, value)) }
+    let issuesJSON = JSONValue.array(issues.map { .string($0.description) })
+    let (order, users) = (canonicalOf, userOf)
+    return AgreeResult(
+      writeConsensus: { emit in
+        writeConsensus(results, files: files, canonicalOf: order, firstDocument: firstDocument, emit)
+      },
+      writeReport: { emit in
+        writeReport(results, head: head, issues: issuesJSON, files: files, canonicalOf: order, userOf: users, emit)
+      },
+      queueCSV: queue, issues: issues, tiers: tiers)
+  }
+
+  /// How many bytes a document's writer gathers before handing them on.
+  static let writeChunk = 1 << 20
+
+  /// A decision's dissenting annotators (their files) with the reasons, by file name.
+  static func dissent(_ d: Decision, files: [String], userOf: [Int]) -> [(String, DissentReason)] {
+    d.dissent.map { (files[userOf[$0.annotator]], $0.reason) }.sorted { $0.0 < $1.0 }
+  }
+
+  /// The report: `head`'s members, then `images` (one entry per image) and `objects` (one per
+  /// cluster, ids from 1), then `issues`; compact JSON handed to `emit` in pieces.
+  static func writeReport(
+    _ results: [ImageResult], head: [(String, JSONValue)], issues: JSONValue, files: [String],
+    canonicalOf: [Int], userOf: [Int], _ emit: (UnsafeRawBufferPointer) -> Void
+  ) {
+    let n = files.count
+    var out = JSONBytes(capacity: writeChunk + 4096)
+    @inline(__always) func flushIfFull() {
+      if out.bytes.count >= writeChunk {
+        out.bytes.withUnsafeBytes(emit)
+        out.bytes.removeAll(keepingCapacity: true)
+      }
     }
-    consensus.append(("annotations", .array(annotationsJSON)))
-    return AgreeResult(consensus: .object(consensus), report: report, queueCSV: queue, issues: issues, tiers: tiers)
+    for (i, (key, value)) in head.enumerated() {
+      out.raw(i == 0 ? "{" : ",")
+      out.key(key)
+      out.value(value)
+    }
+    out.raw(","); out.key("images"); out.raw("[")
+    for (i, r) in results.enumerated() {
+      var imageTiers: [Tier: Int] = [:]
+      for o in r.objects { imageTiers[o.decision.tier, default: 0] += 1 }
+      var s = Stats()
+      s.addPairs(r, raters: n)
+      out.raw(i == 0 ? "{" : ",{")
+      out.key("image_id"); out.int(r.imageID)
+      out.raw(","); out.key("objects"); out.int(r.objects.count)
+      out.raw(","); out.key("accept"); out.int(imageTiers[.accept] ?? 0)
+      out.raw(","); out.key("review"); out.int(imageTiers[.review] ?? 0)
+      out.raw(","); out.key("escalate"); out.int(imageTiers[.escalate] ?? 0)
+      out.raw(","); out.key("meanIoU"); out.double(s.figures(raters: n).iou)
+      out.raw("}")
+      flushIfFull()
+    }
+    out.raw("],"); out.key("objects"); out.raw("[")
+    var id: Int64 = 0
+    for r in results {
+      for o in r.objects {
+        let d = o.decision
+        id += 1
+        out.raw(id == 1 ? "{" : ",{")
+        out.key("id"); out.int(id)
+        out.raw(","); out.key("image_id"); out.int(r.imageID)
+        out.raw(","); out.key("members"); writeMembers(o, files: files, canonicalOf: canonicalOf, to: &out)
+        out.raw(","); out.key("labels")
+        for u in 0..<n {
+          out.raw(u == 0 ? "{" : ",")
+          out.key(files[u])
+          out.int(o.labels[canonicalOf[u]])
+        }
+        out.raw("}")
+        out.raw(","); out.key("label"); out.int(d.label)
+        out.raw(","); out.key("tier"); out.string(d.tier.rawValue)
+        out.raw(","); out.key("score"); out.double(d.score)
+        out.raw(","); out.key("reasons"); out.raw("[")
+        for (k, reason) in dissent(d, files: files, userOf: userOf).enumerated() {
+          out.raw(k == 0 ? "{" : ",{")
+          out.key("annotator"); out.string(reason.0)
+          out.raw(","); out.key("reason"); out.string(reason.1.rawValue)
+          out.raw("}")
+        }
+        out.raw("]}")
+        flushIfFull()
+      }
+    }
+    out.raw("],"); out.key("issues"); out.value(issues)
+    out.raw("}")
+    out.bytes.withUnsafeBytes(emit)
+  }
+
+  /// An object's members, `{"file": annotation id or null, ...}` in the user's order of files.
+  static func writeMembers(_ o: ObjectResult, files: [String], canonicalOf: [Int], to out: inout JSONBytes) {
+    for u in files.indices {
+      out.raw(u == 0 ? "{" : ",")
+      out.key(files[u])
+      out.int(o.members[canonicalOf[u]])
+    }
+    out.raw("}")
+  }
+
+  /// The consensus COCO document: the first file's licenses, images and categories, and one
+  /// annotation per cluster (ids from 1, in the order of the report's objects) with its fused
+  /// shape, tier, score and members; compact JSON handed to `emit` in pieces.
+  static func writeConsensus(
+    _ results: [ImageResult], files: [String], canonicalOf: [Int], firstDocument: [(String, JSONValue)],
+    _ emit: (UnsafeRawBufferPointer) -> Void
+  ) {
+    var out = JSONBytes(capacity: writeChunk + 4096)
+    out.raw("{"); out.key("info")
+    out.value(.object([("description", .string("annota agree consensus")), ("sources", .array(files.map { .string($0) }))]))
+    for key in ["licenses", "images", "categories"] {
+      if let value = firstDocument.first(where: { $0.0 == key })?.1 {
+        out.raw(","); out.key(key); out.value(value)
+      }
+    }
+    out.raw(","); out.key("annotations"); out.raw("[")
+    var id: Int64 = 0
+    for r in results {
+      for o in r.objects {
+        let d = o.decision
+        id += 1
+        out.raw(id == 1 ? "{" : ",{")
+        out.key("id"); out.int(id)
+        out.raw(","); out.key("image_id"); out.int(r.imageID)
+        out.raw(","); out.key("category_id"); out.int(d.label)
+        if let mask = o.mask, let box = o.box {
+          out.raw(","); out.key("segmentation")
+          out.raw("{"); out.key("size"); out.raw("["); out.int(mask.height); out.raw(","); out.int(mask.width); out.raw("]")
+          out.raw(","); out.key("counts"); out.string(mask.counts); out.raw("}")
+          out.raw(","); out.key("area"); out.double(Double(mask.area))
+          // The box found when the consensus was built (its RLESet), not a second walk.
+          out.raw(","); out.key("bbox"); out.value(box.cocoJSON)
+        } else if let box = o.box {
+          out.raw(","); out.key("bbox"); out.value(box.cocoJSON)
+          out.raw(","); out.key("area"); out.double(box.area)
+        }
+        out.raw(","); out.key("iscrowd"); out.raw("0")
+        out.raw(","); out.key("tier"); out.string(d.tier.rawValue)
+        out.raw(","); out.key("score"); out.double(d.score)
+        out.raw(","); out.key("members"); writeMembers(o, files: files, canonicalOf: canonicalOf, to: &out)
+        out.raw("}")
+        if out.bytes.count >= writeChunk {
+          out.bytes.withUnsafeBytes(emit)
+          out.bytes.removeAll(keepingCapacity: true)
+        }
+      }
+    }
+    out.raw("]}")
+    out.bytes.withUnsafeBytes(emit)
   }
 
   static func csvField(_ text: String) -> String {

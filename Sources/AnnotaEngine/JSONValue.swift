@@ -223,3 +223,39 @@ public enum JSONValue: Sendable, Equatable {
     out.append(UInt8(ascii: "\""))
   }
 }
+
+/// Compact JSON written straight into bytes, for documents too large to build as `JSONValue`s
+/// first (a consensus of tens of thousands of masks). Each piece is written as `JSONValue`'s
+/// serializer writes it, so a document built here is byte for byte the serialization of the same
+/// values; the caller places the punctuation (`raw`).
+struct JSONBytes {
+  var bytes: [UInt8] = []
+
+  init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+
+  mutating func raw(_ text: StaticString) {
+    text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+  }
+
+  /// `"key":`
+  mutating func key(_ key: String) {
+    JSONValue.writeString(key, to: &bytes)
+    bytes.append(UInt8(ascii: ":"))
+  }
+
+  mutating func int(_ value: Int64) { JSONValue.writeInteger(value, to: &bytes) }
+  mutating func int(_ value: Int) { JSONValue.writeInteger(Int64(value), to: &bytes) }
+  mutating func double(_ value: Double) { JSONValue.writeNumber(value, to: &bytes) }
+  mutating func string(_ value: String) { JSONValue.writeString(value, to: &bytes) }
+  mutating func value(_ value: JSONValue) { value.write(to: &bytes) }
+
+  /// An integer, or `null`.
+  mutating func int(_ value: Int64?) {
+    if let value { int(value) } else { raw("null") }
+  }
+
+  /// A double, or `null`.
+  mutating func double(_ value: Double?) {
+    if let value { double(value) } else { raw("null") }
+  }
+}

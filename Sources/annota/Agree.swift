@@ -93,14 +93,14 @@ struct Agree: AsyncParsableCommand {
     KeptUntilExit.keep(result)  // hundreds of thousands of small arrays: the exit frees them at once
     // The two documents are written concurrently when more than one thread is allowed, each
     // streamed to its file as it is serialized.
-    let consensus = result.consensus, reportValue = result.report
+    let writeConsensus = result.writeConsensus, writeReport = result.writeReport
     if common.threadCount > 1 {
-      async let c: Void = writeOutput(json: consensus, to: out)
-      async let r: Void = writeOutput(json: reportValue, to: report)
+      async let c: Void = writeOutput(to: out, writeConsensus)
+      async let r: Void = writeOutput(to: report, writeReport)
       _ = try await (c, r)
     } else {
-      try writeOutput(json: consensus, to: out)
-      try writeOutput(json: reportValue, to: report)
+      try writeOutput(to: out, writeConsensus)
+      try writeOutput(to: report, writeReport)
     }
     if let queue { try writeOutput(result.queueCSV, to: queue) }
     var loadErrors = 0

@@ -96,7 +96,7 @@ func writeOutput(_ bytes: [UInt8], to path: String) throws {
 }
 
 /// Writes what `produce` emits atomically (`FileIO.writeAtomically(to:_:)`) or exits 2.
-private func writeOutput(to path: String, _ produce: ((UnsafeRawBufferPointer) -> Void) -> Void) throws {
+func writeOutput(to path: String, _ produce: ((UnsafeRawBufferPointer) -> Void) -> Void) throws {
   do { try FileIO.writeAtomically(to: path, produce) } catch {
     printError("annota: error: \(error.description)")
     throw Exit.couldNotRun
