@@ -70,10 +70,37 @@ public enum Fusion {
     return merge ? mergeVote(lists, need: need) : sortVote(lists, need: need)
   }
 
+  /// `vote(intervals:pixels:minimumVotes:)` that also gives each mask's overlap with the result
+  /// (its foreground pixels that the result keeps), found in the same merge: what each member's
+  /// IoU with the consensus needs, without a walk per member afterwards.
+  ///
+  /// - Complexity: O(total runs · masks), whatever the number of masks.
+  public static func voteWithOverlaps(intervals lists: [[Int]], minimumVotes: Int? = nil)
+    -> (intervals: [Int], overlaps: [Int])
+  {
+    precondition(!lists.isEmpty, "voting needs at least one mask")
+    var overlaps = [Int](repeating: 0, count: lists.count)
+    let out = mergeVote(lists, need: minimumVotes ?? (lists.count / 2 + 1), overlaps: &overlaps)
+    return (out, overlaps)
+  }
+
   /// `vote`'s result intervals by merging the masks' interval ends: after all the boundaries at
   /// one position are counted, an interval opens when the depth reaches `need` and closes when it
   /// drops below.
   static func mergeVote(_ lists: [[Int]], need: Int) -> [Int] {
+    var overlaps: [Int] = []
+    return mergeVote(lists, need: need, overlaps: &overlaps)
+  }
+
+  /// `mergeVote`, adding each list's overlap with the result to `overlaps` when it has one entry
+  /// per list (left alone when empty).
+  ///
+  /// Between two consecutive positions of the merge nothing changes: the result is inside an
+  /// interval when it has written an odd number of ends, and a list when its head is at an odd
+  /// index (an interval's end). Each such stretch adds its length to every list inside it, while
+  /// the result is.
+  static func mergeVote(_ lists: [[Int]], need: Int, overlaps: inout [Int]) -> [Int] {
+    let tracking = !overlaps.isEmpty
     // Every mask's interval ends, one after the other, each list closed by two Int.max (so a
     // list's starts stay at even indices and an exhausted list never holds the minimum).
     var ends: [Int] = []
@@ -92,18 +119,29 @@ public enum Fusion {
         ends.append(Int.max)
         ends.append(Int.max)
       }
-      return mergeVoteThree(ends, heads[0], heads[1], heads[2], need: need)
+      var three = (0, 0, 0)
+      let out = mergeVoteThree(ends, heads[0], heads[1], heads[2], need: need, overlaps: &three)
+      if tracking {
+        let found = [three.0, three.1, three.2]
+        for k in overlaps.indices { overlaps[k] += found[k] }
+      }
+      return out
     }
     // Each step consumes at least one end, so the result has at most ends.count entries.
     return [Int](unsafeUninitializedCapacity: ends.count) { out, written in
       var n = 0
       var depth = 0
+      var previous = 0
       ends.withUnsafeBufferPointer { ends in
         heads.withUnsafeMutableBufferPointer { heads in
           while true {
             var position = Int.max
             for m in heads.indices { position = min(position, ends[heads[m]]) }
             if position == Int.max { break }
+            if tracking && n & 1 == 1 {
+              for m in heads.indices where heads[m] & 1 == 1 { overlaps[m] += position - previous }
+            }
+            previous = position
             // A list never holds one position twice (its intervals are non-empty and do not
             // touch), so each step takes at most one end from each list. Without branches: which
             // lists hold the position varies from step to step.
@@ -125,17 +163,30 @@ public enum Fusion {
   }
 
   /// `mergeVote`'s loop for three lists in `ends` (as laid out there) starting at `h0`, `h1` and
-  /// `h2`: the same steps, with the heads in locals instead of an array, and no inner loops.
-  static func mergeVoteThree(_ ends: [Int], _ h0: Int, _ h1: Int, _ h2: Int, need: Int) -> [Int] {
-    [Int](unsafeUninitializedCapacity: ends.count) { out, written in
+  /// `h2`: the same steps, with the heads in locals instead of an array, and no inner loops. Adds
+  /// each list's overlap with the result to `overlaps`, without branches.
+  static func mergeVoteThree(_ ends: [Int], _ h0: Int, _ h1: Int, _ h2: Int, need: Int, overlaps: inout (Int, Int, Int))
+    -> [Int]
+  {
+    var (o0, o1, o2) = overlaps
+    defer { overlaps = (o0, o1, o2) }
+    return [Int](unsafeUninitializedCapacity: ends.count) { out, written in
       var n = 0
       var depth = 0
+      var previous = 0
       var (h0, h1, h2) = (h0, h1, h2)
       ends.withUnsafeBufferPointer { ends in
         while true {
           let (e0, e1, e2) = (ends[h0], ends[h1], ends[h2])
           let position = min(e0, min(e1, e2))
           if position == Int.max { break }
+          // The stretch since the previous position, if the result is inside it; each list inside
+          // it too gets its length (masks of all ones or all zeros, from the parities).
+          let stretch = (position &- previous) & (0 &- (n & 1))
+          o0 &+= stretch & (0 &- (h0 & 1))
+          o1 &+= stretch & (0 &- (h1 & 1))
+          o2 &+= stretch & (0 &- (h2 & 1))
+          previous = position
           let (hit0, hit1, hit2) = (e0 == position ? 1 : 0, e1 == position ? 1 : 0, e2 == position ? 1 : 0)
           // +1 at a start (even index), -1 at an end.
           depth &+= hit0 &* (1 &- 2 &* (h0 & 1)) &+ hit1 &* (1 &- 2 &* (h1 & 1)) &+ hit2 &* (1 &- 2 &* (h2 & 1))

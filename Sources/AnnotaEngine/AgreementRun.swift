@@ -256,21 +256,25 @@ public enum AgreementRun {
         for m in cluster.members { object.iouWithConsensus[m.annotator] = boxes[m.annotator][m.object].iou(fused) }
       case .mask:
         // The members' intervals and areas are prepared already: the vote merges their
-        // intervals, and each member's IoU with the result is one interval walk.
+        // intervals and finds each voter's overlap with the result on the way; any other
+        // member's is one interval walk.
         let fusedSet: RLESet
+        var voterOverlaps: [Int]?
         if options.maskFusion == .staple && voters.count > 1 {
           fusedSet = RLESet([Fusion.staple(voters.map { maskSets[$0.annotator].mask($0.object) }).mask])
         } else {
           let (h, w) = maskSets[voters[0].annotator].size(of: voters[0].object)
           let lists = voters.map { maskSets[$0.annotator].intervals(of: $0.object) }
-          fusedSet = RLESet(height: h, width: w, foregroundIntervals: Fusion.vote(intervals: lists, pixels: h * w))
+          let (intervals, overlaps) = Fusion.voteWithOverlaps(intervals: lists)
+          fusedSet = RLESet(height: h, width: w, foregroundIntervals: intervals)
+          voterOverlaps = overlaps
         }
         let fused = fusedSet.masks[0]
         object.mask = (fused.height, fused.width, fused.compressedString, fusedSet.areas[0])
         object.box = fusedSet.boxes[0]
         for m in cluster.members {
           let set = maskSets[m.annotator]
-          let i = set.intersectionArea(m.object, fusedSet, 0)
+          let i = voters.firstIndex(of: m).flatMap { voterOverlaps?[$0] } ?? set.intersectionArea(m.object, fusedSet, 0)
           object.iouWithConsensus[m.annotator] = i == 0 ? 0 : Double(i) / Double(set.areas[m.object] + fusedSet.areas[0] - i)
         }
       }

@@ -79,6 +79,26 @@ struct VoteReferenceTests {
     }
   }
 
+  @Test("the vote with overlaps: the same result, and each mask's overlap with it as a dense count gives it")
+  func withOverlaps() throws {
+    var rng = SplitMix64(seed: 406)
+    for trial in 0..<2_000 {
+      let h = Int.random(in: 1...30, using: &rng), w = Int.random(in: 1...30, using: &rng)
+      let k = trial % 5 == 0 ? Int.random(in: 4...12, using: &rng) : Int.random(in: 1...3, using: &rng)
+      let masks = try (0..<k).map { _ in try RLE(height: h, width: w, counts: randomCounts(h, w, &rng)) }
+      let need: Int? = Bool.random(using: &rng) ? nil : Int.random(in: 1...(k + 1), using: &rng)
+      let (intervals, overlaps) = Fusion.voteWithOverlaps(intervals: masks.map(\.intervals), minimumVotes: need)
+      let expected = referenceVote(masks, minimumVotes: need)
+      #expect(intervals == expected.intervals, "trial \(trial)")
+      // Overlaps pixel by pixel.
+      let result = expected.decoded().bits
+      let dense = overlaps.indices.map { m in
+        zip(masks[m].decoded().bits, result).reduce(0) { $0 + ($1.0 != 0 && $1.1 != 0 ? 1 : 0) }
+      }
+      #expect(overlaps == dense, "trial \(trial): \(k) masks, need \(String(describing: need))")
+    }
+  }
+
   @Test("identical, empty and full masks")
   func extremes() {
     let empty = RLE.empty(height: 4, width: 5), full = RLE.full(height: 4, width: 5)
