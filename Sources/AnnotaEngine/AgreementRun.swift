@@ -724,12 +724,6 @@ public enum AgreementRun {
   ) {
     let n = files.count
     var out = JSONBytes(capacity: writeChunk + 4096)
-    @inline(__always) func flushIfFull() {
-      if out.bytes.count >= writeChunk {
-        out.bytes.withUnsafeBytes(emit)
-        out.bytes.removeAll(keepingCapacity: true)
-      }
-    }
     for (i, (key, value)) in head.enumerated() {
       out.raw(i == 0 ? "{" : ",")
       out.key(key)
@@ -749,42 +743,55 @@ public enum AgreementRun {
       out.raw(","); out.key("escalate"); out.int(imageTiers[.escalate] ?? 0)
       out.raw(","); out.key("meanIoU"); out.double(s.figures(raters: n).iou)
       out.raw("}")
-      flushIfFull()
+      out.flush(atLeast: writeChunk, emit)
     }
     out.raw("],"); out.key("objects"); out.raw("[")
-    var id: Int64 = 0
-    for r in results {
-      for o in r.objects {
-        let d = o.decision
-        id += 1
-        out.raw(id == 1 ? "{" : ",{")
-        out.key("id"); out.int(id)
-        out.raw(","); out.key("image_id"); out.int(r.imageID)
-        out.raw(","); out.key("members"); writeMembers(o, files: files, canonicalOf: canonicalOf, to: &out)
-        out.raw(","); out.key("labels")
-        for u in 0..<n {
-          out.raw(u == 0 ? "{" : ",")
-          out.key(files[u])
-          out.int(o.labels[canonicalOf[u]])
-        }
-        out.raw("}")
-        out.raw(","); out.key("label"); out.int(d.label)
-        out.raw(","); out.key("tier"); out.string(d.tier.rawValue)
-        out.raw(","); out.key("score"); out.double(d.score)
-        out.raw(","); out.key("reasons"); out.raw("[")
-        for (k, reason) in dissent(d, files: files, userOf: userOf).enumerated() {
-          out.raw(k == 0 ? "{" : ",{")
-          out.key("annotator"); out.string(reason.0)
-          out.raw(","); out.key("reason"); out.string(reason.1.rawValue)
-          out.raw("}")
-        }
-        out.raw("]}")
-        flushIfFull()
+    writeEntries(results, to: &out, emit) { _, o, out in
+      let d = o.decision
+      out.raw(","); out.key("members"); writeMembers(o, files: files, canonicalOf: canonicalOf, to: &out)
+      out.raw(","); out.key("labels")
+      for u in 0..<n {
+        out.raw(u == 0 ? "{" : ",")
+        out.key(files[u])
+        out.int(o.labels[canonicalOf[u]])
       }
+      out.raw("}")
+      out.raw(","); out.key("label"); out.int(d.label)
+      out.raw(","); out.key("tier"); out.string(d.tier.rawValue)
+      out.raw(","); out.key("score"); out.double(d.score)
+      out.raw(","); out.key("reasons"); out.raw("[")
+      for (k, reason) in dissent(d, files: files, userOf: userOf).enumerated() {
+        out.raw(k == 0 ? "{" : ",{")
+        out.key("annotator"); out.string(reason.0)
+        out.raw(","); out.key("reason"); out.string(reason.1.rawValue)
+        out.raw("}")
+      }
+      out.raw("]")
     }
     out.raw("],"); out.key("issues"); out.value(issues)
     out.raw("}")
     out.bytes.withUnsafeBytes(emit)
+  }
+
+  /// Every cluster's entry of a list (the report's objects, the consensus annotations), ids
+  /// from 1 in the order of the results: each opened with its id and image, filled by `body`,
+  /// closed, and handed on once a piece is full.
+  static func writeEntries(
+    _ results: [ImageResult], to out: inout JSONBytes, _ emit: (UnsafeRawBufferPointer) -> Void,
+    _ body: (ImageResult, ObjectResult, inout JSONBytes) -> Void
+  ) {
+    var id: Int64 = 0
+    for r in results {
+      for o in r.objects {
+        id += 1
+        out.raw(id == 1 ? "{" : ",{")
+        out.key("id"); out.int(id)
+        out.raw(","); out.key("image_id"); out.int(r.imageID)
+        body(r, o, &out)
+        out.raw("}")
+        out.flush(atLeast: writeChunk, emit)
+      }
+    }
   }
 
   /// An object's members, `{"file": annotation id or null, ...}` in the user's order of files.
@@ -813,36 +820,24 @@ public enum AgreementRun {
       }
     }
     out.raw(","); out.key("annotations"); out.raw("[")
-    var id: Int64 = 0
-    for r in results {
-      for o in r.objects {
-        let d = o.decision
-        id += 1
-        out.raw(id == 1 ? "{" : ",{")
-        out.key("id"); out.int(id)
-        out.raw(","); out.key("image_id"); out.int(r.imageID)
-        out.raw(","); out.key("category_id"); out.int(d.label)
-        if let mask = o.mask, let box = o.box {
-          out.raw(","); out.key("segmentation")
-          out.raw("{"); out.key("size"); out.raw("["); out.int(mask.height); out.raw(","); out.int(mask.width); out.raw("]")
-          out.raw(","); out.key("counts"); out.string(mask.counts); out.raw("}")
-          out.raw(","); out.key("area"); out.double(Double(mask.area))
-          // The box found when the consensus was built (its RLESet), not a second walk.
-          out.raw(","); out.key("bbox"); out.value(box.cocoJSON)
-        } else if let box = o.box {
-          out.raw(","); out.key("bbox"); out.value(box.cocoJSON)
-          out.raw(","); out.key("area"); out.double(box.area)
-        }
-        out.raw(","); out.key("iscrowd"); out.raw("0")
-        out.raw(","); out.key("tier"); out.string(d.tier.rawValue)
-        out.raw(","); out.key("score"); out.double(d.score)
-        out.raw(","); out.key("members"); writeMembers(o, files: files, canonicalOf: canonicalOf, to: &out)
-        out.raw("}")
-        if out.bytes.count >= writeChunk {
-          out.bytes.withUnsafeBytes(emit)
-          out.bytes.removeAll(keepingCapacity: true)
-        }
+    writeEntries(results, to: &out, emit) { _, o, out in
+      let d = o.decision
+      out.raw(","); out.key("category_id"); out.int(d.label)
+      if let mask = o.mask, let box = o.box {
+        out.raw(","); out.key("segmentation")
+        out.raw("{"); out.key("size"); out.raw("["); out.int(mask.height); out.raw(","); out.int(mask.width); out.raw("]")
+        out.raw(","); out.key("counts"); out.string(mask.counts); out.raw("}")
+        out.raw(","); out.key("area"); out.double(Double(mask.area))
+        // The box found when the consensus was built (its RLESet), not a second walk.
+        out.raw(","); out.key("bbox"); out.value(box.cocoJSON)
+      } else if let box = o.box {
+        out.raw(","); out.key("bbox"); out.value(box.cocoJSON)
+        out.raw(","); out.key("area"); out.double(box.area)
       }
+      out.raw(","); out.key("iscrowd"); out.raw("0")
+      out.raw(","); out.key("tier"); out.string(d.tier.rawValue)
+      out.raw(","); out.key("score"); out.double(d.score)
+      out.raw(","); out.key("members"); writeMembers(o, files: files, canonicalOf: canonicalOf, to: &out)
     }
     out.raw("]}")
     out.bytes.withUnsafeBytes(emit)

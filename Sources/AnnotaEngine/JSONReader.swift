@@ -708,11 +708,11 @@ public struct JSONReader {
     guard q <= 0 && q >= -22 else { return nil }
     let zeros = mantissa.leadingZeroBitCount
     let w = mantissa << UInt64(zeros)
-    var (high, low) = w.multipliedFullWidth(by: powersOfFiveHigh[-q])
+    var (high, low) = w.multipliedFullWidth(by: powersOfFive[2 &* -q])
     // The product's top 55 bits decide the result, unless the bits below them are all ones,
     // where the truncated low word of the power could carry into them.
     if high & 0x1FF == 0x1FF {
-      let second = w.multipliedFullWidth(by: powersOfFiveLow[-q]).high
+      let second = w.multipliedFullWidth(by: powersOfFive[2 &* -q &+ 1]).high
       low &+= second
       if second > low { high &+= 1 }
     }
@@ -735,24 +735,33 @@ public struct JSONReader {
     return Double(bitPattern: UInt64(exponent) << 52 | (significand & ~(1 << 52)))
   }
 
-  /// For k = 0 ... 22: 5^-k as 128 bits (`powersOfFiveHigh[k]`, `powersOfFiveLow[k]`), normalised
+  /// For k = 0 ... 22: 5^-k as 128 bits, high word at `2k`, low word at `2k + 1`, normalised
   /// (the top bit set) and rounded up: `⌊2^(127 + b) / 5^k⌋ + 1` with 2^b ≥ 5^k > 2^(b−1), and
-  /// 2^127 for k = 0. Literal arrays are initialised statically; `JSONNumberTests` recomputes them.
-  static let powersOfFiveHigh: [UInt64] = [
-    0x8000_0000_0000_0000, 0xCCCC_CCCC_CCCC_CCCC, 0xA3D7_0A3D_70A3_D70A, 0x8312_6E97_8D4F_DF3B,
-    0xD1B7_1758_E219_652B, 0xA7C5_AC47_1B47_8423, 0x8637_BD05_AF6C_69B5, 0xD6BF_94D5_E57A_42BC,
-    0xABCC_7711_8461_CEFC, 0x8970_5F41_36B4_A597, 0xDBE6_FECE_BDED_D5BE, 0xAFEB_FF0B_CB24_AAFE,
-    0x8CBC_CC09_6F50_88CB, 0xE12E_1342_4BB4_0E13, 0xB424_DC35_095C_D80F, 0x901D_7CF7_3AB0_ACD9,
-    0xE695_94BE_C44D_E15B, 0xB877_AA32_36A4_B449, 0x9392_EE8E_921D_5D07, 0xEC1E_4A7D_B695_61A5,
-    0xBCE5_0864_9211_1AEA, 0x971D_A050_74DA_7BEE, 0xF1C9_0080_BAF7_2CB1,
-  ]
-  static let powersOfFiveLow: [UInt64] = [
-    0x0000_0000_0000_0000, 0xCCCC_CCCC_CCCC_CCCD, 0x3D70_A3D7_0A3D_70A4, 0x645A_1CAC_0831_26EA,
-    0xD3C3_6113_404E_A4A9, 0x0FCF_80DC_3372_1D54, 0xA63F_9A49_C2C1_B110, 0x3D32_9076_0469_1B4D,
-    0xFDC2_0D2B_36BA_7C3E, 0x3168_0A88_F895_3031, 0xB573_440E_5A88_4D1C, 0xF78F_69A5_1539_D749,
-    0xF93F_87B7_442E_45D4, 0x2865_A5F2_06B0_6FBA, 0x5384_84C1_9EF3_8C95, 0x0F9D_3701_4BF6_0A11,
-    0x4C2E_BE68_7989_A9B4, 0x09BE_FEB9_FAD4_87C3, 0x3AFF_322E_6243_9FD0, 0x2B31_E9E3_D06C_32E6,
-    0x88F4_BB1C_A6BC_F585, 0xD3F6_FC16_EBCA_5E04, 0x5324_C68B_12DD_6339,
+  /// 2^127 for k = 0. Literal arrays are initialised statically; `PowerTableTests` recomputes it.
+  static let powersOfFive: [UInt64] = [
+    0x8000_0000_0000_0000, 0x0000_0000_0000_0000,  // 5^-0
+    0xCCCC_CCCC_CCCC_CCCC, 0xCCCC_CCCC_CCCC_CCCD,  // 5^-1
+    0xA3D7_0A3D_70A3_D70A, 0x3D70_A3D7_0A3D_70A4,  // 5^-2
+    0x8312_6E97_8D4F_DF3B, 0x645A_1CAC_0831_26EA,  // 5^-3
+    0xD1B7_1758_E219_652B, 0xD3C3_6113_404E_A4A9,  // 5^-4
+    0xA7C5_AC47_1B47_8423, 0x0FCF_80DC_3372_1D54,  // 5^-5
+    0x8637_BD05_AF6C_69B5, 0xA63F_9A49_C2C1_B110,  // 5^-6
+    0xD6BF_94D5_E57A_42BC, 0x3D32_9076_0469_1B4D,  // 5^-7
+    0xABCC_7711_8461_CEFC, 0xFDC2_0D2B_36BA_7C3E,  // 5^-8
+    0x8970_5F41_36B4_A597, 0x3168_0A88_F895_3031,  // 5^-9
+    0xDBE6_FECE_BDED_D5BE, 0xB573_440E_5A88_4D1C,  // 5^-10
+    0xAFEB_FF0B_CB24_AAFE, 0xF78F_69A5_1539_D749,  // 5^-11
+    0x8CBC_CC09_6F50_88CB, 0xF93F_87B7_442E_45D4,  // 5^-12
+    0xE12E_1342_4BB4_0E13, 0x2865_A5F2_06B0_6FBA,  // 5^-13
+    0xB424_DC35_095C_D80F, 0x5384_84C1_9EF3_8C95,  // 5^-14
+    0x901D_7CF7_3AB0_ACD9, 0x0F9D_3701_4BF6_0A11,  // 5^-15
+    0xE695_94BE_C44D_E15B, 0x4C2E_BE68_7989_A9B4,  // 5^-16
+    0xB877_AA32_36A4_B449, 0x09BE_FEB9_FAD4_87C3,  // 5^-17
+    0x9392_EE8E_921D_5D07, 0x3AFF_322E_6243_9FD0,  // 5^-18
+    0xEC1E_4A7D_B695_61A5, 0x2B31_E9E3_D06C_32E6,  // 5^-19
+    0xBCE5_0864_9211_1AEA, 0x88F4_BB1C_A6BC_F585,  // 5^-20
+    0x971D_A050_74DA_7BEE, 0xD3F6_FC16_EBCA_5E04,  // 5^-21
+    0xF1C9_0080_BAF7_2CB1, 0x5324_C68B_12DD_6339,  // 5^-22
   ]
 
   /// 10^0 ... 10^22, each exactly a double. Literal arrays are initialised statically.

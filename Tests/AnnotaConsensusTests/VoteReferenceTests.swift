@@ -46,18 +46,25 @@ private func randomCounts(_ h: Int, _ w: Int, _ rng: inout SplitMix64) -> [Int] 
   return counts
 }
 
+/// A random set of masks of one random size (up to 30 × 30), their number drawn from `count`,
+/// and a random vote threshold (nil: the majority).
+private func randomMaskSet(_ rng: inout SplitMix64, masks count: ClosedRange<Int>) throws -> (masks: [RLE], need: Int?) {
+  let h = Int.random(in: 1...30, using: &rng), w = Int.random(in: 1...30, using: &rng)
+  let k = Int.random(in: count, using: &rng)
+  let masks = try (0..<k).map { _ in try RLE(height: h, width: w, counts: randomCounts(h, w, &rng)) }
+  let need: Int? = Bool.random(using: &rng) ? nil : Int.random(in: 1...(k + 1), using: &rng)
+  return (masks, need)
+}
+
 @Suite("Vote against the event-sort reference")
 struct VoteReferenceTests {
   @Test("3,000 random mask sets of 1 to 20 masks (both the merge and the sort path), any threshold")
   func randomSets() throws {
     var rng = SplitMix64(seed: 404)
     for trial in 0..<3_000 {
-      let h = Int.random(in: 1...30, using: &rng), w = Int.random(in: 1...30, using: &rng)
-      let k = trial % 4 == 0 ? Int.random(in: 9...20, using: &rng) : Int.random(in: 1...8, using: &rng)
-      let masks = try (0..<k).map { _ in try RLE(height: h, width: w, counts: randomCounts(h, w, &rng)) }
-      let need: Int? = Bool.random(using: &rng) ? nil : Int.random(in: 1...(k + 1), using: &rng)
+      let (masks, need) = try randomMaskSet(&rng, masks: trial % 4 == 0 ? 9...20 : 1...8)
       #expect(Fusion.vote(masks, minimumVotes: need) == referenceVote(masks, minimumVotes: need),
-              "trial \(trial): \(h)x\(w), \(k) masks, need \(String(describing: need))")
+              "trial \(trial): \(masks[0].height)x\(masks[0].width), \(masks.count) masks, need \(String(describing: need))")
     }
   }
 
@@ -83,10 +90,7 @@ struct VoteReferenceTests {
   func withOverlaps() throws {
     var rng = SplitMix64(seed: 406)
     for trial in 0..<2_000 {
-      let h = Int.random(in: 1...30, using: &rng), w = Int.random(in: 1...30, using: &rng)
-      let k = trial % 5 == 0 ? Int.random(in: 4...12, using: &rng) : Int.random(in: 1...3, using: &rng)
-      let masks = try (0..<k).map { _ in try RLE(height: h, width: w, counts: randomCounts(h, w, &rng)) }
-      let need: Int? = Bool.random(using: &rng) ? nil : Int.random(in: 1...(k + 1), using: &rng)
+      let (masks, need) = try randomMaskSet(&rng, masks: trial % 5 == 0 ? 4...12 : 1...3)
       let (intervals, overlaps) = Fusion.voteWithOverlaps(intervals: masks.map(\.intervals), minimumVotes: need)
       let expected = referenceVote(masks, minimumVotes: need)
       #expect(intervals == expected.intervals, "trial \(trial)")
@@ -95,7 +99,7 @@ struct VoteReferenceTests {
       let dense = overlaps.indices.map { m in
         zip(masks[m].decoded().bits, result).reduce(0) { $0 + ($1.0 != 0 && $1.1 != 0 ? 1 : 0) }
       }
-      #expect(overlaps == dense, "trial \(trial): \(k) masks, need \(String(describing: need))")
+      #expect(overlaps == dense, "trial \(trial): \(masks.count) masks, need \(String(describing: need))")
     }
   }
 
