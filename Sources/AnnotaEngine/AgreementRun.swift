@@ -78,6 +78,7 @@ public enum AgreementRun {
     var needsAnother: Bool
   }
 
+  /// Matches, decides and fuses every image of the annotators' files, and computes the figures.
   ///
   /// The datasets are freed once every image is processed (when the caller holds no other
   /// reference to them): their shapes are no longer needed, and the memory serves the outputs.
