@@ -122,8 +122,7 @@ public enum Fusion {
       var three = (0, 0, 0)
       let out = mergeVoteThree(ends, heads[0], heads[1], heads[2], need: need, overlaps: &three)
       if tracking {
-        let found = [three.0, three.1, three.2]
-        for k in overlaps.indices { overlaps[k] += found[k] }
+        for k in overlaps.indices { overlaps[k] += k == 0 ? three.0 : k == 1 ? three.1 : three.2 }
       }
       return out
     }
