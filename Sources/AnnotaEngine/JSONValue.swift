@@ -254,16 +254,16 @@ struct JSONBytes {
     if let value { int(value) } else { raw("null") }
   }
 
+  /// A double, or `null`.
+  mutating func double(_ value: Double?) {
+    if let value { double(value) } else { raw("null") }
+  }
+
   /// Hands the bytes to `emit` and empties them once there are at least `chunk`.
   mutating func flush(atLeast chunk: Int, _ emit: (UnsafeRawBufferPointer) -> Void) {
     if bytes.count >= chunk {
       bytes.withUnsafeBytes(emit)
       bytes.removeAll(keepingCapacity: true)
     }
-  }
-
-  /// A double, or `null`.
-  mutating func double(_ value: Double?) {
-    if let value { double(value) } else { raw("null") }
   }
 }
