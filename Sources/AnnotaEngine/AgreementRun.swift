@@ -101,9 +101,12 @@ public enum AgreementRun {
 
     var results: [ImageResult] = []
     var issues: [COCOIssue] = []
+    let scratch = RasterizerScratchPool()
     await runner.forEach(order, { [sets, groups] imageID in
-      try processImage(imageID, sets: sets, names: names, groups: groups, gold: gold,
-                       goldGroups: goldGroups, options: options)
+      try scratch.withScratch { scratch throws(COCOIssue) in
+        try processImage(imageID, sets: sets, names: names, groups: groups, gold: gold,
+                         goldGroups: goldGroups, options: options, scratch: scratch)
+      }
     }) { index, outcome in
       switch outcome {
       case .success(let r): results.append(r)
@@ -123,7 +126,8 @@ public enum AgreementRun {
 
   static func processImage(
     _ imageID: Int64, sets: [COCODataset], names: [String], groups: [[Int64: [COCOAnnotation]]],
-    gold: COCODataset?, goldGroups: [Int64: [COCOAnnotation]]?, options: AgreeOptions
+    gold: COCODataset?, goldGroups: [Int64: [COCOAnnotation]]?, options: AgreeOptions,
+    scratch: RasterizerScratch
   ) throws(COCOIssue) -> ImageResult {
     let n = sets.count
     // The image must be in every file, with one size.
@@ -143,7 +147,6 @@ public enum AgreementRun {
     var boxes: [[Box]] = []
     // Masks as intervals (polygons never become counts; STAPLE rebuilds the few it fuses).
     var maskSets: [RLESet] = []
-    let scratch = options.kind == .mask ? RasterizerScratch() : nil
     for (a, list) in objects.enumerated() {
       switch options.kind {
       case .box:

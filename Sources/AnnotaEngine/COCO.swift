@@ -506,13 +506,35 @@ public struct COCODataset: Sendable {
 
   /// Annotations grouped by image id, each group in file order; image ids in first-seen order.
   public func annotationsByImage() -> [(Int64, [COCOAnnotation])] {
+    annotationIndicesByImage().map { imageID, indices in (imageID, indices.map { annotations[$0] }) }
+  }
+
+  /// `annotationsByImage()` as indices into `annotations`, for callers that read a few fields of
+  /// each annotation and need no copies of them.
+  public func annotationIndicesByImage() -> [(Int64, [Int])] {
+    var slots: [Int64: Int] = [:]
     var order: [Int64] = []
-    var groups: [Int64: [COCOAnnotation]] = [:]
-    for annotation in annotations {
-      if groups[annotation.imageID] == nil { order.append(annotation.imageID) }
-      groups[annotation.imageID, default: []].append(annotation)
+    var sizes: [Int] = []
+    var slotOf = [Int](repeating: 0, count: annotations.count)
+    for k in annotations.indices {
+      let imageID = annotations[k].imageID
+      if let slot = slots[imageID] {
+        slotOf[k] = slot
+        sizes[slot] += 1
+      } else {
+        slots[imageID] = order.count
+        slotOf[k] = order.count
+        order.append(imageID)
+        sizes.append(1)
+      }
     }
-    return order.map { ($0, groups[$0]!) }
+    var groups = sizes.map { size in
+      var group: [Int] = []
+      group.reserveCapacity(size)
+      return group
+    }
+    for k in annotations.indices { groups[slotOf[k]].append(k) }
+    return Array(zip(order, groups))
   }
 
   /// The document with some annotation objects replaced (index in the `annotations` array →

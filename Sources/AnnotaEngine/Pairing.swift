@@ -72,7 +72,7 @@ public enum Pairing {
     _ a: COCODataset, _ b: COCODataset, options: Options, runner: BatchRunner,
     deliver: (Int64, Result<[PairRow], COCOIssue>) async -> Void
   ) async {
-    let byImageA = a.annotationsByImage(), byImageB = b.annotationsByImage()
+    let byImageA = a.annotationIndicesByImage(), byImageB = b.annotationIndicesByImage()
     let groupsA = Dictionary(uniqueKeysWithValues: byImageA)
     let groupsB = Dictionary(uniqueKeysWithValues: byImageB)
     var order: [Int64] = []
@@ -82,8 +82,11 @@ public enum Pairing {
     {
       order.append(id)
     }
+    let scratch = RasterizerScratchPool()
     await runner.forEach(order, { imageID in
-      try compareImage(imageID, groupsA[imageID] ?? [], groupsB[imageID] ?? [], a, b, options)
+      try scratch.withScratch { scratch throws(COCOIssue) in
+        try compareImage(imageID, groupsA[imageID] ?? [], groupsB[imageID] ?? [], a, b, options, scratch)
+      }
     }) { index, result in
       switch result {
       case .success(let rows): await deliver(order[index], .success(rows))
@@ -94,9 +97,11 @@ public enum Pairing {
     }
   }
 
+  /// One image's rows; `objectsA` and `objectsB` are its annotations' indices in `a` and `b`, in
+  /// file order.
   static func compareImage(
-    _ imageID: Int64, _ objectsA: [COCOAnnotation], _ objectsB: [COCOAnnotation],
-    _ a: COCODataset, _ b: COCODataset, _ options: Options
+    _ imageID: Int64, _ objectsA: [Int], _ objectsB: [Int], _ a: COCODataset, _ b: COCODataset,
+    _ options: Options, _ scratch: RasterizerScratch
   ) throws(COCOIssue) -> [PairRow] {
     if options.kind == .mask, let ia = a.imageIndex[imageID].map({ a.images[$0] }),
       let ib = b.imageIndex[imageID].map({ b.images[$0] }),
@@ -105,71 +110,110 @@ public enum Pairing {
       throw COCOIssue(path: "images[\(ia.index)]",
                       message: "image \(imageID) is \(ia.width)x\(ia.height) in A but \(ib.width)x\(ib.height) in B")
     }
-    // Groups: one per category, or one for all.
-    var keys: [Int64?] = []
-    if options.classAgnostic {
-      keys = [nil]
-    } else {
-      keys = Array(Set((objectsA + objectsB).map { $0.categoryID ?? Int64.min })).sorted().map { $0 == Int64.min ? nil : $0 }
-    }
     var rows: [PairRow] = []
-    for key in keys {
-      let groupA = options.classAgnostic ? objectsA : objectsA.filter { $0.categoryID == key }
-      let groupB = options.classAgnostic ? objectsB : objectsB.filter { $0.categoryID == key }
-      let (iou, dice) = try similarity(groupA, groupB, a, b, options.kind, threshold: options.threshold)
+    rows.reserveCapacity(objectsA.count + objectsB.count)
+    func compare(_ groupA: ArraySlice<Int>, _ groupB: ArraySlice<Int>) throws(COCOIssue) {
+      let (iou, dice) = try similarity(groupA, groupB, a, b, options.kind, threshold: options.threshold, scratch)
       let pairs = Assignment.match(similarity: iou, threshold: options.threshold)
-      var matchedA = Set<Int>(), matchedB = Set<Int>()
+      var matchedA = [Bool](repeating: false, count: groupA.count)
+      var matchedB = [Bool](repeating: false, count: groupB.count)
       for (i, j) in pairs {
-        matchedA.insert(i)
-        matchedB.insert(j)
-        rows.append(PairRow(imageID: imageID, categoryID: groupA[i].categoryID, a: groupA[i].id,
-                            b: groupB[j].id, iou: iou[i][j], dice: dice(i, j)))
+        matchedA[i] = true
+        matchedB[j] = true
+        let objectA = a.annotations[groupA[groupA.startIndex + i]]
+        rows.append(PairRow(imageID: imageID, categoryID: objectA.categoryID, a: objectA.id,
+                            b: b.annotations[groupB[groupB.startIndex + j]].id, iou: iou[i][j], dice: dice(i, j)))
       }
-      for (i, o) in groupA.enumerated() where !matchedA.contains(i) {
-        rows.append(PairRow(imageID: imageID, categoryID: o.categoryID, a: o.id, b: nil, iou: nil, dice: nil))
+      for (i, k) in groupA.enumerated() where !matchedA[i] {
+        rows.append(PairRow(imageID: imageID, categoryID: a.annotations[k].categoryID, a: a.annotations[k].id,
+                            b: nil, iou: nil, dice: nil))
       }
-      for (j, o) in groupB.enumerated() where !matchedB.contains(j) {
-        rows.append(PairRow(imageID: imageID, categoryID: o.categoryID, a: nil, b: o.id, iou: nil, dice: nil))
+      for (j, k) in groupB.enumerated() where !matchedB[j] {
+        rows.append(PairRow(imageID: imageID, categoryID: b.annotations[k].categoryID, a: nil,
+                            b: b.annotations[k].id, iou: nil, dice: nil))
       }
+    }
+    if options.classAgnostic {
+      try compare(objectsA[...], objectsB[...])
+      return rows
+    }
+    // One group per category, in ascending id (objects without one first), each in file order.
+    func byCategory(_ objects: [Int], _ dataset: COCODataset) -> [(key: Key, index: Int)] {
+      objects.map { (Key(dataset.annotations[$0].categoryID), $0) }.sorted { ($0.key, $0.index) < ($1.key, $1.index) }
+    }
+    let sortedA = byCategory(objectsA, a), sortedB = byCategory(objectsB, b)
+    var i = 0, j = 0
+    while i < sortedA.count || j < sortedB.count {
+      let key = min(i < sortedA.count ? sortedA[i].key : .last, j < sortedB.count ? sortedB[j].key : .last)
+      let endA = sortedA[i...].firstIndex { $0.key != key } ?? sortedA.count
+      let endB = sortedB[j...].firstIndex { $0.key != key } ?? sortedB.count
+      try compare(sortedA[i..<endA].map(\.index)[...], sortedB[j..<endB].map(\.index)[...])
+      i = endA
+      j = endB
     }
     return rows
   }
 
+  /// A category as a group key: no category sorts first, then ids ascending.
+  struct Key: Comparable {
+    var hasCategory: Bool
+    var id: Int64
+
+    init(_ category: Int64?) {
+      hasCategory = category != nil
+      id = category ?? 0
+    }
+
+    private init(hasCategory: Bool, id: Int64) {
+      self.hasCategory = hasCategory
+      self.id = id
+    }
+
+    /// After every category.
+    static let last = Key(hasCategory: true, id: .max)
+
+    static func < (x: Key, y: Key) -> Bool { (x.hasCategory ? 1 : 0, x.id) < (y.hasCategory ? 1 : 0, y.id) }
+  }
+
   /// The IoU matrix A × B (B's crowd rule), and the Dice of a pair, computed only for the pairs
   /// that are asked for (the matched ones). For masks, IoUs under `threshold` may read 0 (the
-  /// matching drops them anyway).
+  /// matching drops them anyway). `objectsA` and `objectsB` are indices of annotations of `a`
+  /// and `b`.
   static func similarity(
-    _ objectsA: [COCOAnnotation], _ objectsB: [COCOAnnotation], _ a: COCODataset,
-    _ b: COCODataset, _ kind: GeometryKind, threshold: Double
+    _ objectsA: ArraySlice<Int>, _ objectsB: ArraySlice<Int>, _ a: COCODataset,
+    _ b: COCODataset, _ kind: GeometryKind, threshold: Double, _ scratch: RasterizerScratch
   ) throws(COCOIssue) -> ([[Double]], (Int, Int) -> Double) {
     if objectsA.isEmpty || objectsB.isEmpty {
       return (Array(repeating: Array(repeating: 0, count: objectsB.count), count: objectsA.count), { _, _ in 0 })
     }
-    let crowd = objectsB.map(\.isCrowd)
+    let crowd = objectsB.map { b.annotations[$0].isCrowd }
     switch kind {
     case .box:
-      func boxes(_ objects: [COCOAnnotation]) throws(COCOIssue) -> [Box] {
+      func boxes(_ objects: ArraySlice<Int>, _ dataset: COCODataset) throws(COCOIssue) -> [Box] {
         var out: [Box] = []
-        for o in objects {
-          guard let box = o.bbox else {
+        for k in objects {
+          guard let box = dataset.annotations[k].bbox else {
+            let o = dataset.annotations[k]
             throw COCOIssue(path: o.path + ".bbox", annotationID: o.id, message: "no bbox")
           }
           out.append(box)
         }
         return out
       }
-      let ba = try boxes(objectsA), bb = try boxes(objectsB)
+      let ba = try boxes(objectsA, a), bb = try boxes(objectsB, b)
       return (Box.iouMatrix(ba, bb, crowd: crowd), { i, j in ba[i].dice(bb[j]) })
     case .mask:
       // A polygon whose vertices keep it away from every mask of the other side is not
       // rasterized: its IoU and Dice with each of them are 0 whatever its pixels, so it enters
       // the set empty (RLE masks, and polygons without a proven bound, always count).
       typealias Bound = (x0: Int, y0: Int, x1: Int, y1: Int)
-      func bound(_ o: COCOAnnotation) -> Bound? {
-        if case .polygons(let polygon)? = o.segmentation { return polygon.pixelBound() }
-        return nil
+      func bounds(_ objects: ArraySlice<Int>, _ dataset: COCODataset) -> [Bound?] {
+        objects.map { k in
+          if case .polygons(let polygon)? = dataset.annotations[k].segmentation { return polygon.pixelBound() }
+          return nil
+        }
       }
-      let boundsA = objectsA.map(bound), boundsB = objectsB.map(bound)
+      let boundsA = bounds(objectsA, a), boundsB = bounds(objectsB, b)
       func needed(_ own: [Bound?], _ other: [Bound?]) -> [Bool] {
         own.map { mine in
           guard let mine else { return true }
@@ -182,23 +226,24 @@ public enum Pairing {
       // Each side's masks as intervals (polygons never become counts), all of A's first mask's
       // size.
       var size: (height: Int, width: Int)? = nil
-      let scratch = RasterizerScratch()
-      func masks(_ objects: [COCOAnnotation], _ dataset: COCODataset, _ side: String, needed: [Bool])
+      func masks(_ objects: ArraySlice<Int>, _ dataset: COCODataset, _ side: String, needed: [Bool])
         throws(COCOIssue) -> RLESet
       {
         var intervals: [[Int]] = [], areas: [Int] = [], boxes: [Box] = []
         intervals.reserveCapacity(objects.count)
         areas.reserveCapacity(objects.count)
         boxes.reserveCapacity(objects.count)
-        for (o, isNeeded) in zip(objects, needed) {
+        for (k, isNeeded) in zip(objects, needed) {
           let mask = isNeeded
-            ? try dataset.maskIntervals(of: o, scratch: scratch)
-            : try dataset.maskSize(of: o).map { ($0.height, $0.width, [], 0, Box(x: 0, y: 0, width: 0, height: 0)) }
+            ? try dataset.maskIntervals(of: dataset.annotations[k], scratch: scratch)
+            : try dataset.maskSize(of: dataset.annotations[k]).map { ($0.height, $0.width, [], 0, Box(x: 0, y: 0, width: 0, height: 0)) }
           guard let mask else {
+            let o = dataset.annotations[k]
             throw COCOIssue(path: o.path + ".segmentation", annotationID: o.id, message: "no segmentation")
           }
           if size == nil { size = (mask.height, mask.width) }
           if let (h, w) = size, mask.height != h || mask.width != w {
+            let o = dataset.annotations[k]
             throw COCOIssue(path: o.path + ".segmentation", annotationID: o.id,
                             message: "mask is \(mask.height)x\(mask.width) in \(side), but \(h)x\(w) for the first object of A")
           }
@@ -224,10 +269,26 @@ public enum Pairing {
   /// The CSV header of the pairs table.
   public static let csvHeader = "image_id,category_id,a_id,b_id,iou,dice\n"
 
-  /// One CSV line (doubles at full precision).
-  public static func csvLine(_ row: PairRow) -> String {
-    func opt(_ v: Int64?) -> String { v.map(String.init) ?? "" }
-    func num(_ v: Double?) -> String { v.map(\.description) ?? "" }
-    return "\(row.imageID),\(opt(row.categoryID)),\(opt(row.a)),\(opt(row.b)),\(num(row.iou)),\(num(row.dice))\n"
+  /// Appends one CSV line (doubles at full precision, as `description` writes them) to `out`.
+  public static func appendCSVLine(_ row: PairRow, to out: inout [UInt8]) {
+    func integer(_ value: Int64?) {
+      if let value { out.append(contentsOf: String(value).utf8) }  // a small string: no allocation
+    }
+    func number(_ value: Double?) {
+      if let value { out.append(contentsOf: value.description.utf8) }
+    }
+    let comma = UInt8(ascii: ",")
+    integer(row.imageID)
+    out.append(comma)
+    integer(row.categoryID)
+    out.append(comma)
+    integer(row.a)
+    out.append(comma)
+    integer(row.b)
+    out.append(comma)
+    number(row.iou)
+    out.append(comma)
+    number(row.dice)
+    out.append(UInt8(ascii: "\n"))
   }
 }

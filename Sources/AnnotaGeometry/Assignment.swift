@@ -73,6 +73,11 @@ public enum Assignment {
   ///
   /// - Returns: matched `(row, column)` pairs sorted by row.
   public static func match(similarity: [[Double]], threshold: Double) -> [(row: Int, column: Int)] {
+    // One item a side (most image–category groups of a dataset): the only assignment, without
+    // building the cost matrix and the method's six arrays.
+    if similarity.count == 1 && similarity[0].count == 1 {
+      return similarity[0][0] >= threshold ? [(row: 0, column: 0)] : []
+    }
     let cost = similarity.map { row in row.map { $0 >= threshold ? 1 - $0 : 1 } }
     return minimumCost(cost).filter { similarity[$0.row][$0.column] >= threshold }
   }

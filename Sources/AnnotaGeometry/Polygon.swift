@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A polygon object: one or more rings of `[x0, y0, x1, y1, ...]` coordinates (COCO's
 /// `segmentation` list). The object is the union of its rings; each ring is filled even-odd.
 public struct Polygon: Sendable, Hashable {
@@ -702,8 +704,9 @@ public enum PolygonRasterizer {
 /// Memory the rasterizer reuses for its temporaries (edges, buckets, crossings) from one ring to
 /// the next, instead of allocating and freeing three buffers a ring. Not for sharing between
 /// threads: each thread of work keeps its own, for as long as it rasterizes (an image's objects,
-/// say).
-public final class RasterizerScratch {
+/// say). It is `Sendable` only so that a `RasterizerScratchPool` can hand it from one task to
+/// the next; two tasks never use one at once.
+public final class RasterizerScratch: @unchecked Sendable {
   private var buffers: [(base: UnsafeMutableRawPointer?, bytes: Int)] = Array(repeating: (nil, 0), count: 3)
 
   public init() {}
@@ -725,5 +728,24 @@ public final class RasterizerScratch {
     buffers[slot].base?.deallocate()
     let size = max(bytes, 2 * buffers[slot].bytes, 4096)
     buffers[slot] = (UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16), size)
+  }
+}
+
+/// Rasterizer scratch shared by the tasks of one batch: an item borrows one for as long as it
+/// rasterizes and gives it back, so a batch of thousands of small items (an image's objects of
+/// one category, say) allocates the buffers once per thread of work rather than once per item.
+/// The buffers go when the pool does.
+public final class RasterizerScratchPool: Sendable {
+  private let free = Mutex<[RasterizerScratch]>([])
+
+  public init() {}
+
+  /// Runs `body` with a scratch no other task uses meanwhile.
+  public func withScratch<Result, Failure: Error>(
+    _ body: (RasterizerScratch) throws(Failure) -> Result
+  ) throws(Failure) -> Result {
+    let scratch = free.withLock { $0.popLast() } ?? RasterizerScratch()
+    defer { free.withLock { $0.append(scratch) } }
+    return try body(scratch)
   }
 }

@@ -44,7 +44,7 @@ struct IoU: AsyncParsableCommand {
     let loaded = try await loadDatasets([a, b], threads: common.threadCount, keepingAnnotationObjects: false)
     let datasetA = loaded[0], datasetB = loaded[1]
     var totals = PairSummary()
-    var csv = Pairing.csvHeader
+    var csv = Array(Pairing.csvHeader.utf8)
     var issues: [COCOIssue] = []
     var imageIDs = Set(datasetA.images.map(\.id))
     imageIDs.formUnion(datasetB.images.map(\.id))
@@ -61,7 +61,7 @@ struct IoU: AsyncParsableCommand {
       switch result {
       case .success(let rows):
         for row in rows {
-          csv += Pairing.csvLine(row)
+          Pairing.appendCSVLine(row, to: &csv)
           if let iou = row.iou, let dice = row.dice {
             totals.matched += 1
             totals.iouSum += iou

@@ -292,4 +292,30 @@ struct JSONTests {
     let dataset = try COCODataset(json: try JSONReader.parse(coco))
     #expect(dataset.issues.map(\.path) == ["annotations[0].segmentation[0][3]"])
   }
+
+  @Test("annotations grouped by image: first-seen image order, file order within each, indices and copies alike")
+  func groupsByImage() throws {
+    let imageIDs: [Int64] = [5, -2, 9, 1 << 40, 3]
+    let annotations = (0..<300).map { k in
+      #"{"id":\#(k),"image_id":\#(imageIDs[(k * k + 3 * k) % 7 % imageIDs.count]),"bbox":[0,0,1,1]}"#
+    }
+    let images = imageIDs.map { #"{"id":\#($0),"width":4,"height":4}"# }
+    let text = #"{"images":[\#(images.joined(separator: ","))],"annotations":[\#(annotations.joined(separator: ","))]}"#
+    let dataset = try COCODataset(json: try JSONReader.parse(text))
+    // The plain way: walk the annotations, a list per image id.
+    var order: [Int64] = []
+    var expected: [Int64: [Int]] = [:]
+    for (k, annotation) in dataset.annotations.enumerated() {
+      if expected[annotation.imageID] == nil { order.append(annotation.imageID) }
+      expected[annotation.imageID, default: []].append(k)
+    }
+    let indices = dataset.annotationIndicesByImage()
+    #expect(indices.map(\.0) == order)
+    #expect(indices.allSatisfy { $0.1 == expected[$0.0] })
+    #expect(indices.reduce(0) { $0 + $1.1.count } == 300)
+    let copies = dataset.annotationsByImage()
+    #expect(copies.map(\.0) == order)
+    #expect(copies.allSatisfy { group in group.1.map(\.id) == expected[group.0]!.map { dataset.annotations[$0].id } })
+    #expect(try COCODataset(json: try JSONReader.parse(#"{"images":[],"annotations":[]}"#)).annotationIndicesByImage().isEmpty)
+  }
 }

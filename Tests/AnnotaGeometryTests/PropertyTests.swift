@@ -248,4 +248,14 @@ struct AssignmentTests {
     #expect(pairs.map { [$0.row, $0.column] } == [[0, 0]])
     #expect(Assignment.match(similarity: [[0.55, 0.5], [0.52, 0.0]], threshold: 0.5).count == 2)
   }
+
+  @Test("one item a side: matched exactly when the general method would match it")
+  func single() {
+    for value in [0.0, 0.3, 0.5.nextDown, 0.5, 0.5.nextUp, 0.9, 1.0, -1.0, .nan] {
+      let general = Assignment.minimumCost([[value >= 0.5 ? 1 - value : 1]]).filter { _ in value >= 0.5 }
+      let single = Assignment.match(similarity: [[value]], threshold: 0.5)
+      #expect(single.map { [$0.row, $0.column] } == general.map { [$0.row, $0.column] }, "\(value)")
+      #expect(single.count == (value >= 0.5 ? 1 : 0))
+    }
+  }
 }
