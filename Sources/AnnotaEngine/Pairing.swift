@@ -110,46 +110,52 @@ public enum Pairing {
       throw COCOIssue(path: "images[\(ia.index)]",
                       message: "image \(imageID) is \(ia.width)x\(ia.height) in A but \(ib.width)x\(ib.height) in B")
     }
+    // The groups compared: one per category, in ascending id (objects without one first), or one
+    // for all; each as positions in `objectsA` and `objectsB`, in file order.
+    var groups: [(a: [Int], b: [Int])] = []
+    if options.classAgnostic {
+      groups = [(Array(objectsA.indices), Array(objectsB.indices))]
+    } else {
+      func byCategory(_ objects: [Int], _ dataset: COCODataset) -> [(key: Key, position: Int)] {
+        objects.indices.map { (Key(dataset.annotations[objects[$0]].categoryID), $0) }
+          .sorted { ($0.key, $0.position) < ($1.key, $1.position) }
+      }
+      let sortedA = byCategory(objectsA, a), sortedB = byCategory(objectsB, b)
+      var i = 0, j = 0
+      while i < sortedA.count || j < sortedB.count {
+        let key = min(i < sortedA.count ? sortedA[i].key : .last, j < sortedB.count ? sortedB[j].key : .last)
+        let endA = sortedA[i...].firstIndex { $0.key != key } ?? sortedA.count
+        let endB = sortedB[j...].firstIndex { $0.key != key } ?? sortedB.count
+        groups.append((sortedA[i..<endA].map(\.position), sortedB[j..<endB].map(\.position)))
+        i = endA
+        j = endB
+      }
+    }
+    // Masks: each side's, once for the whole image.
+    let masks = options.kind == .mask
+      ? try imageMasks(objectsA, objectsB, groups: groups, a, b, scratch) : nil
     var rows: [PairRow] = []
     rows.reserveCapacity(objectsA.count + objectsB.count)
-    func compare(_ groupA: ArraySlice<Int>, _ groupB: ArraySlice<Int>) throws(COCOIssue) {
-      let (iou, dice) = try similarity(groupA, groupB, a, b, options.kind, threshold: options.threshold, scratch)
+    for (groupA, groupB) in groups {
+      let (iou, dice) = try similarity(groupA, groupB, objectsA, objectsB, a, b, masks, threshold: options.threshold)
       let pairs = Assignment.match(similarity: iou, threshold: options.threshold)
       var matchedA = [Bool](repeating: false, count: groupA.count)
       var matchedB = [Bool](repeating: false, count: groupB.count)
       for (i, j) in pairs {
         matchedA[i] = true
         matchedB[j] = true
-        let objectA = a.annotations[groupA[groupA.startIndex + i]]
+        let objectA = a.annotations[objectsA[groupA[i]]]
         rows.append(PairRow(imageID: imageID, categoryID: objectA.categoryID, a: objectA.id,
-                            b: b.annotations[groupB[groupB.startIndex + j]].id, iou: iou[i][j], dice: dice(i, j)))
+                            b: b.annotations[objectsB[groupB[j]]].id, iou: iou[i][j], dice: dice(i, j)))
       }
-      for (i, k) in groupA.enumerated() where !matchedA[i] {
-        rows.append(PairRow(imageID: imageID, categoryID: a.annotations[k].categoryID, a: a.annotations[k].id,
-                            b: nil, iou: nil, dice: nil))
+      for (i, p) in groupA.enumerated() where !matchedA[i] {
+        let object = a.annotations[objectsA[p]]
+        rows.append(PairRow(imageID: imageID, categoryID: object.categoryID, a: object.id, b: nil, iou: nil, dice: nil))
       }
-      for (j, k) in groupB.enumerated() where !matchedB[j] {
-        rows.append(PairRow(imageID: imageID, categoryID: b.annotations[k].categoryID, a: nil,
-                            b: b.annotations[k].id, iou: nil, dice: nil))
+      for (j, q) in groupB.enumerated() where !matchedB[j] {
+        let object = b.annotations[objectsB[q]]
+        rows.append(PairRow(imageID: imageID, categoryID: object.categoryID, a: nil, b: object.id, iou: nil, dice: nil))
       }
-    }
-    if options.classAgnostic {
-      try compare(objectsA[...], objectsB[...])
-      return rows
-    }
-    // One group per category, in ascending id (objects without one first), each in file order.
-    func byCategory(_ objects: [Int], _ dataset: COCODataset) -> [(key: Key, index: Int)] {
-      objects.map { (Key(dataset.annotations[$0].categoryID), $0) }.sorted { ($0.key, $0.index) < ($1.key, $1.index) }
-    }
-    let sortedA = byCategory(objectsA, a), sortedB = byCategory(objectsB, b)
-    var i = 0, j = 0
-    while i < sortedA.count || j < sortedB.count {
-      let key = min(i < sortedA.count ? sortedA[i].key : .last, j < sortedB.count ? sortedB[j].key : .last)
-      let endA = sortedA[i...].firstIndex { $0.key != key } ?? sortedA.count
-      let endB = sortedB[j...].firstIndex { $0.key != key } ?? sortedB.count
-      try compare(sortedA[i..<endA].map(\.index)[...], sortedB[j..<endB].map(\.index)[...])
-      i = endA
-      j = endB
     }
     return rows
   }
@@ -175,95 +181,118 @@ public enum Pairing {
     static func < (x: Key, y: Key) -> Bool { (x.hasCategory ? 1 : 0, x.id) < (y.hasCategory ? 1 : 0, y.id) }
   }
 
-  /// The IoU matrix A × B (B's crowd rule), and the Dice of a pair, computed only for the pairs
-  /// that are asked for (the matched ones). For masks, IoUs under `threshold` may read 0 (the
-  /// matching drops them anyway). `objectsA` and `objectsB` are indices of annotations of `a`
-  /// and `b`.
+  /// The IoU matrix of a group, A × B (B's crowd rule), and the Dice of a pair, computed only for
+  /// the pairs that are asked for (the matched ones). `groupA` and `groupB` are positions in
+  /// `objectsA` and `objectsB` (indices of annotations of `a` and `b`); `masks`, the image's masks
+  /// by those positions, or nil to compare boxes. For masks, IoUs under `threshold` may read 0
+  /// (the matching drops them anyway).
   static func similarity(
-    _ objectsA: ArraySlice<Int>, _ objectsB: ArraySlice<Int>, _ a: COCODataset,
-    _ b: COCODataset, _ kind: GeometryKind, threshold: Double, _ scratch: RasterizerScratch
+    _ groupA: [Int], _ groupB: [Int], _ objectsA: [Int], _ objectsB: [Int], _ a: COCODataset,
+    _ b: COCODataset, _ masks: (a: RLESet, b: RLESet)?, threshold: Double
   ) throws(COCOIssue) -> ([[Double]], (Int, Int) -> Double) {
-    if objectsA.isEmpty || objectsB.isEmpty {
-      return (Array(repeating: Array(repeating: 0, count: objectsB.count), count: objectsA.count), { _, _ in 0 })
+    if groupA.isEmpty || groupB.isEmpty {
+      return (Array(repeating: Array(repeating: 0, count: groupB.count), count: groupA.count), { _, _ in 0 })
     }
-    let crowd = objectsB.map { b.annotations[$0].isCrowd }
-    switch kind {
-    case .box:
-      func boxes(_ objects: ArraySlice<Int>, _ dataset: COCODataset) throws(COCOIssue) -> [Box] {
+    let crowd = groupB.map { b.annotations[objectsB[$0]].isCrowd }
+    guard let (setA, setB) = masks else {
+      func boxes(_ group: [Int], _ objects: [Int], _ dataset: COCODataset) throws(COCOIssue) -> [Box] {
         var out: [Box] = []
-        for k in objects {
-          guard let box = dataset.annotations[k].bbox else {
-            let o = dataset.annotations[k]
+        for p in group {
+          let o = dataset.annotations[objects[p]]
+          guard let box = o.bbox else {
             throw COCOIssue(path: o.path + ".bbox", annotationID: o.id, message: "no bbox")
           }
           out.append(box)
         }
         return out
       }
-      let ba = try boxes(objectsA, a), bb = try boxes(objectsB, b)
+      let ba = try boxes(groupA, objectsA, a), bb = try boxes(groupB, objectsB, b)
       return (Box.iouMatrix(ba, bb, crowd: crowd), { i, j in ba[i].dice(bb[j]) })
-    case .mask:
-      // A polygon whose vertices keep it away from every mask of the other side is not
-      // rasterized: its IoU and Dice with each of them are 0 whatever its pixels, so it enters
-      // the set empty (RLE masks, and polygons without a proven bound, always count).
-      typealias Bound = (x0: Int, y0: Int, x1: Int, y1: Int)
-      func bounds(_ objects: ArraySlice<Int>, _ dataset: COCODataset) -> [Bound?] {
-        objects.map { k in
-          if case .polygons(let polygon)? = dataset.annotations[k].segmentation { return polygon.pixelBound() }
-          return nil
-        }
-      }
-      let boundsA = bounds(objectsA, a), boundsB = bounds(objectsB, b)
-      func needed(_ own: [Bound?], _ other: [Bound?]) -> [Bool] {
-        own.map { mine in
-          guard let mine else { return true }
-          return other.contains { theirs in
-            guard let theirs else { return true }
-            return mine.x0 <= theirs.x1 && theirs.x0 <= mine.x1 && mine.y0 <= theirs.y1 && theirs.y0 <= mine.y1
-          }
-        }
-      }
-      // Each side's masks as intervals (polygons never become counts), all of A's first mask's
-      // size.
-      var size: (height: Int, width: Int)? = nil
-      func masks(_ objects: ArraySlice<Int>, _ dataset: COCODataset, _ side: String, needed: [Bool])
-        throws(COCOIssue) -> RLESet
-      {
-        var intervals: [[Int]] = [], areas: [Int] = [], boxes: [Box] = []
-        intervals.reserveCapacity(objects.count)
-        areas.reserveCapacity(objects.count)
-        boxes.reserveCapacity(objects.count)
-        for (k, isNeeded) in zip(objects, needed) {
-          let mask = isNeeded
-            ? try dataset.maskIntervals(of: dataset.annotations[k], scratch: scratch)
-            : try dataset.maskSize(of: dataset.annotations[k]).map { ($0.height, $0.width, [], 0, Box(x: 0, y: 0, width: 0, height: 0)) }
-          guard let mask else {
-            let o = dataset.annotations[k]
-            throw COCOIssue(path: o.path + ".segmentation", annotationID: o.id, message: "no segmentation")
-          }
-          if size == nil { size = (mask.height, mask.width) }
-          if let (h, w) = size, mask.height != h || mask.width != w {
-            let o = dataset.annotations[k]
-            throw COCOIssue(path: o.path + ".segmentation", annotationID: o.id,
-                            message: "mask is \(mask.height)x\(mask.width) in \(side), but \(h)x\(w) for the first object of A")
-          }
-          intervals.append(mask.intervals)
-          areas.append(mask.area)
-          boxes.append(mask.box)
-        }
-        return RLESet(height: size!.height, width: size!.width, intervals: intervals, areas: areas, boxes: boxes)
-      }
-      let setA = try masks(objectsA, a, "A", needed: needed(boundsA, boundsB))
-      let setB = try masks(objectsB, b, "B", needed: needed(boundsB, boundsA))
-      // One interval walk per pair gives both IoU and (for the matched pairs) Dice. The matching
-      // drops the pairs under the threshold whatever their IoU, so those that cannot reach it
-      // are not walked (their IoU reads 0).
-      let overlaps = setA.intersectionMatrix(setB, iouAtLeast: threshold, crowd: crowd)
-      let iou = overlaps.indices.map { i in
-        overlaps[i].indices.map { j in setA.iou(i, setB, j, intersection: overlaps[i][j], crowd: crowd[j]) }
-      }
-      return (iou, { i, j in setA.dice(i, setB, j, intersection: overlaps[i][j]) })
     }
+    // One interval walk per pair gives both IoU and (for the matched pairs) Dice. The matching
+    // drops the pairs under the threshold whatever their IoU, so those that cannot reach it are
+    // not walked (their IoU reads 0).
+    let overlaps = groupA.map { p in
+      groupB.indices.map { j in setA.intersectionArea(p, setB, groupB[j], iouAtLeast: threshold, crowd: crowd[j]) }
+    }
+    let iou = groupA.indices.map { i in
+      groupB.indices.map { j in
+        setA.iou(groupA[i], setB, groupB[j], intersection: overlaps[i][j], crowd: crowd[j])
+      }
+    }
+    return (iou, { i, j in setA.dice(groupA[i], setB, groupB[j], intersection: overlaps[i][j]) })
+  }
+
+  /// Each side's masks of one image, as intervals (polygons never become counts), by position in
+  /// `objectsA` and `objectsB`, all of the size of A's first checked mask.
+  ///
+  /// Only what a group's comparison can use is built. A polygon whose vertices keep it away from
+  /// every object of the other side in its group is not rasterized: its IoU and Dice with each of
+  /// them are 0 whatever its pixels, so it enters the set empty (RLE masks, and polygons without a
+  /// proven bound, always count). An object whose group has nothing on the other side is not
+  /// even looked at (it is unmatched whatever its mask).
+  static func imageMasks(
+    _ objectsA: [Int], _ objectsB: [Int], groups: [(a: [Int], b: [Int])], _ a: COCODataset,
+    _ b: COCODataset, _ scratch: RasterizerScratch
+  ) throws(COCOIssue) -> (a: RLESet, b: RLESet) {
+    enum Use { case unused, empty, rasterized }
+    var useA = [Use](repeating: .unused, count: objectsA.count)
+    var useB = [Use](repeating: .unused, count: objectsB.count)
+    typealias Bound = (x0: Int, y0: Int, x1: Int, y1: Int)
+    func bound(_ o: COCOAnnotation) -> Bound? {
+      if case .polygons(let polygon)? = o.segmentation { return polygon.pixelBound() }
+      return nil
+    }
+    for (groupA, groupB) in groups where !groupA.isEmpty && !groupB.isEmpty {
+      let boundsA = groupA.map { bound(a.annotations[objectsA[$0]]) }
+      let boundsB = groupB.map { bound(b.annotations[objectsB[$0]]) }
+      func use(_ mine: Bound?, _ other: [Bound?]) -> Use {
+        guard let mine else { return .rasterized }
+        let near = other.contains { theirs in
+          guard let theirs else { return true }
+          return mine.x0 <= theirs.x1 && theirs.x0 <= mine.x1 && mine.y0 <= theirs.y1 && theirs.y0 <= mine.y1
+        }
+        return near ? .rasterized : .empty
+      }
+      for (p, mine) in zip(groupA, boundsA) { useA[p] = use(mine, boundsB) }
+      for (q, mine) in zip(groupB, boundsB) { useB[q] = use(mine, boundsA) }
+    }
+    var size: (height: Int, width: Int)? = nil
+    func masks(_ objects: [Int], _ dataset: COCODataset, _ side: String, _ uses: [Use]) throws(COCOIssue) -> RLESet {
+      var intervals: [[Int]] = [], areas: [Int] = [], boxes: [Box] = []
+      intervals.reserveCapacity(objects.count)
+      areas.reserveCapacity(objects.count)
+      boxes.reserveCapacity(objects.count)
+      let none = Box(x: 0, y: 0, width: 0, height: 0)
+      for (k, use) in zip(objects, uses) {
+        if use == .unused {
+          intervals.append([])
+          areas.append(0)
+          boxes.append(none)
+          continue
+        }
+        let mask = use == .rasterized
+          ? try dataset.maskIntervals(of: dataset.annotations[k], scratch: scratch)
+          : try dataset.maskSize(of: dataset.annotations[k]).map { ($0.height, $0.width, [], 0, none) }
+        guard let mask else {
+          let o = dataset.annotations[k]
+          throw COCOIssue(path: o.path + ".segmentation", annotationID: o.id, message: "no segmentation")
+        }
+        if size == nil { size = (mask.height, mask.width) }
+        if let (h, w) = size, mask.height != h || mask.width != w {
+          let o = dataset.annotations[k]
+          throw COCOIssue(path: o.path + ".segmentation", annotationID: o.id,
+                          message: "mask is \(mask.height)x\(mask.width) in \(side), but \(h)x\(w) for the first object of A")
+        }
+        intervals.append(mask.intervals)
+        areas.append(mask.area)
+        boxes.append(mask.box)
+      }
+      return RLESet(height: size?.height ?? 0, width: size?.width ?? 0, intervals: intervals, areas: areas, boxes: boxes)
+    }
+    let setA = try masks(objectsA, a, "A", useA)
+    let setB = try masks(objectsB, b, "B", useB)
+    return (setA, setB)
   }
 
   /// The CSV header of the pairs table.

@@ -293,12 +293,20 @@ public struct RLESet: Sendable {
     checkSameSize(truths)
     return (0..<count).map { d in
       (0..<truths.count).map { g in
-        // The boxes are whole pixels, so their shared area is a whole number of pixels.
-        let bound = min(Int(boxes[d].intersectionArea(truths.boxes[g])), areas[d], truths.areas[g])
-        if bound <= 0 || iou(d, truths, g, intersection: bound, crowd: crowd?[g] ?? false) < threshold { return 0 }
-        return intersectionArea(d, truths, g)
+        intersectionArea(d, truths, g, iouAtLeast: threshold, crowd: crowd?[g] ?? false)
       }
     }
+  }
+
+  /// One entry of `intersectionMatrix(_:iouAtLeast:crowd:)`: the overlap of mask `d` and mask `g`
+  /// of `truths`, or 0 without a walk when their IoU cannot reach `threshold`.
+  ///
+  /// - Precondition: the two masks have the same size.
+  public func intersectionArea(_ d: Int, _ truths: RLESet, _ g: Int, iouAtLeast threshold: Double, crowd: Bool = false) -> Int {
+    // The boxes are whole pixels, so their shared area is a whole number of pixels.
+    let bound = min(Int(boxes[d].intersectionArea(truths.boxes[g])), areas[d], truths.areas[g])
+    if bound <= 0 || iou(d, truths, g, intersection: bound, crowd: crowd) < threshold { return 0 }
+    return intersectionArea(d, truths, g)
   }
 
   /// IoU of mask `d` of `self` and mask `g` of `truths` from their overlap, with pycocotools'

@@ -202,6 +202,48 @@ struct COCOCommandTests {
     #expect(rows.count == 4)
   }
 
+  @Test("iou --type mask: an image with a bad object or another size fails alone, naming it; objects without a partner are not read")
+  func iouMaskErrors() throws {
+    let dir = try tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let square: [Double] = [2, 2, 12, 2, 12, 12, 2, 12]
+    let images: [[String: Any]] = [
+      ["id": 1, "width": 20, "height": 20], ["id": 2, "width": 20, "height": 20],
+      ["id": 3, "width": 20, "height": 20], ["id": 4, "width": 20, "height": 20],
+    ]
+    var imagesB = images
+    imagesB[3] = ["id": 4, "width": 30, "height": 20]
+    let a: [String: Any] = ["images": images, "annotations": [
+      ["id": 1, "image_id": 1, "category_id": 1, "segmentation": [square]],
+      ["id": 2, "image_id": 1, "category_id": 2, "segmentation": [square]],
+      // No segmentation, with a partner in its category: image 2 fails.
+      ["id": 3, "image_id": 2, "category_id": 1, "bbox": [0, 0, 5, 5]],
+      // No segmentation, but nothing in B shares its category: unmatched, never read.
+      ["id": 4, "image_id": 3, "category_id": 5, "bbox": [0, 0, 5, 5]],
+      ["id": 5, "image_id": 3, "category_id": 1, "segmentation": [square]],
+      ["id": 6, "image_id": 4, "category_id": 1, "segmentation": [square]],
+    ]]
+    let b: [String: Any] = ["images": imagesB, "annotations": [
+      ["id": 11, "image_id": 1, "category_id": 1, "segmentation": [square]],
+      ["id": 12, "image_id": 1, "category_id": 2, "segmentation": [[2, 2, 12, 2, 12, 7, 2, 7]]],
+      ["id": 13, "image_id": 2, "category_id": 1, "segmentation": [square]],
+      ["id": 15, "image_id": 3, "category_id": 1, "segmentation": [square]],
+      ["id": 16, "image_id": 4, "category_id": 1, "segmentation": [square]],
+    ]]
+    let pathA = dir.appendingPathComponent("a.json"), pathB = dir.appendingPathComponent("b.json")
+    try write(a, pathA)
+    try write(b, pathB)
+    let out = dir.appendingPathComponent("p.csv")
+    let run = try annota(["iou", pathA.path, pathB.path, "--out", out.path, "--type", "mask", "--threads", "2"])
+    #expect(run.status == 1, "\(run.stderr)")
+    #expect(run.stderr.contains("annotations[2].segmentation") && run.stderr.contains("image 2 skipped"), "\(run.stderr)")
+    #expect(run.stderr.contains("image 4 skipped") && run.stderr.contains("20x20 in A but 30x20 in B"), "\(run.stderr)")
+    let rows = try String(contentsOf: out, encoding: .utf8).split(separator: "\n").map(String.init)
+    #expect(rows.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).prefix(4).joined(separator: ",") }
+      == ["1,1,1,11", "1,2,2,12", "3,1,5,15", "3,5,4,"])
+    #expect(rows.contains("1,1,1,11,1.0,1.0") && rows.contains("1,2,2,12,0.5,\(2.0 / 3)"))
+  }
+
   @Test("iou --type mask: the same matched pairs and IoUs as the pycocotools loop, coco-val-mini against a noisy copy",
         .enabled(if: haveMini, "../shared/data/coco-val-mini is absent: skipped"),
         .enabled(if: pythonWith("pycocotools, scipy") != nil, "no Python with pycocotools and scipy: skipped"))
