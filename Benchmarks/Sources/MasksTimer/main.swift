@@ -6,7 +6,13 @@
 //   annota-masks-bench --load COCO.json     (reads the file once: COCODataset.load, timed)
 //   annota-masks-bench --rasterize COCO.json [ROUNDS]   (every polygon annotation to its mask and
 //                                                        box, ROUNDS times after a warm-up; the
-//                                                        rasterizer alone, without reading)
+//                                                        rasterizer alone, without reading: once
+//                                                        to counts, as `masks` does, once to
+//                                                        intervals with one scratch, as `iou`
+//                                                        and `agree` do)
+//   annota-masks-bench --parse COCO.json [ROUNDS]       (reads the file ROUNDS times without the
+//                                                        annotation objects, as `iou` and `agree`
+//                                                        do; the lowest and median time)
 //
 // One line per operation: `op=NAME threads=N median_ms=… best_ms=… ok=0|1`, where ok says that the
 // result equals pycocotools' (strings, pixels, or the IoU matrix's sum to 1e-9 relative).
@@ -273,7 +279,26 @@ func runAll(_ inputs: Inputs, _ settings: Settings) async {
   }
 }
 
-if CommandLine.arguments.count == 3 && CommandLine.arguments[1] == "--load" {
+/// ROUNDS, the optional fourth argument (5 without it).
+func roundsArgument() -> Int {
+  let rounds = CommandLine.arguments.count == 4 ? Int(CommandLine.arguments[3]) ?? 0 : 5
+  if rounds < 1 { fail("ROUNDS must be a positive integer") }
+  return rounds
+}
+
+if (3...4).contains(CommandLine.arguments.count) && CommandLine.arguments[1] == "--parse" {
+  var times: [UInt64] = []
+  var annotations = 0
+  for _ in 0..<roundsArgument() {
+    let start = nowNanoseconds()
+    do {
+      annotations = try COCODataset.load(CommandLine.arguments[2], keepingAnnotationObjects: false).annotations.count
+    } catch { fail("\(error)") }
+    times.append(nowNanoseconds() - start)
+  }
+  times.sort()
+  print("op=parse-coco lib=annota annotations=\(annotations) median_ms=\(Double(times[times.count / 2]) / 1e6) best_ms=\(Double(times[0]) / 1e6)")
+} else if CommandLine.arguments.count == 3 && CommandLine.arguments[1] == "--load" {
   // One read of a COCO file in this process, so that /usr/bin/time's peak RSS is the reader's.
   let start = nowNanoseconds()
   let dataset: COCODataset
@@ -283,8 +308,7 @@ if CommandLine.arguments.count == 3 && CommandLine.arguments[1] == "--load" {
 } else if (3...4).contains(CommandLine.arguments.count) && CommandLine.arguments[1] == "--rasterize" {
   let dataset: COCODataset
   do { dataset = try COCODataset.load(CommandLine.arguments[2]) } catch { fail("\(error)") }
-  let rounds = CommandLine.arguments.count == 4 ? Int(CommandLine.arguments[3]) ?? 0 : 5
-  if rounds < 1 { fail("ROUNDS must be a positive integer") }
+  let rounds = roundsArgument()
   var jobs: [(Polygon, Int, Int)] = []
   for annotation in dataset.annotations {
     guard case .polygons(let polygon)? = annotation.segmentation,
@@ -293,24 +317,34 @@ if CommandLine.arguments.count == 3 && CommandLine.arguments[1] == "--load" {
     jobs.append((polygon, image.height, image.width))
   }
   // A checksum over every mask's run count, area and box, so that two builds can be compared.
-  func rasterizeAll() -> (nanoseconds: UInt64, checksum: Int) {
+  func rasterizeAll(toIntervals: Bool) -> (nanoseconds: UInt64, checksum: Int) {
     let start = nowNanoseconds()
     var checksum = 0
+    let scratch = RasterizerScratch()
     for (polygon, height, width) in jobs {
-      let (rle, box) = polygon.rleWithBox(height: height, width: width)
-      checksum = checksum &* 31 &+ rle.counts.count &+ rle.area &+ Int(box.x + 7 * box.y + 13 * box.width + 17 * box.height)
+      let (runs, area, box): (Int, Int, Box)
+      if toIntervals {
+        let mask = polygon.maskIntervals(height: height, width: width, scratch: scratch)
+        (runs, area, box) = (mask.intervals.count, mask.area, mask.box)
+      } else {
+        let (rle, rleBox) = polygon.rleWithBox(height: height, width: width)
+        (runs, area, box) = (rle.counts.count, rle.area, rleBox)
+      }
+      checksum = checksum &* 31 &+ runs &+ area &+ Int(box.x + 7 * box.y + 13 * box.width + 17 * box.height)
     }
     return (nowNanoseconds() - start, checksum)
   }
-  let reference = rasterizeAll().checksum
-  var times: [UInt64] = []
-  for _ in 0..<rounds {
-    let (time, checksum) = rasterizeAll()
-    if checksum != reference { fail("the masks differ between rounds") }
-    times.append(time)
+  for (name, toIntervals) in [("rasterize-coco", false), ("rasterize-coco-intervals", true)] {
+    let reference = rasterizeAll(toIntervals: toIntervals).checksum
+    var times: [UInt64] = []
+    for _ in 0..<rounds {
+      let (time, checksum) = rasterizeAll(toIntervals: toIntervals)
+      if checksum != reference { fail("the masks differ between rounds") }
+      times.append(time)
+    }
+    times.sort()
+    print("op=\(name) lib=annota polygons=\(jobs.count) median_ms=\(Double(times[rounds / 2]) / 1e6) best_ms=\(Double(times[0]) / 1e6) checksum=\(reference)")
   }
-  times.sort()
-  print("op=rasterize-coco lib=annota polygons=\(jobs.count) median_ms=\(Double(times[rounds / 2]) / 1e6) best_ms=\(Double(times[0]) / 1e6) checksum=\(reference)")
 } else {
   let settings = parseArguments()
   await runAll(Inputs(directory: settings.directory), settings)
