@@ -732,8 +732,8 @@ public final class RasterizerScratch: @unchecked Sendable {
 }
 
 /// Rasterizer scratch shared by the tasks of one batch: an item borrows one for as long as it
-/// rasterizes and gives it back, so a batch of thousands of small items (an image's objects of
-/// one category, say) allocates the buffers once per thread of work rather than once per item.
+/// rasterizes and gives it back, so a batch of thousands of small items (the images of a
+/// dataset, say) allocates the buffers once per thread of work rather than once per item.
 /// The buffers go when the pool does.
 public final class RasterizerScratchPool: Sendable {
   private let free = Mutex<[RasterizerScratch]>([])
