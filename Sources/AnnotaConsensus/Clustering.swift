@@ -125,16 +125,20 @@ public enum Clustering {
         annotatorSets[root].formUnion(annotatorSets[child])
       }
     }
-    var groups: [Int: [Member]] = [:]
-    var order: [Int] = []
+    // Clusters in the order their first members come, each root's at `slot[root]`.
+    var slot = [Int](repeating: -1, count: offsets.last!)
+    var clusters: [Cluster] = []
     for a in 0..<n {
       for i in 0..<similarity.counts[a] {
         let root = find(offsets[a] + i)
-        if groups[root] == nil { order.append(root) }
-        groups[root, default: []].append(Member(annotator: a, object: i))
+        if slot[root] < 0 {
+          slot[root] = clusters.count
+          clusters.append(Cluster(members: []))
+        }
+        clusters[slot[root]].members.append(Member(annotator: a, object: i))
       }
     }
-    return (order.map { Cluster(members: groups[$0]!) }, links)
+    return (clusters, links)
   }
 }
 
@@ -181,13 +185,28 @@ extension Decision {
     _ cluster: Cluster, labels: [Member: Int64?], annotators n: Int, similarity: ImageSimilarity,
     threshold: Double
   ) -> Decision {
-    var votes: [Int64?: Int] = [:]
-    for m in cluster.members { votes[labels[m] ?? nil, default: 0] += 1 }
+    decide(cluster, label: { labels[$0] ?? nil }, annotators: n, similarity: similarity, threshold: threshold)
+  }
+
+  /// `decide`, with each member's label given by `labelOf` (nil for none).
+  public static func decide(
+    _ cluster: Cluster, label labelOf: (Member) -> Int64?, annotators n: Int, similarity: ImageSimilarity,
+    threshold: Double
+  ) -> Decision {
+    // The votes per label, in first-seen order (a cluster has at most one member per annotator,
+    // so a list is shorter than any table).
+    var votes: [(label: Int64?, count: Int)] = []
+    votes.reserveCapacity(cluster.members.count)
+    for m in cluster.members {
+      let l = labelOf(m)
+      if let k = votes.firstIndex(where: { $0.label == l }) { votes[k].count += 1 } else { votes.append((l, 1)) }
+    }
+    // Most votes; ties to the smallest label, no label counting as the largest.
     let label = votes.max {
-      if $0.value != $1.value { return $0.value < $1.value }
-      return ($0.key ?? Int64.max) > ($1.key ?? Int64.max)
-    }?.key ?? nil
-    var agreeing = cluster.members.filter { (labels[$0] ?? nil) == label }
+      if $0.count != $1.count { return $0.count < $1.count }
+      return ($0.label ?? Int64.max) > ($1.label ?? Int64.max)
+    }?.label ?? nil
+    var agreeing = cluster.members.filter { labelOf($0) == label }
     var lowOverlap: [Member] = []
     while agreeing.count > 1 {
       var worstPair = 1.0
@@ -215,7 +234,7 @@ extension Decision {
       }
       if lowOverlap.contains(m) {
         dissent.append((a, .lowOverlap))
-      } else if (labels[m] ?? nil) != label {
+      } else if labelOf(m) != label {
         dissent.append((a, .label))
       }
     }

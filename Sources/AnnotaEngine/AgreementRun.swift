@@ -236,16 +236,16 @@ public enum AgreementRun {
       result.pairDice[link.a.annotator][link.b.annotator] += diceOf(link.a, link.b)
       result.pairCount[link.a.annotator][link.b.annotator] += 1
     }
-    var labels: [Member: Int64?] = [:]
-    for a in 0..<n { for (i, o) in objects[a].enumerated() { labels[Member(annotator: a, object: i)] = o.categoryID } }
+    let categories = objects.map { $0.map(\.categoryID) }, ids = objects.map { $0.map(\.id) }
+    func label(_ m: Member) -> Int64? { categories[m.annotator][m.object] }
 
     for cluster in clusters {
-      let decision = Decision.decide(cluster, labels: labels, annotators: n, similarity: similarity,
+      let decision = Decision.decide(cluster, label: label, annotators: n, similarity: similarity,
                                      threshold: options.threshold)
       let voters = decision.tier == .escalate ? cluster.members : decision.agreeing
       var object = ObjectResult(
-        members: (0..<n).map { a in cluster.member(of: a).map { objects[a][$0.object].id } },
-        labels: (0..<n).map { a in cluster.member(of: a).map { objects[a][$0.object].categoryID } ?? nil },
+        members: (0..<n).map { a in cluster.member(of: a).map { ids[a][$0.object] } },
+        labels: (0..<n).map { a in cluster.member(of: a).map(label) ?? nil },
         decision: decision, box: nil, mask: nil, iouWithConsensus: Array(repeating: nil, count: n),
         needsAnother: decision.tier != .accept)
       if let minScore = options.minScore {
@@ -262,31 +262,40 @@ public enum AgreementRun {
         // The members' intervals and areas are prepared already: the vote merges their
         // intervals and finds each voter's overlap with the result on the way; any other
         // member's is one interval walk.
-        let fusedSet: RLESet
+        // The vote's result goes straight to its string, area and box (no counts are built);
+        // a member outside the voters is compared with it through a one-mask set.
+        let fusedSet: () -> RLESet
+        let area: Int
         var voterOverlaps: [Int]?
         if options.maskFusion == .staple && voters.count > 1 {
-          fusedSet = RLESet([Fusion.staple(voters.map { maskSets[$0.annotator].mask($0.object) }).mask])
+          let set = RLESet([Fusion.staple(voters.map { maskSets[$0.annotator].mask($0.object) }).mask])
+          let fused = set.masks[0]
+          object.mask = (fused.height, fused.width, fused.compressedString, set.areas[0])
+          object.box = set.boxes[0]
+          area = set.areas[0]
+          fusedSet = { set }
         } else {
           let (h, w) = maskSets[voters[0].annotator].size(of: voters[0].object)
           let lists = voters.map { maskSets[$0.annotator].intervals(of: $0.object) }
           let (intervals, overlaps) = Fusion.voteWithOverlaps(intervals: lists)
-          fusedSet = RLESet(height: h, width: w, foregroundIntervals: intervals)
+          let summary = RLE.summary(ofIntervals: intervals, height: h, width: w)
+          object.mask = (h, w, summary.compressed, summary.area)
+          object.box = summary.box
+          area = summary.area
+          fusedSet = { RLESet(height: h, width: w, intervals: [intervals], areas: [summary.area], boxes: [summary.box]) }
           voterOverlaps = overlaps
         }
-        let fused = fusedSet.masks[0]
-        object.mask = (fused.height, fused.width, fused.compressedString, fusedSet.areas[0])
-        object.box = fusedSet.boxes[0]
         for m in cluster.members {
           let set = maskSets[m.annotator]
-          let i = voters.firstIndex(of: m).flatMap { voterOverlaps?[$0] } ?? set.intersectionArea(m.object, fusedSet, 0)
-          object.iouWithConsensus[m.annotator] = i == 0 ? 0 : Double(i) / Double(set.areas[m.object] + fusedSet.areas[0] - i)
+          let i = voters.firstIndex(of: m).flatMap { voterOverlaps?[$0] } ?? set.intersectionArea(m.object, fusedSet(), 0)
+          object.iouWithConsensus[m.annotator] = i == 0 ? 0 : Double(i) / Double(set.areas[m.object] + area - i)
         }
       }
       if cluster.members.count == n {
         result.fleissLabels.append(object.labels)
       }
       if cluster.members.count >= 2 {
-        result.alphaUnits.append(cluster.members.map { labels[$0] ?? nil })
+        result.alphaUnits.append(cluster.members.map(label))
       }
       if n == 2 && cluster.members.count == 2 { result.cohen.append((object.labels[0], object.labels[1])) }
       result.objects.append(object)
