@@ -337,7 +337,10 @@ public struct JSONReader {
           guard moreLength <= 7, integerLength + 8 + moreLength <= 19 else { break }
           mantissa = mantissa &* JSONReader.integerPowersOfTen[moreLength] &+ digitValue(more, length: moreLength)
           fractionLength += moreLength
-          guard let long = JSONReader.decimal(mantissa: mantissa, scale: -fractionLength) else { break }
+          // Eisel and Lemire's method for every mantissa, not Clinger's division for those up to
+          // 2^53: the shortest texts of doubles have 16 or 17 digits and fall on either side of
+          // 2^53 at random, so choosing between the two mispredicts half the time.
+          guard mantissa != 0, let long = JSONReader.longDecimal(mantissa: mantissa, scale: -fractionLength) else { break }
           value = long
           after = moreLength <= 6
             ? (more >> UInt64(8 * moreLength)) & 0xFFFF

@@ -198,27 +198,45 @@ public enum JSONValue: Sendable, Equatable {
     out.append(UInt8(ascii: "\""))
     var text = s
     text.withUTF8 { bytes in
-      // Runs of bytes that need no escape are copied whole.
-      var run = 0
-      for i in bytes.indices {
-        let byte = bytes[i]
-        if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") { continue }
-        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<i]))
-        run = i + 1
-        switch byte {
-        case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)
-        case UInt8(ascii: "\\"): out.append(contentsOf: "\\\\".utf8)
-        case UInt8(ascii: "\n"): out.append(contentsOf: "\\n".utf8)
-        case UInt8(ascii: "\r"): out.append(contentsOf: "\\r".utf8)
-        case UInt8(ascii: "\t"): out.append(contentsOf: "\\t".utf8)
-        default:
-          let hex: [UInt8] = Array("0123456789abcdef".utf8)
-          out.append(contentsOf: "\\u00".utf8)
-          out.append(hex[Int(byte >> 4)])
-          out.append(hex[Int(byte & 0xF)])
+      // Escaped piece by piece into a buffer of the longest possible result (six bytes per byte,
+      // `\u00XX`), each piece appended at once: strings such as compressed RLE counts hold a
+      // backslash every few dozen bytes, and an append per unescaped run costs more.
+      let piece = 4096
+      withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 6 * min(bytes.count, piece)) { buffer in
+        guard let to = buffer.baseAddress else { return }
+        var from = 0
+        while from < bytes.count {
+          let upTo = min(from + piece, bytes.count)
+          var n = 0
+          for i in from..<upTo {
+            let byte = bytes[i]
+            if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
+              to[n] = byte
+              n &+= 1
+              continue
+            }
+            to[n] = UInt8(ascii: "\\")
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+              to[n + 1] = byte
+              n &+= 2
+            case UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"):
+              to[n + 1] = byte == UInt8(ascii: "\n") ? UInt8(ascii: "n") : byte == UInt8(ascii: "\r") ? UInt8(ascii: "r") : UInt8(ascii: "t")
+              n &+= 2
+            default:
+              let hex: StaticString = "0123456789abcdef"
+              to[n + 1] = UInt8(ascii: "u")
+              to[n + 2] = UInt8(ascii: "0")
+              to[n + 3] = UInt8(ascii: "0")
+              to[n + 4] = hex.utf8Start[Int(byte >> 4)]
+              to[n + 5] = hex.utf8Start[Int(byte & 0xF)]
+              n &+= 6
+            }
+          }
+          out.append(contentsOf: UnsafeBufferPointer(start: to, count: n))
+          from = upTo
         }
       }
-      out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run...]))
     }
     out.append(UInt8(ascii: "\""))
   }

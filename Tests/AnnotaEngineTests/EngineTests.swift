@@ -1,4 +1,5 @@
 import AnnotaEngine
+import AnnotaGeometry
 import Foundation
 import Synchronization
 import Testing
@@ -194,6 +195,32 @@ struct JSONTests {
     #expect(parsed?["z"] as? String == "a\"b\\c\nd\u{1}é")
     #expect(JSONValue.double(.nan).serialized() == "NaN")
     #expect(JSONValue.double(-.infinity).serialized() == "-Infinity")
+  }
+
+  @Test("long strings with escapes anywhere, across the writer's 4096-byte pieces")
+  func longStrings() throws {
+    // Every character that needs an escape, at random among plain and multi-byte ones.
+    let alphabet: [Character] = ["a", "0", "\"", "\\", "\n", "\r", "\t", "\u{1}", "\u{1F}", "é", "😀", "/", " "]
+    var rng = SplitMix64(seed: 4096)
+    for length in [0, 1, 4095, 4096, 4097, 8191, 8192, 8193, 20_000] {
+      let text = String((0..<length).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &rng)] })
+      var expected = "\""
+      for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": expected += "\\\""
+        case "\\": expected += "\\\\"
+        case "\n": expected += "\\n"
+        case "\r": expected += "\\r"
+        case "\t": expected += "\\t"
+        case _ where scalar.value < 0x20: expected += "\\u00" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
+        default: expected.unicodeScalars.append(scalar)
+        }
+      }
+      expected += "\""
+      let written = JSONValue.string(text).serialized()
+      #expect(written == expected, "length \(length)")
+      #expect(try JSONReader.parse(written) == .string(text), "length \(length)")
+    }
   }
 
   @Test("read then write keeps every key, its order, and the number types")

@@ -69,6 +69,19 @@ struct JSONNumberTests {
     }
   }
 
+  @Test("zeros with long fractions inside runs of long decimals keep their value and sign")
+  func longZerosInRuns() throws {
+    let literals = ["0.000000000", "-0.0000000000000", "1.0000000000000000", "0.00000000000000001",
+                    "261.0784862086631", "232.82306035101553", "-0.00000000", "9.007199254740993", "0.1000000000000000"]
+    let text = "[" + (0..<40).map { literals[$0 % literals.count] }.joined(separator: ", ") + "]"
+    let numbers = try JSONReader.parse(text).numberArray
+    #expect(numbers?.count == 40)
+    for (i, value) in (numbers ?? []).enumerated() {
+      let expected = Double(literals[i % literals.count])!
+      #expect(value.bitPattern == expected.bitPattern, "\(literals[i % literals.count]): \(value)")
+    }
+  }
+
   @Test("random literals in every form JSON writers produce", arguments: [UInt64(1), 2, 3, 4])
   func random(_ seed: UInt64) throws {
     var state = seed &* 0x9E37_79B9_7F4A_7C15

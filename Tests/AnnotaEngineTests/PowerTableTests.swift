@@ -30,4 +30,30 @@ struct PowerTableTests {
       #expect(table[2 * k + 1] == low, "5^-\(k), low word")
     }
   }
+
+  /// The reader's runs of long decimals send every mantissa, small ones too, to Eisel and
+  /// Lemire's method; it must round each exactly as `strtod` does.
+  @Test("Eisel–Lemire conversion of mantissas of every length, 1 to 2^64 - 1, at scales 0 to -22")
+  func longDecimalEveryLength() {
+    var state: UInt64 = 0x5EED
+    func next() -> UInt64 {
+      state = state &* 6364136223846793005 &+ 1442695040888963407
+      return state ^ (state >> 29)
+    }
+    for bits in 1...64 {
+      for _ in 0..<400 {
+        // A mantissa of exactly `bits` bits, at times with its low bits all zero or all one.
+        var mantissa = next() >> UInt64(64 - bits) | 1 << UInt64(bits - 1)
+        switch next() % 4 {
+        case 0: mantissa &= ~UInt64(0) << UInt64(min(bits - 1, 20))
+        case 1: mantissa |= (1 << UInt64(min(bits - 1, 20))) - 1
+        default: break
+        }
+        let scale = Int(next() % 23)
+        let expected = Double("\(mantissa)e-\(scale)")!
+        let got = JSONReader.longDecimal(mantissa: mantissa, scale: -scale)
+        #expect(got?.bitPattern == expected.bitPattern, "\(mantissa)e-\(scale): \(String(describing: got)) ≠ \(expected)")
+      }
+    }
+  }
 }
