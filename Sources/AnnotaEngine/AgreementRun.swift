@@ -96,7 +96,7 @@ public enum AgreementRun {
       imageIDs.formUnion(d.annotations.map(\.imageID))
     }
     let order = imageIDs.sorted()
-    var groups = sets.map { Dictionary(uniqueKeysWithValues: $0.annotationsByImage()) }
+    var groups = sets.map { Dictionary(uniqueKeysWithValues: $0.annotationIndicesByImage()) }
     let goldGroups = gold.map { Dictionary(uniqueKeysWithValues: $0.annotationsByImage()) }
 
     var results: [ImageResult] = []
@@ -124,8 +124,24 @@ public enum AgreementRun {
 
   // MARK: One image
 
+  /// One annotator's objects in one image: positions in the file's annotations, read in place
+  /// (an annotation is never copied, so its shapes are not retained and released again).
+  struct ImageObjects {
+    let all: [COCOAnnotation]
+    /// Positions in `all`.
+    let positions: [Int]
+
+    var count: Int { positions.count }
+    var isEmpty: Bool { positions.isEmpty }
+    var indices: Range<Int> { 0..<positions.count }
+
+    subscript(i: Int) -> COCOAnnotation {
+      _read { yield all[positions[i]] }
+    }
+  }
+
   static func processImage(
-    _ imageID: Int64, sets: [COCODataset], names: [String], groups: [[Int64: [COCOAnnotation]]],
+    _ imageID: Int64, sets: [COCODataset], names: [String], groups: [[Int64: [Int]]],
     gold: COCODataset?, goldGroups: [Int64: [COCOAnnotation]]?, options: AgreeOptions,
     scratch: RasterizerScratch
   ) throws(COCOIssue) -> ImageResult {
@@ -142,7 +158,7 @@ public enum AgreementRun {
       }
       size = (image.width, image.height)
     }
-    let objects = groups.map { $0[imageID] ?? [] }
+    let objects = sets.indices.map { ImageObjects(all: sets[$0].annotations, positions: groups[$0][imageID] ?? []) }
     // Shapes.
     var boxes: [[Box]] = []
     // Masks as intervals (polygons never become counts; STAPLE rebuilds the few it fuses).
@@ -151,9 +167,9 @@ public enum AgreementRun {
       switch options.kind {
       case .box:
         var row: [Box] = []
-        for o in list {
-          guard let b = o.bbox else {
-            throw COCOIssue(path: o.path + ".bbox", annotationID: o.id, message: "no bbox (in \(names[a]))")
+        for i in list.indices {
+          guard let b = list[i].bbox else {
+            throw COCOIssue(path: list[i].path + ".bbox", annotationID: list[i].id, message: "no bbox (in \(names[a]))")
           }
           row.append(b)
         }
@@ -161,9 +177,10 @@ public enum AgreementRun {
       case .mask:
         var intervals: [[Int]] = [], areas: [Int] = [], rowBoxes: [Box] = []
         var size = (height: 0, width: 0)
-        for o in list {
-          guard let m = try sets[a].maskIntervals(of: o, scratch: scratch) else {
-            throw COCOIssue(path: o.path + ".segmentation", annotationID: o.id, message: "no segmentation (in \(names[a]))")
+        for i in list.indices {
+          guard let m = try sets[a].maskIntervals(of: list[i], scratch: scratch) else {
+            throw COCOIssue(path: list[i].path + ".segmentation", annotationID: list[i].id,
+                            message: "no segmentation (in \(names[a]))")
           }
           size = (m.height, m.width)  // the image's (an RLE's size is checked against it on reading)
           intervals.append(m.intervals)
@@ -236,7 +253,8 @@ public enum AgreementRun {
       result.pairDice[link.a.annotator][link.b.annotator] += diceOf(link.a, link.b)
       result.pairCount[link.a.annotator][link.b.annotator] += 1
     }
-    let categories = objects.map { $0.map(\.categoryID) }, ids = objects.map { $0.map(\.id) }
+    let categories = objects.map { list in list.indices.map { list[$0].categoryID } }
+    let ids = objects.map { list in list.indices.map { list[$0].id } }
     func label(_ m: Member) -> Int64? { categories[m.annotator][m.object] }
 
     for cluster in clusters {
