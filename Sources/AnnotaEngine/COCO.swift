@@ -73,6 +73,26 @@ public struct COCOAnnotation: Sendable {
   public var path: String { "annotations[\(index)]" }
 }
 
+extension COCOAnnotation {
+  /// The mask as foreground intervals (`RLE.intervals`' form), with its size, area and bounding
+  /// box, for an annotation of an image of `imageHeight × imageWidth`: polygons are rasterized
+  /// straight to intervals on that size (with `scratch` for the rasterizer's temporaries if
+  /// given), an RLE keeps its own (checked against its image's on reading). `nil` without a
+  /// segmentation.
+  public func maskIntervals(imageHeight: Int, imageWidth: Int, scratch: RasterizerScratch? = nil)
+    -> (height: Int, width: Int, intervals: [Int], area: Int, box: Box)?
+  {
+    switch segmentation {
+    case nil: return nil
+    case .uncompressedRLE(let rle)?, .compressedRLE(let rle, _)?:
+      return (rle.height, rle.width, rle.intervals, rle.area, rle.boundingBox)
+    case .polygons(let polygon)?:
+      let (intervals, area, box) = polygon.maskIntervals(height: imageHeight, width: imageWidth, scratch: scratch)
+      return (imageHeight, imageWidth, intervals, area, box)
+    }
+  }
+}
+
 /// A COCO dataset: typed views of images, annotations and categories, and the document they
 /// came from, so that writing it back keeps every field — unknown keys included — in order.
 public struct COCODataset: Sendable {
@@ -481,15 +501,24 @@ public struct COCODataset: Sendable {
   public func maskIntervals(of annotation: COCOAnnotation, scratch: RasterizerScratch? = nil) throws(COCOIssue)
     -> (height: Int, width: Int, intervals: [Int], area: Int, box: Box)?
   {
-    switch annotation.segmentation {
-    case nil: return nil
-    case .uncompressedRLE(let rle)?, .compressedRLE(let rle, _)?:
-      return (rle.height, rle.width, rle.intervals, rle.area, rle.boundingBox)
-    case .polygons(let polygon)?:
+    var size = (height: 0, width: 0)
+    if case .polygons? = annotation.segmentation {
       let image = try polygonImage(of: annotation)
-      let (intervals, area, box) = polygon.maskIntervals(height: image.height, width: image.width, scratch: scratch)
-      return (image.height, image.width, intervals, area, box)
+      size = (image.height, image.width)
     }
+    return annotation.maskIntervals(imageHeight: size.height, imageWidth: size.width, scratch: scratch)
+  }
+
+  /// `maskIntervals(of:)` for `annotations[k]`, read in place (not copied).
+  public func maskIntervals(ofAnnotationAt k: Int, scratch: RasterizerScratch? = nil) throws(COCOIssue)
+    -> (height: Int, width: Int, intervals: [Int], area: Int, box: Box)?
+  {
+    var size = (height: 0, width: 0)
+    if case .polygons? = annotations[k].segmentation {
+      guard let i = imageIndex[annotations[k].imageID] else { throw missingImage(annotations[k]) }
+      size = (images[i].height, images[i].width)
+    }
+    return annotations[k].maskIntervals(imageHeight: size.height, imageWidth: size.width, scratch: scratch)
   }
 
   /// The size of an annotation's mask, without building it; nil without a segmentation.
@@ -518,11 +547,14 @@ public struct COCODataset: Sendable {
 
   /// The image whose size a polygon annotation is rasterized on.
   private func polygonImage(of annotation: COCOAnnotation) throws(COCOIssue) -> COCOImage {
-    guard let image = image(of: annotation) else {
-      throw COCOIssue(path: annotation.path + ".image_id", annotationID: annotation.id,
-                      message: "image \(annotation.imageID) is not in images; polygons need its size")
-    }
+    guard let image = image(of: annotation) else { throw missingImage(annotation) }
     return image
+  }
+
+  /// The error for polygons whose image is not in `images`.
+  private func missingImage(_ annotation: COCOAnnotation) -> COCOIssue {
+    COCOIssue(path: annotation.path + ".image_id", annotationID: annotation.id,
+              message: "image \(annotation.imageID) is not in images; polygons need its size")
   }
 
   /// Annotations grouped by image id, each group in file order; image ids in first-seen order.
