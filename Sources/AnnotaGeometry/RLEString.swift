@@ -8,21 +8,44 @@ extension RLE {
   ///
   /// - Complexity: O(counts).
   public var compressedString: String {
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(counts.count * 2)
-    for i in counts.indices {
-      var x = counts[i]
-      if i > 2 { x -= counts[i - 2] }
-      var more = true
-      while more {
-        var c = UInt8(truncatingIfNeeded: x & 0x1F)
-        x >>= 5
-        more = (c & 0x10) != 0 ? x != -1 : x != 0
-        if more { c |= 0x20 }
-        bytes.append(c + 48)
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: RLE.maxCharactersPerCount * max(counts.count, 1)) { buffer in
+      let out = buffer.baseAddress!
+      var n = 0
+      counts.withUnsafeBufferPointer { counts in
+        for i in counts.indices {
+          n &+= RLE.writeCount(i > 2 ? counts[i] &- counts[i - 2] : counts[i], to: out + n)
+        }
       }
+      return String(decoding: UnsafeBufferPointer(start: out, count: n), as: UTF8.self)
     }
-    return String(decoding: bytes, as: UTF8.self)
+  }
+
+  /// The most characters one count takes (5 bits each, 64-bit values).
+  static let maxCharactersPerCount = 13
+
+  /// Writes one value of a compressed string at `out` (room for `maxCharactersPerCount` bytes)
+  /// and returns how many characters it took: the fewest 5-bit groups that hold `x` in two's
+  /// complement, least significant first, each but the last with `0x20` set, plus 48. (The
+  /// loop in pycocotools stops once the bits left are all copies of the last group's sign bit:
+  /// the same count.) Values of up to three groups, nearly all, are written without a loop.
+  @inline(__always)
+  static func writeCount(_ x: Int, to out: UnsafeMutablePointer<UInt8>) -> Int {
+    // Magnitude bits of x (of ~x when negative), plus a sign bit, in groups of five.
+    let magnitude = x ^ (x >> 63)
+    let bits = Int.bitWidth - magnitude.leadingZeroBitCount + 1
+    let groups = (bits + 4) / 5
+    if groups <= 3 {
+      // All three characters are stored; those past `groups` are overwritten by the next value.
+      let more0: Int = groups > 1 ? 0x20 : 0, more1: Int = groups > 2 ? 0x20 : 0
+      out[0] = UInt8(truncatingIfNeeded: (x & 0x1F | more0) &+ 48)
+      out[1] = UInt8(truncatingIfNeeded: ((x >> 5) & 0x1F | more1) &+ 48)
+      out[2] = UInt8(truncatingIfNeeded: ((x >> 10) & 0x1F) &+ 48)
+      return groups
+    }
+    for g in 0..<groups {
+      out[g] = UInt8(truncatingIfNeeded: ((x >> (5 * g)) & 0x1F | (g < groups - 1 ? 0x20 : 0)) &+ 48)
+    }
+    return groups
   }
 
   /// The compressed string, area and bounding box of the mask whose foreground is `intervals`
@@ -43,25 +66,15 @@ extension RLE {
     // when there are any, or when there is no interval at all).
     let trailing = last < total || intervals.isEmpty
     let countCount = intervals.count + (trailing ? 1 : 0)
-    // A count takes at most 13 characters (5 bits each).
-    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 13 * countCount) { buffer in
+    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maxCharactersPerCount * countCount) { buffer in
       let out = buffer.baseAddress!
       var n = 0
       var index = 0, back1 = 0, back2 = 0  // counts written, and the last two
       @inline(__always) func put(_ count: Int) {
-        var x = index > 2 ? count &- back2 : count
+        n &+= writeCount(index > 2 ? count &- back2 : count, to: out + n)
         back2 = back1
         back1 = count
         index &+= 1
-        var more = true
-        while more {
-          var c = UInt8(truncatingIfNeeded: x & 0x1F)
-          x >>= 5
-          more = (c & 0x10) != 0 ? x != -1 : x != 0
-          if more { c |= 0x20 }
-          out[n] = c &+ 48
-          n &+= 1
-        }
       }
       var area = 0
       // The box as `boundingBox` finds it from the counts: each interval's first and last pixel,

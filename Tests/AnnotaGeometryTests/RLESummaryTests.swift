@@ -48,4 +48,35 @@ struct RLESummaryTests {
     #expect(summary.area == mask.area)
     #expect(summary.box == mask.boundingBox)
   }
+
+  /// pycocotools' `rleToString` loop, as the reference for the encoder.
+  private func referenceString(_ counts: [Int]) -> String {
+    var bytes: [UInt8] = []
+    for i in counts.indices {
+      var x = i > 2 ? counts[i] - counts[i - 2] : counts[i]
+      var more = true
+      while more {
+        var c = UInt8(truncatingIfNeeded: x & 0x1F)
+        x >>= 5
+        more = (c & 0x10) != 0 ? x != -1 : x != 0
+        if more { c |= 0x20 }
+        bytes.append(c + 48)
+      }
+    }
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
+  @Test("compressed strings of counts of every size, deltas of both signs, against pycocotools' loop")
+  func encoderAgainstReference() throws {
+    var rng = SplitMix64(seed: 5)
+    for _ in 0..<3000 {
+      // Counts whose sizes span 1 to 40 bits, so that the deltas two apart take 1 to 9 characters.
+      let counts = (0..<Int.random(in: 1...12, using: &rng)).map { i in
+        i == 0 && Bool.random(using: &rng) ? 0 : Int.random(in: 1...(1 << Int.random(in: 1...40, using: &rng)), using: &rng)
+      }
+      let total = counts.reduce(0, +)
+      let mask = try RLE(height: 1, width: total, counts: counts)
+      #expect(mask.compressedString == referenceString(counts), "\(counts)")
+    }
+  }
 }
