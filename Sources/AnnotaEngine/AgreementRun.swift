@@ -70,9 +70,9 @@ public enum AgreementRun {
     var labels: [Int64?]
     var decision: Decision
     var box: Box?
-    /// The consensus mask as it is written: size, compressed counts and area (the string is a
-    /// fraction of the counts' memory, and all the output needs).
-    var mask: (height: Int, width: Int, counts: String, area: Int)?
+    /// The consensus mask as it is written: size, compressed counts as a JSON string literal
+    /// (`RLE.jsonLiteral`: a fraction of the counts' memory, and all the output needs) and area.
+    var mask: (height: Int, width: Int, countsLiteral: [UInt8], area: Int)?
     /// Per canonical annotator: IoU of its member with the consensus shape.
     var iouWithConsensus: [Double?]
     var needsAnother: Bool
@@ -293,7 +293,8 @@ public enum AgreementRun {
         if options.maskFusion == .staple && voters.count > 1 {
           let set = RLESet([Fusion.staple(voters.map { maskSets[$0.annotator].mask($0.object) }).mask])
           let fused = set.masks[0]
-          object.mask = (fused.height, fused.width, fused.compressedString, set.areas[0])
+          var counts = fused.compressedString
+          object.mask = (fused.height, fused.width, counts.withUTF8(RLE.jsonLiteral), set.areas[0])
           object.box = set.boxes[0]
           area = set.areas[0]
           fusedSet = { set }
@@ -301,8 +302,8 @@ public enum AgreementRun {
           let (h, w) = maskSets[voters[0].annotator].size(of: voters[0].object)
           let lists = voters.map { maskSets[$0.annotator].intervals(of: $0.object) }
           let (intervals, overlaps) = Fusion.voteWithOverlaps(intervals: lists)
-          let summary = RLE.summary(ofIntervals: intervals, height: h, width: w)
-          object.mask = (h, w, summary.compressed, summary.area)
+          let summary = RLE.jsonSummary(ofIntervals: intervals, height: h, width: w)
+          object.mask = (h, w, summary.compressedLiteral, summary.area)
           object.box = summary.box
           area = summary.area
           fusedSet = { RLESet(height: h, width: w, intervals: [intervals], areas: [summary.area], boxes: [summary.box]) }
@@ -762,13 +763,13 @@ public enum AgreementRun {
     var out = JSONBytes(capacity: writeChunk + 4096)
     for (i, (key, value)) in head.enumerated() {
       out.raw(i == 0 ? "{" : ",")
-      out.key(key)
+      out.key(escaping: key)
       out.value(value)
     }
     out.raw(","); out.key("images"); out.raw("[")
     for (i, r) in results.enumerated() {
       var imageTiers: [Tier: Int] = [:]
-      for o in r.objects { imageTiers[o.decision.tier, default: 0] += 1 }
+      for k in r.objects.indices { imageTiers[r.objects[k].decision.tier, default: 0] += 1 }
       var s = Stats()
       s.addPairs(r, raters: n)
       out.raw(i == 0 ? "{" : ",{")
@@ -782,13 +783,14 @@ public enum AgreementRun {
       out.flush(atLeast: writeChunk, emit)
     }
     out.raw("],"); out.key("objects"); out.raw("[")
+    let fileKeys = files.map(JSONBytes.keyBytes)
     writeEntries(results, to: &out, emit) { _, o, out in
       let d = o.decision
-      out.raw(","); out.key("members"); writeMembers(o, files: files, canonicalOf: canonicalOf, to: &out)
+      out.raw(","); out.key("members"); writeMembers(o, fileKeys: fileKeys, canonicalOf: canonicalOf, to: &out)
       out.raw(","); out.key("labels")
       for u in 0..<n {
         out.raw(u == 0 ? "{" : ",")
-        out.key(files[u])
+        out.raw(fileKeys[u])
         out.int(o.labels[canonicalOf[u]])
       }
       out.raw("}")
@@ -817,24 +819,30 @@ public enum AgreementRun {
     _ body: (ImageResult, ObjectResult, inout JSONBytes) -> Void
   ) {
     var id: Int64 = 0
-    for r in results {
-      for o in r.objects {
-        id += 1
-        out.raw(id == 1 ? "{" : ",{")
-        out.key("id"); out.int(id)
-        out.raw(","); out.key("image_id"); out.int(r.imageID)
-        body(r, o, &out)
-        out.raw("}")
-        out.flush(atLeast: writeChunk, emit)
+    // Through buffers: iterating the arrays would copy every result and object (a retain and a
+    // release of each of their arrays).
+    results.withUnsafeBufferPointer { results in
+      for r in results.indices {
+        results[r].objects.withUnsafeBufferPointer { objects in
+          for k in objects.indices {
+            id += 1
+            out.raw(id == 1 ? "{" : ",{")
+            out.key("id"); out.int(id)
+            out.raw(","); out.key("image_id"); out.int(results[r].imageID)
+            body(results[r], objects[k], &out)
+            out.raw("}")
+            out.flush(atLeast: writeChunk, emit)
+          }
+        }
       }
     }
   }
 
   /// An object's members, `{"file": annotation id or null, ...}` in the user's order of files.
-  static func writeMembers(_ o: ObjectResult, files: [String], canonicalOf: [Int], to out: inout JSONBytes) {
-    for u in files.indices {
+  static func writeMembers(_ o: ObjectResult, fileKeys: [[UInt8]], canonicalOf: [Int], to out: inout JSONBytes) {
+    for u in fileKeys.indices {
       out.raw(u == 0 ? "{" : ",")
-      out.key(files[u])
+      out.raw(fileKeys[u])
       out.int(o.members[canonicalOf[u]])
     }
     out.raw("}")
@@ -852,17 +860,18 @@ public enum AgreementRun {
     out.value(.object([("description", .string("annota agree consensus")), ("sources", .array(files.map { .string($0) }))]))
     for key in ["licenses", "images", "categories"] {
       if let value = firstDocument.first(where: { $0.0 == key })?.1 {
-        out.raw(","); out.key(key); out.value(value)
+        out.raw(","); out.key(escaping: key); out.value(value)
       }
     }
     out.raw(","); out.key("annotations"); out.raw("[")
+    let fileKeys = files.map(JSONBytes.keyBytes)
     writeEntries(results, to: &out, emit) { _, o, out in
       let d = o.decision
       out.raw(","); out.key("category_id"); out.int(d.label)
       if let mask = o.mask, let box = o.box {
         out.raw(","); out.key("segmentation")
         out.raw("{"); out.key("size"); out.raw("["); out.int(mask.height); out.raw(","); out.int(mask.width); out.raw("]")
-        out.raw(","); out.key("counts"); out.string(mask.counts); out.raw("}")
+        out.raw(","); out.key("counts"); out.raw(mask.countsLiteral); out.raw("}")
         out.raw(","); out.key("area"); out.double(Double(mask.area))
         // The box found when the consensus was built (its RLESet), not a second walk.
         out.raw(","); out.key("bbox"); out.value(box.cocoJSON)
@@ -873,7 +882,7 @@ public enum AgreementRun {
       out.raw(","); out.key("iscrowd"); out.raw("0")
       out.raw(","); out.key("tier"); out.string(d.tier.rawValue)
       out.raw(","); out.key("score"); out.double(d.score)
-      out.raw(","); out.key("members"); writeMembers(o, files: files, canonicalOf: canonicalOf, to: &out)
+      out.raw(","); out.key("members"); writeMembers(o, fileKeys: fileKeys, canonicalOf: canonicalOf, to: &out)
     }
     out.raw("]}")
     out.bytes.withUnsafeBytes(emit)

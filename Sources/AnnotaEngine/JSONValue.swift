@@ -255,10 +255,31 @@ struct JSONBytes {
     text.withUTF8Buffer { bytes.append(contentsOf: $0) }
   }
 
+  /// Bytes that are JSON already (a literal the caller built, such as `RLE.jsonLiteral`'s).
+  mutating func raw(_ json: [UInt8]) { bytes.append(contentsOf: json) }
+
   /// `"key":`
-  mutating func key(_ key: String) {
+  /// A key that needs no escape (the writers' own names), quoted as it is.
+  mutating func key(_ key: StaticString) {
+    key.withUTF8Buffer { text in
+      assert(text.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }, "\(key) needs escapes")
+      bytes.append(UInt8(ascii: "\""))
+      bytes.append(contentsOf: text)
+      bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+    }
+  }
+
+  /// Any key, escaped as JSON needs.
+  mutating func key(escaping key: String) {
     JSONValue.writeString(key, to: &bytes)
     bytes.append(UInt8(ascii: ":"))
+  }
+
+  /// `key(escaping:)`'s bytes, for a key written many times.
+  static func keyBytes(_ key: String) -> [UInt8] {
+    var out = JSONBytes()
+    out.key(escaping: key)
+    return out.bytes
   }
 
   mutating func int(_ value: Int64) { JSONValue.writeInteger(value, to: &bytes) }

@@ -58,6 +58,46 @@ extension RLE {
   public static func summary(ofIntervals intervals: [Int], height h: Int, width w: Int)
     -> (compressed: String, area: Int, box: Box)
   {
+    summary(ofIntervals: intervals, height: h, width: w) { String(decoding: $0, as: UTF8.self) }
+  }
+
+  /// `summary(ofIntervals:height:width:)` with the compressed string as the bytes of a JSON
+  /// string literal (`jsonLiteral`), which a JSON writer appends as they are.
+  public static func jsonSummary(ofIntervals intervals: [Int], height h: Int, width w: Int)
+    -> (compressedLiteral: [UInt8], area: Int, box: Box)
+  {
+    summary(ofIntervals: intervals, height: h, width: w, jsonLiteral)
+  }
+
+  /// A compressed string's characters (48–111) as a JSON string literal: quoted, with its
+  /// backslashes (92, the only character of that range JSON escapes) doubled; exactly the bytes
+  /// a JSON writer gives the string.
+  public static func jsonLiteral(_ characters: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+    var backslashes = 0
+    for c in characters { backslashes &+= c == UInt8(ascii: "\\") ? 1 : 0 }
+    let count = characters.count + backslashes + 2
+    return [UInt8](unsafeUninitializedCapacity: count) { out, written in
+      out[0] = UInt8(ascii: "\"")
+      var n = 1
+      for c in characters {
+        precondition(c >= 48 && c <= 111, "not a compressed RLE character")
+        out[n] = c
+        n &+= 1
+        if c == UInt8(ascii: "\\") {
+          out[n] = c
+          n &+= 1
+        }
+      }
+      out[n] = UInt8(ascii: "\"")
+      written = n + 1
+    }
+  }
+
+  /// The summary, with the compressed string's characters handed to `text` to keep.
+  @inline(__always)
+  static func summary<Text>(
+    ofIntervals intervals: [Int], height h: Int, width w: Int, _ text: (UnsafeBufferPointer<UInt8>) -> Text
+  ) -> (Text, Int, Box) {
     precondition(intervals.count % 2 == 0, "intervals come in start/end pairs")
     let total = h * w
     let last = intervals.last ?? 0
@@ -124,7 +164,7 @@ extension RLE {
       let box = intervals.isEmpty || h == 0
         ? Box(x: 0, y: 0, width: 0, height: 0)
         : Box(x: Double(xs), y: Double(ys), width: Double(xe - xs + 1), height: Double(ye - ys + 1))
-      return (String(decoding: UnsafeBufferPointer(start: out, count: n), as: UTF8.self), area, box)
+      return (text(UnsafeBufferPointer(start: out, count: n)), area, box)
     }
   }
 
