@@ -79,4 +79,21 @@ struct RLESummaryTests {
       #expect(mask.compressedString == referenceString(counts), "\(counts)")
     }
   }
+
+  @Test("the JSON literal form: the string quoted with its backslashes doubled, same area and box")
+  func jsonLiteral() {
+    var rng = SplitMix64(seed: 92)
+    var backslashes = 0
+    for _ in 0..<2000 {
+      let h = Int.random(in: 1...60, using: &rng), w = Int.random(in: 1...60, using: &rng)
+      let intervals = randomIntervals(h, w, &rng)
+      let plain = RLE.summary(ofIntervals: intervals, height: h, width: w)
+      let json = RLE.jsonSummary(ofIntervals: intervals, height: h, width: w)
+      let expected = "\"" + plain.compressed.replacingOccurrences(of: "\\", with: "\\\\") + "\""
+      #expect(String(decoding: json.compressedLiteral, as: UTF8.self) == expected)
+      #expect(json.area == plain.area && json.box == plain.box)
+      backslashes += plain.compressed.filter { $0 == "\\" }.count
+    }
+    #expect(backslashes > 100)  // the escape was exercised
+  }
 }
