@@ -283,10 +283,9 @@ public enum AgreementRun {
         for m in cluster.members { object.iouWithConsensus[m.annotator] = boxes[m.annotator][m.object].iou(fused) }
       case .mask:
         // The members' intervals and areas are prepared already: the vote merges their
-        // intervals and finds each voter's overlap with the result on the way; any other
-        // member's is one interval walk.
-        // The vote's result goes straight to its string, area and box (no counts are built);
-        // a member outside the voters is compared with it through a one-mask set.
+        // intervals and finds each voter's overlap with the result on the way; its result goes
+        // straight to its string, area and box (no counts are built). A member outside the
+        // voters is compared with it through a one-mask set, one interval walk.
         let fusedSet: () -> RLESet
         let area: Int
         var voterOverlaps: [Int]?
@@ -769,7 +768,7 @@ public enum AgreementRun {
     out.raw(","); out.key("images"); out.raw("[")
     for (i, r) in results.enumerated() {
       var imageTiers: [Tier: Int] = [:]
-      for k in r.objects.indices { imageTiers[r.objects[k].decision.tier, default: 0] += 1 }
+      for o in r.objects { imageTiers[o.decision.tier, default: 0] += 1 }
       var s = Stats()
       s.addPairs(r, raters: n)
       out.raw(i == 0 ? "{" : ",{")
@@ -819,21 +818,15 @@ public enum AgreementRun {
     _ body: (ImageResult, ObjectResult, inout JSONBytes) -> Void
   ) {
     var id: Int64 = 0
-    // Through buffers: iterating the arrays would copy every result and object (a retain and a
-    // release of each of their arrays).
-    results.withUnsafeBufferPointer { results in
-      for r in results.indices {
-        results[r].objects.withUnsafeBufferPointer { objects in
-          for k in objects.indices {
-            id += 1
-            out.raw(id == 1 ? "{" : ",{")
-            out.key("id"); out.int(id)
-            out.raw(","); out.key("image_id"); out.int(results[r].imageID)
-            body(results[r], objects[k], &out)
-            out.raw("}")
-            out.flush(atLeast: writeChunk, emit)
-          }
-        }
+    for r in results {
+      for o in r.objects {
+        id += 1
+        out.raw(id == 1 ? "{" : ",{")
+        out.key("id"); out.int(id)
+        out.raw(","); out.key("image_id"); out.int(r.imageID)
+        body(r, o, &out)
+        out.raw("}")
+        out.flush(atLeast: writeChunk, emit)
       }
     }
   }
@@ -873,7 +866,7 @@ public enum AgreementRun {
         out.raw("{"); out.key("size"); out.raw("["); out.int(mask.height); out.raw(","); out.int(mask.width); out.raw("]")
         out.raw(","); out.key("counts"); out.raw(mask.countsLiteral); out.raw("}")
         out.raw(","); out.key("area"); out.double(Double(mask.area))
-        // The box found when the consensus was built (its RLESet), not a second walk.
+        // The box found when the consensus was built, not a second walk.
         out.raw(","); out.key("bbox"); out.value(box.cocoJSON)
       } else if let box = o.box {
         out.raw(","); out.key("bbox"); out.value(box.cocoJSON)
