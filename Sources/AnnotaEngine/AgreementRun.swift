@@ -136,10 +136,6 @@ public enum AgreementRun {
     var indices: Range<Int> { 0..<positions.count }
 
     subscript(i: Int) -> COCOAnnotation { all[positions[i]] }
-
-    func categoryID(_ i: Int) -> Int64? { all[positions[i]].categoryID }
-    func id(_ i: Int) -> Int64 { all[positions[i]].id }
-    func score(_ i: Int) -> Double? { all[positions[i]].score }
   }
 
   static func processImage(
@@ -201,7 +197,7 @@ public enum AgreementRun {
     // walked below, before the decisions use them.
     var overlaps = [[[[Int]]]](repeating: [[[Int]]](repeating: [], count: n), count: n)
     func maskIoU(_ a: Int, _ i: Int, _ b: Int, _ j: Int, intersection: Int) -> Double {
-      if options.matchByLabel && objects[a].categoryID(i) != objects[b].categoryID(j) { return 0 }
+      if options.matchByLabel && objects[a][i].categoryID != objects[b][j].categoryID { return 0 }
       return maskSets[a].iou(i, maskSets[b], j, intersection: intersection)
     }
     func iouMatrix(_ a: Int, _ b: Int) -> [[Double]] {
@@ -211,7 +207,7 @@ public enum AgreementRun {
         m = Box.iouMatrix(boxes[a], boxes[b])
         if options.matchByLabel {
           for i in m.indices {
-            for j in m[i].indices where objects[a].categoryID(i) != objects[b].categoryID(j) { m[i][j] = 0 }
+            for j in m[i].indices where objects[a][i].categoryID != objects[b][j].categoryID { m[i][j] = 0 }
           }
         }
       case .mask:
@@ -258,8 +254,8 @@ public enum AgreementRun {
       result.pairDice[link.a.annotator][link.b.annotator] += diceOf(link.a, link.b)
       result.pairCount[link.a.annotator][link.b.annotator] += 1
     }
-    let categories = objects.map { list in list.indices.map(list.categoryID) }
-    let ids = objects.map { list in list.indices.map(list.id) }
+    let categories = objects.map { list in list.indices.map { list[$0].categoryID } }
+    let ids = objects.map { list in list.indices.map { list[$0].id } }
     func label(_ m: Member) -> Int64? { categories[m.annotator][m.object] }
 
     for cluster in clusters {
@@ -272,12 +268,12 @@ public enum AgreementRun {
         decision: decision, box: nil, mask: nil, iouWithConsensus: Array(repeating: nil, count: n),
         needsAnother: decision.tier != .accept)
       if let minScore = options.minScore {
-        for m in cluster.members where (objects[m.annotator].score(m.object) ?? 1) < minScore { object.needsAnother = true }
+        for m in cluster.members where (objects[m.annotator][m.object].score ?? 1) < minScore { object.needsAnother = true }
       }
       switch options.kind {
       case .box:
         let shapes = voters.map { boxes[$0.annotator][$0.object] }
-        let weights = options.weightByScore ? voters.map { objects[$0.annotator].score($0.object) ?? 1 } : nil
+        let weights = options.weightByScore ? voters.map { objects[$0.annotator][$0.object].score ?? 1 } : nil
         let fused = Fusion.fuse(shapes, weights: weights, method: options.boxFusion)
         object.box = fused
         for m in cluster.members { object.iouWithConsensus[m.annotator] = boxes[m.annotator][m.object].iou(fused) }
@@ -348,7 +344,7 @@ public enum AgreementRun {
         var iouSum = 0.0, labelsAgree = 0.0
         for (i, j) in pairs {
           iouSum += matrix[i][j]
-          if objects[a].categoryID(i) == goldObjects[j].categoryID { labelsAgree += 1 }
+          if objects[a][i].categoryID == goldObjects[j].categoryID { labelsAgree += 1 }
         }
         result.gold.append([Double(pairs.count), Double(objects[a].count), Double(goldObjects.count), iouSum, labelsAgree])
       }

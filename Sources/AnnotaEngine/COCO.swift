@@ -509,18 +509,6 @@ public struct COCODataset: Sendable {
     return annotation.maskIntervals(imageHeight: size.height, imageWidth: size.width, scratch: scratch)
   }
 
-  /// `maskIntervals(of:)` for `annotations[k]`, read in place (not copied).
-  public func maskIntervals(ofAnnotationAt k: Int, scratch: RasterizerScratch? = nil) throws(COCOIssue)
-    -> (height: Int, width: Int, intervals: [Int], area: Int, box: Box)?
-  {
-    var size = (height: 0, width: 0)
-    if case .polygons? = annotations[k].segmentation {
-      guard let i = imageIndex[annotations[k].imageID] else { throw missingImage(annotations[k]) }
-      size = (images[i].height, images[i].width)
-    }
-    return annotations[k].maskIntervals(imageHeight: size.height, imageWidth: size.width, scratch: scratch)
-  }
-
   /// The size of an annotation's mask, without building it; nil without a segmentation.
   ///
   /// - Throws: `COCOIssue` if polygons refer to a missing image (as `maskIntervals(of:)`).
@@ -547,14 +535,11 @@ public struct COCODataset: Sendable {
 
   /// The image whose size a polygon annotation is rasterized on.
   private func polygonImage(of annotation: COCOAnnotation) throws(COCOIssue) -> COCOImage {
-    guard let image = image(of: annotation) else { throw missingImage(annotation) }
+    guard let image = image(of: annotation) else {
+      throw COCOIssue(path: annotation.path + ".image_id", annotationID: annotation.id,
+                      message: "image \(annotation.imageID) is not in images; polygons need its size")
+    }
     return image
-  }
-
-  /// The error for polygons whose image is not in `images`.
-  private func missingImage(_ annotation: COCOAnnotation) -> COCOIssue {
-    COCOIssue(path: annotation.path + ".image_id", annotationID: annotation.id,
-              message: "image \(annotation.imageID) is not in images; polygons need its size")
   }
 
   /// Annotations grouped by image id, each group in file order; image ids in first-seen order.

@@ -272,7 +272,7 @@ public enum Pairing {
           continue
         }
         let mask = use == .rasterized
-          ? try dataset.maskIntervals(ofAnnotationAt: k, scratch: scratch)
+          ? try dataset.maskIntervals(of: dataset.annotations[k], scratch: scratch)
           : try dataset.maskSize(of: dataset.annotations[k]).map { ($0.height, $0.width, [], 0, none) }
         guard let mask else {
           let o = dataset.annotations[k]
