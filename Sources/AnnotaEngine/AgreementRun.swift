@@ -92,8 +92,9 @@ public enum AgreementRun {
     let names = canonical.map { files[$0] }
     var imageIDs = Set<Int64>()
     for d in sets {
-      imageIDs.formUnion(d.images.map(\.id))
-      imageIDs.formUnion(d.annotations.map(\.imageID))
+      for image in d.images { imageIDs.insert(image.id) }
+      // By index: a key path's `map` copies every annotation (a retain and a 160-byte copy each).
+      for k in d.annotations.indices { imageIDs.insert(d.annotations[k].imageID) }
     }
     let order = imageIDs.sorted()
     var groups = sets.map { Dictionary(uniqueKeysWithValues: $0.annotationIndicesByImage()) }
@@ -124,18 +125,29 @@ public enum AgreementRun {
 
   // MARK: One image
 
-  /// One annotator's objects in one image: positions in the file's annotations (the per-image
-  /// groups hold no copies of the annotations).
+  /// One annotator's objects in one image: their positions in the file's annotations and the
+  /// fields the decisions read, taken once (the per-image groups hold no copies of the
+  /// annotations).
   struct ImageObjects {
-    let all: [COCOAnnotation]
-    /// Positions in `all`.
+    /// Positions in the file's `annotations`.
     let positions: [Int]
+    var ids: [Int64] = [], categories: [Int64?] = [], scores: [Double?] = []
 
     var count: Int { positions.count }
     var isEmpty: Bool { positions.isEmpty }
     var indices: Range<Int> { 0..<positions.count }
 
-    subscript(i: Int) -> COCOAnnotation { all[positions[i]] }
+    init(_ annotations: UnsafeBufferPointer<COCOAnnotation>, positions: [Int]) {
+      self.positions = positions
+      ids.reserveCapacity(positions.count)
+      categories.reserveCapacity(positions.count)
+      scores.reserveCapacity(positions.count)
+      for k in positions {
+        ids.append(annotations[k].id)
+        categories.append(annotations[k].categoryID)
+        scores.append(annotations[k].score)
+      }
+    }
   }
 
   static func processImage(
@@ -158,37 +170,52 @@ public enum AgreementRun {
     }
     guard let (imageWidth, imageHeight) = size else { preconditionFailure("agree needs annotators") }
     let imageSize = (height: imageHeight, width: imageWidth)
-    let objects = sets.indices.map { ImageObjects(all: sets[$0].annotations, positions: groups[$0][imageID] ?? []) }
-    // Shapes.
+    // Shapes, read in place through the annotations' buffer: an array subscript (or a `for`
+    // over the array) copies the whole annotation, 160 bytes and a retain, for each field read.
+    var objects: [ImageObjects] = []
     var boxes: [[Box]] = []
     // Masks as intervals (polygons never become counts; STAPLE rebuilds the few it fuses).
     var maskSets: [RLESet] = []
-    for (a, list) in objects.enumerated() {
-      switch options.kind {
-      case .box:
-        var row: [Box] = []
-        for i in list.indices {
-          guard let b = list[i].bbox else {
-            throw COCOIssue(path: list[i].path + ".bbox", annotationID: list[i].id, message: "no bbox (in \(names[a]))")
+    for a in sets.indices {
+      let positions = groups[a][imageID] ?? []
+      // The position of an annotation without the shape asked for, if any.
+      var lacking: Int?
+      sets[a].annotations.withUnsafeBufferPointer { all in
+        objects.append(ImageObjects(all, positions: positions))
+        switch options.kind {
+        case .box:
+          var row: [Box] = []
+          row.reserveCapacity(positions.count)
+          for k in positions {
+            guard let b = all[k].bbox else { lacking = k; return }
+            row.append(b)
           }
-          row.append(b)
-        }
-        boxes.append(row)
-      case .mask:
-        var intervals: [[Int]] = [], areas: [Int] = [], rowBoxes: [Box] = []
-        var size = (height: 0, width: 0)
-        for i in list.indices {
-          // Every object's image is this image, whose size is known to be the same in every file.
-          guard let m = list[i].maskIntervals(imageHeight: imageSize.height, imageWidth: imageSize.width, scratch: scratch) else {
-            throw COCOIssue(path: list[i].path + ".segmentation", annotationID: list[i].id,
-                            message: "no segmentation (in \(names[a]))")
+          boxes.append(row)
+        case .mask:
+          var intervals: [[Int]] = [], areas: [Int] = [], rowBoxes: [Box] = []
+          intervals.reserveCapacity(positions.count)
+          areas.reserveCapacity(positions.count)
+          rowBoxes.reserveCapacity(positions.count)
+          var size = (height: 0, width: 0)
+          for k in positions {
+            // Every object's image is this image, whose size is known to be the same in every file.
+            guard let m = all[k].maskIntervals(imageHeight: imageSize.height, imageWidth: imageSize.width, scratch: scratch) else {
+              lacking = k
+              return
+            }
+            size = (m.height, m.width)  // the image's (an RLE's size is checked against it on reading)
+            intervals.append(m.intervals)
+            areas.append(m.area)
+            rowBoxes.append(m.box)
           }
-          size = (m.height, m.width)  // the image's (an RLE's size is checked against it on reading)
-          intervals.append(m.intervals)
-          areas.append(m.area)
-          rowBoxes.append(m.box)
+          maskSets.append(RLESet(height: size.height, width: size.width, intervals: intervals, areas: areas, boxes: rowBoxes))
         }
-        maskSets.append(RLESet(height: size.height, width: size.width, intervals: intervals, areas: areas, boxes: rowBoxes))
+      }
+      if let k = lacking {
+        let annotation = sets[a].annotations[k]
+        let field = options.kind == .box ? "bbox" : "segmentation"
+        throw COCOIssue(path: annotation.path + "." + field, annotationID: annotation.id,
+                        message: "no \(field) (in \(names[a]))")
       }
     }
     // Mask overlaps per annotator pair (a < b): IoU for matching and Dice for the links, from one
@@ -197,7 +224,7 @@ public enum AgreementRun {
     // walked below, before the decisions use them.
     var overlaps = [[[[Int]]]](repeating: [[[Int]]](repeating: [], count: n), count: n)
     func maskIoU(_ a: Int, _ i: Int, _ b: Int, _ j: Int, intersection: Int) -> Double {
-      if options.matchByLabel && objects[a][i].categoryID != objects[b][j].categoryID { return 0 }
+      if options.matchByLabel && objects[a].categories[i] != objects[b].categories[j] { return 0 }
       return maskSets[a].iou(i, maskSets[b], j, intersection: intersection)
     }
     func iouMatrix(_ a: Int, _ b: Int) -> [[Double]] {
@@ -207,7 +234,7 @@ public enum AgreementRun {
         m = Box.iouMatrix(boxes[a], boxes[b])
         if options.matchByLabel {
           for i in m.indices {
-            for j in m[i].indices where objects[a][i].categoryID != objects[b][j].categoryID { m[i][j] = 0 }
+            for j in m[i].indices where objects[a].categories[i] != objects[b].categories[j] { m[i][j] = 0 }
           }
         }
       case .mask:
@@ -254,8 +281,8 @@ public enum AgreementRun {
       result.pairDice[link.a.annotator][link.b.annotator] += diceOf(link.a, link.b)
       result.pairCount[link.a.annotator][link.b.annotator] += 1
     }
-    let categories = objects.map { list in list.indices.map { list[$0].categoryID } }
-    let ids = objects.map { list in list.indices.map { list[$0].id } }
+    let categories = objects.map(\.categories)
+    let ids = objects.map(\.ids)
     func label(_ m: Member) -> Int64? { categories[m.annotator][m.object] }
 
     for cluster in clusters {
@@ -268,12 +295,12 @@ public enum AgreementRun {
         decision: decision, box: nil, mask: nil, iouWithConsensus: Array(repeating: nil, count: n),
         needsAnother: decision.tier != .accept)
       if let minScore = options.minScore {
-        for m in cluster.members where (objects[m.annotator][m.object].score ?? 1) < minScore { object.needsAnother = true }
+        for m in cluster.members where (objects[m.annotator].scores[m.object] ?? 1) < minScore { object.needsAnother = true }
       }
       switch options.kind {
       case .box:
         let shapes = voters.map { boxes[$0.annotator][$0.object] }
-        let weights = options.weightByScore ? voters.map { objects[$0.annotator][$0.object].score ?? 1 } : nil
+        let weights = options.weightByScore ? voters.map { objects[$0.annotator].scores[$0.object] ?? 1 } : nil
         let fused = Fusion.fuse(shapes, weights: weights, method: options.boxFusion)
         object.box = fused
         for m in cluster.members { object.iouWithConsensus[m.annotator] = boxes[m.annotator][m.object].iou(fused) }
@@ -344,7 +371,7 @@ public enum AgreementRun {
         var iouSum = 0.0, labelsAgree = 0.0
         for (i, j) in pairs {
           iouSum += matrix[i][j]
-          if objects[a][i].categoryID == goldObjects[j].categoryID { labelsAgree += 1 }
+          if objects[a].categories[i] == goldObjects[j].categoryID { labelsAgree += 1 }
         }
         result.gold.append([Double(pairs.count), Double(objects[a].count), Double(goldObjects.count), iouSum, labelsAgree])
       }

@@ -234,17 +234,80 @@ public struct RLESet: Sendable {
     }
   }
 
+  /// The overlap of two interval lists (`RLE.intervals`' form: sorted, disjoint `[start, end)`
+  /// pairs).
+  ///
+  /// A merge walk steps through one interval of either list at a time, and which one comes next
+  /// is a coin toss for two similar masks: a branch on it mispredicts every other step, and
+  /// without the branch each step waits on the loads of the previous one. So long lists are cut
+  /// in two at the start `p` of one of `a`'s middle intervals, and the two halves are walked in
+  /// one loop, their steps independent of each other, without branches. `a`'s intervals before
+  /// the cut end at `p` or earlier and the others start at `p` or later, so each half's overlap
+  /// is the part of the total on its side of `p`: `b`'s intervals that start before `p` go to the
+  /// first half, those that end after it to the second (one that does both, to both).
   @usableFromInline
   static func overlap(_ a: UnsafeBufferPointer<Int>, _ b: UnsafeBufferPointer<Int>) -> Int {
-    var i = 0, j = 0, total = 0
-    while i < a.count && j < b.count {
-      let aEnd = a[i + 1], bEnd = b[j + 1]
-      let start = max(a[i], b[j])
-      let end = min(aEnd, bEnd)
-      if end > start { total += end - start }
-      if aEnd < bEnd { i += 2 } else { j += 2 }
+    let na = a.count & ~1, nb = b.count & ~1
+    if na < 16 || nb < 16 {
+      var walk = OverlapWalk(i: 0, j: 0)
+      walk.finish(a, na, b, nb)
+      return walk.total
     }
-    return total
+    let cut = (na / 4) * 2
+    let p = a[cut]
+    // The first interval of b that starts at p or later, and the first that ends after p.
+    let firstAfter = firstInterval(of: b, count: nb) { b[$0] >= p }
+    let firstEndingAfter = firstInterval(of: b, count: nb) { b[$0 &+ 1] > p }
+    var low = OverlapWalk(i: 0, j: 0), high = OverlapWalk(i: cut, j: firstEndingAfter)
+    while low.i < cut && low.j < firstAfter && high.i < na && high.j < nb {
+      low.step(a, b)
+      high.step(a, b)
+    }
+    low.finish(a, cut, b, firstAfter)
+    high.finish(a, na, b, nb)
+    return low.total &+ high.total
+  }
+
+  /// The first interval index (even) in `0 ..< count` where `test` holds, for a test that holds
+  /// from some interval on; `count` when it holds for none.
+  @inline(__always)
+  static func firstInterval(of list: UnsafeBufferPointer<Int>, count: Int, _ test: (Int) -> Bool) -> Int {
+    var low = 0, high = count / 2  // in intervals
+    while low < high {
+      let middle = (low &+ high) / 2
+      if test(2 &* middle) { high = middle } else { low = middle &+ 1 }
+    }
+    return 2 &* low
+  }
+
+  /// A merge walk over two interval lists from intervals `i` of `a` and `j` of `b`, without
+  /// branches: each step adds the two current intervals' overlap and moves past the one that
+  /// ends first (b's on a tie).
+  @usableFromInline
+  struct OverlapWalk {
+    var i: Int, j: Int
+    var total = 0
+
+    @usableFromInline
+    init(i: Int, j: Int) {
+      self.i = i
+      self.j = j
+    }
+
+    @inline(__always)
+    mutating func step(_ a: UnsafeBufferPointer<Int>, _ b: UnsafeBufferPointer<Int>) {
+      let aStart = a[i], aEnd = a[i &+ 1], bStart = b[j], bEnd = b[j &+ 1]
+      total &+= max(0, min(aEnd, bEnd) &- max(aStart, bStart))
+      let moveA = aEnd < bEnd ? 2 : 0
+      i &+= moveA
+      j &+= 2 &- moveA
+    }
+
+    /// Steps until interval `aEnd` of `a` or `bEnd` of `b` is reached.
+    @inline(__always)
+    mutating func finish(_ a: UnsafeBufferPointer<Int>, _ aEnd: Int, _ b: UnsafeBufferPointer<Int>, _ bEnd: Int) {
+      while i < aEnd && j < bEnd { step(a, b) }
+    }
   }
 
   /// IoU of detections (`self`) against ground truths, `result[d][g]`, pycocotools' `iou` with
