@@ -78,7 +78,31 @@ public enum Assignment {
     if similarity.count == 1 && similarity[0].count == 1 {
       return similarity[0][0] >= threshold ? [(row: 0, column: 0)] : []
     }
+    if let pairs = separatePairs(similarity: similarity, threshold: threshold) { return pairs }
     let cost = similarity.map { row in row.map { $0 >= threshold ? 1 - $0 : 1 } }
     return minimumCost(cost).filter { similarity[$0.row][$0.column] >= threshold }
+  }
+
+  /// The pairs at or above `threshold` when no two of them share a row or a column and each
+  /// costs less than a missing match (1 - similarity < 1): then every optimal assignment holds
+  /// all of them, and `match` returns exactly them (any assignment without one of them, say
+  /// (i, j), pays 1 for row i and 1 for column j's row, if any; giving i column j and that row
+  /// i's column costs less). Nil otherwise. Objects of one image that annotators drew apart
+  /// nearly always look like this, and need no cost matrix.
+  static func separatePairs(similarity: [[Double]], threshold: Double) -> [(row: Int, column: Int)]? {
+    let columns = similarity.first?.count ?? 0
+    var pairs: [(row: Int, column: Int)] = []
+    var taken = [Bool](repeating: false, count: columns)
+    for (i, row) in similarity.enumerated() {
+      guard row.count == columns else { return nil }
+      var found = false
+      for (j, value) in row.enumerated() where value >= threshold {
+        if found || taken[j] || !(1 - value < 1) { return nil }
+        found = true
+        taken[j] = true
+        pairs.append((row: i, column: j))
+      }
+    }
+    return pairs
   }
 }

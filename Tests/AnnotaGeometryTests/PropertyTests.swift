@@ -1,4 +1,4 @@
-import AnnotaGeometry
+@testable import AnnotaGeometry
 import Testing
 
 private func randomMask(_ h: Int, _ w: Int, density: Double, blobs: Bool, _ rng: inout SplitMix64) -> Mask {
@@ -247,6 +247,34 @@ struct AssignmentTests {
     let pairs = Assignment.match(similarity: similarity, threshold: 0.5)
     #expect(pairs.map { [$0.row, $0.column] } == [[0, 0]])
     #expect(Assignment.match(similarity: [[0.55, 0.5], [0.52, 0.0]], threshold: 0.5).count == 2)
+  }
+
+  @Test("pairs that share no row or column: the same matches as the Hungarian method")
+  func separatePairs() {
+    var rng = SplitMix64(seed: 11)
+    var separate = 0
+    for trial in 0..<3000 {
+      let n = Int.random(in: 1...7, using: &rng), m = Int.random(in: 1...7, using: &rng)
+      let threshold = trial % 10 == 0 ? 0.0 : trial % 10 == 1 ? 1e-20 : 0.5
+      // Mostly small values; a few at, just under or above the threshold (sometimes two in a
+      // row or a column), and tiny ones whose cost rounds to 1.
+      let values: [Double] = threshold == 1e-20 ? [0, 0, 0, 0, 0, 1e-20, 0.6] : [0, 0, 0, 0.1, 0.3, 0.49, 0.5.nextDown, 0.5, 0.5, 0.7, 0.93, 1, 1e-20]
+      let similarity = (0..<n).map { _ in (0..<m).map { _ in values.randomElement(using: &rng)! } }
+      let cost = similarity.map { row in row.map { $0 >= threshold ? 1 - $0 : 1 } }
+      let general = Assignment.minimumCost(cost).filter { similarity[$0.row][$0.column] >= threshold }
+      let total = { (pairs: [(row: Int, column: Int)]) in pairs.reduce(0.0) { $0 + cost[$1.row][$1.column] } }
+      let pairs = Assignment.match(similarity: similarity, threshold: threshold)
+      if Assignment.separatePairs(similarity: similarity, threshold: threshold) != nil {
+        separate += 1
+        // The same pairs (the optimum is unique here).
+        #expect(pairs.map { [$0.row, $0.column] } == general.map { [$0.row, $0.column] }, "\(similarity)")
+      } else {
+        // The general method: an optimal assignment.
+        #expect(total(pairs) == total(general), "\(similarity)")
+      }
+      #expect(pairs.map(\.row) == pairs.map(\.row).sorted())
+    }
+    #expect(separate > 500 && separate < 2900)
   }
 
   @Test("one item a side: matched exactly when the general method would match it")
