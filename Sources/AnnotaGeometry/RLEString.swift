@@ -73,20 +73,65 @@ extension RLE {
   /// backslashes (92, the only character of that range JSON escapes) doubled; exactly the bytes
   /// a JSON writer gives the string.
   public static func jsonLiteral(_ characters: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+    // Eight characters at a time: a byte of `word ^ 0x5C…` is zero exactly where the word holds
+    // a backslash (bytes below 0x80: the sum of the low seven bits with 0x7F sets a byte's top
+    // bit exactly when the byte is not zero).
+    @inline(__always) func backslashBits(_ word: UInt64) -> UInt64 {
+      let y = word ^ 0x5C5C_5C5C_5C5C_5C5C
+      return ~((y & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F | y) & 0x8080_8080_8080_8080
+    }
+    let count = characters.count
+    guard let source = characters.baseAddress else { return [UInt8(ascii: "\""), UInt8(ascii: "\"")] }
     var backslashes = 0
-    for c in characters { backslashes &+= c == UInt8(ascii: "\\") ? 1 : 0 }
-    let count = characters.count + backslashes + 2
-    return [UInt8](unsafeUninitializedCapacity: count) { out, written in
+    var valid = true
+    var k = 0
+    while k + 8 <= count {
+      let word = UnsafeRawPointer(source + k).loadUnaligned(as: UInt64.self)
+      backslashes &+= backslashBits(word).nonzeroBitCount
+      // Every byte in 48...111: (byte + 80) has its top bit set and (byte + 16) has not.
+      valid = valid && (word &+ 0x5050_5050_5050_5050) & 0x8080_8080_8080_8080 == 0x8080_8080_8080_8080
+        && (word &+ 0x1010_1010_1010_1010) & 0x8080_8080_8080_8080 == 0
+      k &+= 8
+    }
+    while k < count {
+      let c = source[k]
+      backslashes &+= c == UInt8(ascii: "\\") ? 1 : 0
+      valid = valid && c >= 48 && c <= 111
+      k &+= 1
+    }
+    precondition(valid, "not a compressed RLE character")
+    return [UInt8](unsafeUninitializedCapacity: count + backslashes + 2) { out, written in
+      let out = out.baseAddress!
       out[0] = UInt8(ascii: "\"")
       var n = 1
-      for c in characters {
-        precondition(c >= 48 && c <= 111, "not a compressed RLE character")
+      var k = 0
+      while k + 8 <= count {
+        let word = UnsafeRawPointer(source + k).loadUnaligned(as: UInt64.self)
+        if backslashBits(word) == 0 {
+          UnsafeMutableRawPointer(out + n).storeBytes(of: word, as: UInt64.self)
+          n &+= 8
+        } else {
+          for i in 0..<8 {
+            let c = source[k &+ i]
+            out[n] = c
+            n &+= 1
+            if c == UInt8(ascii: "\\") {
+              out[n] = c
+              n &+= 1
+            }
+          }
+        }
+        k &+= 8
+      }
+      while k < count {
+        let c = source[k]
         out[n] = c
         n &+= 1
         if c == UInt8(ascii: "\\") {
           out[n] = c
           n &+= 1
         }
+        k &+= 1
       }
       out[n] = UInt8(ascii: "\"")
       written = n + 1

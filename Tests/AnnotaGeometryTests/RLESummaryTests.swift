@@ -96,4 +96,21 @@ struct RLESummaryTests {
     }
     #expect(backslashes > 100)  // the escape was exercised
   }
+
+  @Test("JSON literal of any length, backslashes anywhere (dense too), eight bytes at a time")
+  func literalBytes() {
+    var rng = SplitMix64(seed: 5)
+    for length in 0...40 {
+      for _ in 0..<50 {
+        // The compressed alphabet 48...111; a backslash (92) a third of the time.
+        let characters: [UInt8] = (0..<length).map { _ in
+          Int.random(in: 0..<3, using: &rng) == 0 ? 92 : UInt8(Int.random(in: 48...111, using: &rng))
+        }
+        var expected: [UInt8] = [34]
+        for c in characters { expected += c == 92 ? [92, 92] : [c] }
+        expected.append(34)
+        #expect(characters.withUnsafeBufferPointer(RLE.jsonLiteral) == expected, "\(characters)")
+      }
+    }
+  }
 }
