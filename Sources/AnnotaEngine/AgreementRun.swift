@@ -179,6 +179,16 @@ public enum AgreementRun {
     var boxes: [[Box]] = []
     // Masks as intervals (polygons never become counts; STAPLE rebuilds the few it fuses).
     var maskSets: [RLESet] = []
+    if options.kind == .mask {
+      // Every shape's storage touched first, all at once (the misses overlap), then rasterized.
+      var touched = 0
+      for a in sets.indices {
+        sets[a].annotations.withUnsafeBufferPointer { all in
+          for k in groups[a][imageID] ?? [] { touched &+= all[k].touchPolygonStorage }
+        }
+      }
+      if touched < 0 { preconditionFailure() }
+    }
     for a in sets.indices {
       let positions = groups[a][imageID] ?? []
       // The position of an annotation without the shape asked for, if any.

@@ -243,6 +243,17 @@ public enum Pairing {
       if case .polygons(let polygon)? = o.segmentation { return polygon.pixelBound() }
       return nil
     }
+    // The shapes' storage touched first, all at once (see `touchPolygonStorage`).
+    var touched = 0
+    a.annotations.withUnsafeBufferPointer { all in
+      b.annotations.withUnsafeBufferPointer { allB in
+        for (groupA, groupB) in groups where !groupA.isEmpty && !groupB.isEmpty {
+          for p in groupA { touched &+= all[objectsA[p]].touchPolygonStorage }
+          for q in groupB { touched &+= allB[objectsB[q]].touchPolygonStorage }
+        }
+      }
+    }
+    if touched < 0 { preconditionFailure() }
     for (groupA, groupB) in groups where !groupA.isEmpty && !groupB.isEmpty {
       let boundsA = groupA.map { bound(a.annotations[objectsA[$0]]) }
       let boundsB = groupB.map { bound(b.annotations[objectsB[$0]]) }
