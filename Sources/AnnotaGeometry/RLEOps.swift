@@ -234,19 +234,43 @@ public struct RLESet: Sendable {
     }
   }
 
-  /// The overlap of two interval lists (`RLE.intervals`' form: sorted, disjoint `[start, end)`
-  /// pairs).
+  /// `intersectionArea(_:_:_:)`, walked as suits masks that are expected to overlap much (see
+  /// `overlapOfSimilar`); the same value.
+  func intersectionAreaOfSimilar(_ i: Int, _ other: RLESet, _ j: Int) -> Int {
+    if boxes[i].iou(other.boxes[j]) <= 0 { return 0 }
+    return intervals[i].withUnsafeBufferPointer { a in
+      other.intervals[j].withUnsafeBufferPointer { b in RLESet.overlapOfSimilar(a, b) }
+    }
+  }
+
+  /// Overlap of two interval lists (`RLE.intervals`' form): a merge walk over their intervals.
+  @usableFromInline
+  static func overlap(_ a: UnsafeBufferPointer<Int>, _ b: UnsafeBufferPointer<Int>) -> Int {
+    var i = 0, j = 0, total = 0
+    while i < a.count && j < b.count {
+      let aEnd = a[i + 1], bEnd = b[j + 1]
+      let start = max(a[i], b[j])
+      let end = min(aEnd, bEnd)
+      if end > start { total += end - start }
+      if aEnd < bEnd { i += 2 } else { j += 2 }
+    }
+    return total
+  }
+
+  /// `overlap`, for two masks expected to overlap much (pairs that may reach an IoU threshold).
   ///
   /// A merge walk steps through one interval of either list at a time, and which one comes next
   /// is a coin toss for two similar masks: a branch on it mispredicts every other step, and
-  /// without the branch each step waits on the loads of the previous one. So long lists are cut
+  /// without the branch each step waits on the loads of the previous one. (For masks that
+  /// barely meet, one list runs ahead for long stretches and the branch predicts well: `overlap`
+  /// is faster there, about a quarter on the masks benchmark's RLE IoU matrix.) So long lists are cut
   /// in two at the start `p` of one of `a`'s middle intervals, and the two halves are walked in
   /// one loop, their steps independent of each other, without branches. `a`'s intervals before
   /// the cut end at `p` or earlier and the others start at `p` or later, so each half's overlap
   /// is the part of the total on its side of `p`: `b`'s intervals that start before `p` go to the
   /// first half, those that end after it to the second (one that does both, to both).
   @usableFromInline
-  static func overlap(_ a: UnsafeBufferPointer<Int>, _ b: UnsafeBufferPointer<Int>) -> Int {
+  static func overlapOfSimilar(_ a: UnsafeBufferPointer<Int>, _ b: UnsafeBufferPointer<Int>) -> Int {
     let na = a.count & ~1, nb = b.count & ~1
     if na < 16 || nb < 16 {
       var walk = OverlapWalk(i: 0, j: 0)
@@ -369,7 +393,8 @@ public struct RLESet: Sendable {
     // The boxes are whole pixels, so their shared area is a whole number of pixels.
     let bound = min(Int(boxes[d].intersectionArea(truths.boxes[g])), areas[d], truths.areas[g])
     if bound <= 0 || iou(d, truths, g, intersection: bound, crowd: crowd) < threshold { return 0 }
-    return intersectionArea(d, truths, g)
+    // A pair that may reach a positive threshold overlaps much, as a rule.
+    return threshold > 0 ? intersectionAreaOfSimilar(d, truths, g) : intersectionArea(d, truths, g)
   }
 
   /// IoU of mask `d` of `self` and mask `g` of `truths` from their overlap, with pycocotools'

@@ -1,8 +1,9 @@
 import AnnotaGeometry
 import Testing
 
-/// The overlap of two masks' intervals (`RLESet.intersectionArea`), walked in two halves cut at
-/// one of the first mask's interval starts, against a count of the shared pixels.
+/// The overlap of two masks' intervals against a count of the shared pixels: `RLESet`'s plain
+/// `intersectionArea` (one branching walk) and the thresholded one, which walks pairs that may
+/// reach the threshold in two halves cut at one of the first mask's interval starts.
 @Suite("Interval overlap walk")
 struct OverlapWalkTests {
   /// Random intervals on `pixels` pixels: many short runs and gaps, so that lists are long
@@ -59,7 +60,9 @@ struct OverlapWalkTests {
       let setB = RLESet(height: h, width: w, foregroundIntervals: b)
       let expected = pixels(a).intersection(pixels(b)).count
       #expect(setA.intersectionArea(0, setB, 0) == expected, "\(h)x\(w) a=\(a) b=\(b)")
-      #expect(setB.intersectionArea(0, setA, 0) == expected, "\(h)x\(w) a=\(a) b=\(b)")
+      // Any positive threshold this small walks every pair whose boxes meet, in two halves.
+      #expect(setA.intersectionArea(0, setB, 0, iouAtLeast: 1e-300) == expected, "\(h)x\(w) a=\(a) b=\(b)")
+      #expect(setB.intersectionArea(0, setA, 0, iouAtLeast: 1e-300) == expected, "\(h)x\(w) a=\(a) b=\(b)")
       if a.count >= 16 && b.count >= 16 { long += 1 }
     }
     #expect(long > 1500)
@@ -75,7 +78,8 @@ struct OverlapWalkTests {
     }
     let setA = RLESet(height: 100, width: 20, foregroundIntervals: a)
     let setB = RLESet(height: 100, width: 20, foregroundIntervals: b)
+    #expect(setA.intersectionArea(0, setB, 0, iouAtLeast: 1e-300) == 20)
+    #expect(setB.intersectionArea(0, setA, 0, iouAtLeast: 1e-300) == 20)
     #expect(setA.intersectionArea(0, setB, 0) == 20)
-    #expect(setB.intersectionArea(0, setA, 0) == 20)
   }
 }
