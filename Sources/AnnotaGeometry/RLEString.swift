@@ -104,6 +104,14 @@ extension RLE {
       let out = out.baseAddress!
       out[0] = UInt8(ascii: "\"")
       var n = 1
+      @inline(__always) func put(_ c: UInt8) {
+        out[n] = c
+        n &+= 1
+        if c == UInt8(ascii: "\\") {
+          out[n] = c
+          n &+= 1
+        }
+      }
       var k = 0
       while k + 8 <= count {
         let word = UnsafeRawPointer(source + k).loadUnaligned(as: UInt64.self)
@@ -111,26 +119,12 @@ extension RLE {
           UnsafeMutableRawPointer(out + n).storeBytes(of: word, as: UInt64.self)
           n &+= 8
         } else {
-          for i in 0..<8 {
-            let c = source[k &+ i]
-            out[n] = c
-            n &+= 1
-            if c == UInt8(ascii: "\\") {
-              out[n] = c
-              n &+= 1
-            }
-          }
+          for i in 0..<8 { put(source[k &+ i]) }
         }
         k &+= 8
       }
       while k < count {
-        let c = source[k]
-        out[n] = c
-        n &+= 1
-        if c == UInt8(ascii: "\\") {
-          out[n] = c
-          n &+= 1
-        }
+        put(source[k])
         k &+= 1
       }
       out[n] = UInt8(ascii: "\"")
