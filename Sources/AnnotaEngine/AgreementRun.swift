@@ -187,7 +187,7 @@ public enum AgreementRun {
           for k in groups[a][imageID] ?? [] { touched &+= all[k].touchPolygonStorage }
         }
       }
-      if touched < 0 { preconditionFailure() }
+      if touched < 0 { preconditionFailure() }  // never (a sum of 0s and 1s): keeps the reads
     }
     for a in sets.indices {
       let positions = groups[a][imageID] ?? []

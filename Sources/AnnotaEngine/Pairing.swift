@@ -253,7 +253,7 @@ public enum Pairing {
         }
       }
     }
-    if touched < 0 { preconditionFailure() }
+    if touched < 0 { preconditionFailure() }  // never (a sum of 0s and 1s): keeps the reads
     for (groupA, groupB) in groups where !groupA.isEmpty && !groupB.isEmpty {
       let boundsA = groupA.map { bound(a.annotations[objectsA[$0]]) }
       let boundsB = groupB.map { bound(b.annotations[objectsB[$0]]) }

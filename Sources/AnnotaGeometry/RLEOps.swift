@@ -262,10 +262,11 @@ public struct RLESet: Sendable {
   /// A merge walk steps through one interval of either list at a time, and which one comes next
   /// is a coin toss for two similar masks: a branch on it mispredicts every other step, and
   /// without the branch each step waits on the loads of the previous one. (For masks that
-  /// barely meet, one list runs ahead for long stretches and the branch predicts well: `overlap`
-  /// is faster there, about a quarter on the masks benchmark's RLE IoU matrix.) So long lists are cut
-  /// in two at the start `p` of one of `a`'s middle intervals, and the two halves are walked in
-  /// one loop, their steps independent of each other, without branches. `a`'s intervals before
+  /// barely meet, one list runs ahead for long stretches and the branch predicts well:
+  /// `overlap` is faster there, by about a quarter on the masks benchmark's RLE IoU matrix.)
+  /// So long lists are cut in two at the start `p` of one of `a`'s middle intervals, and the
+  /// two halves are walked in one loop, their steps independent of each other, without
+  /// branches. `a`'s intervals before
   /// the cut end at `p` or earlier and the others start at `p` or later, so each half's overlap
   /// is the part of the total on its side of `p`: `b`'s intervals that start before `p` go to the
   /// first half, those that end after it to the second (one that does both, to both).
