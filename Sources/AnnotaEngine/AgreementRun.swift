@@ -128,20 +128,16 @@ public enum AgreementRun {
 
   // MARK: One image
 
-  /// One annotator's objects in one image: their positions in the file's annotations and the
-  /// fields the decisions read, taken once (the per-image groups hold no copies of the
+  /// One annotator's objects in one image: the fields the decisions read, taken once from the
+  /// annotations at `positions` in the file (the per-image groups hold no copies of the
   /// annotations).
   struct ImageObjects {
-    /// Positions in the file's `annotations`.
-    let positions: [Int]
     var ids: [Int64] = [], categories: [Int64?] = [], scores: [Double?] = []
 
-    var count: Int { positions.count }
-    var isEmpty: Bool { positions.isEmpty }
-    var indices: Range<Int> { 0..<positions.count }
+    var count: Int { ids.count }
+    var isEmpty: Bool { ids.isEmpty }
 
     init(_ annotations: UnsafeBufferPointer<COCOAnnotation>, positions: [Int]) {
-      self.positions = positions
       ids.reserveCapacity(positions.count)
       categories.reserveCapacity(positions.count)
       scores.reserveCapacity(positions.count)
