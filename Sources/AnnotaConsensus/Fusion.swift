@@ -101,6 +101,41 @@ public enum Fusion {
   /// the result is.
   static func mergeVote(_ lists: [[Int]], need: Int, overlaps: inout [Int]) -> [Int] {
     let tracking = !overlaps.isEmpty
+    if lists.count <= 3 {
+      // Up to three masks (three annotators, the usual case): the heads live in registers, and
+      // the ends and the result in temporaries (on the stack when the runtime finds room); only the
+      // result is copied out, at its size. (The ends array and a result array at the size of
+      // all the ends, the result's bound, were two allocations more per object.)
+      let total = lists.reduce(0) { $0 + $1.count } + 6
+      return withUnsafeTemporaryAllocation(of: Int.self, capacity: total) { ends in
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: total) { out in
+          var filled = 0
+          var heads = (0, 0, 0)
+          for k in 0..<3 {
+            let start = filled
+            if k < lists.count {
+              lists[k].withUnsafeBufferPointer { list in
+                if let base = list.baseAddress { (ends.baseAddress! + filled).initialize(from: base, count: list.count) }
+                filled += list.count
+              }
+            }
+            (ends.baseAddress! + filled).initialize(repeating: Int.max, count: 2)
+            filled += 2
+            switch k {
+            case 0: heads.0 = start
+            case 1: heads.1 = start
+            default: heads.2 = start
+            }
+          }
+          var three = (0, 0, 0)
+          let n = mergeVoteThree(UnsafeBufferPointer(ends), heads.0, heads.1, heads.2, need: need, into: out.baseAddress!, overlaps: &three)
+          if tracking {
+            for k in overlaps.indices { overlaps[k] += k == 0 ? three.0 : k == 1 ? three.1 : three.2 }
+          }
+          return Array(UnsafeBufferPointer(start: out.baseAddress, count: n))
+        }
+      }
+    }
     // Every mask's interval ends, one after the other, each list closed by two Int.max (so a
     // list's starts stay at even indices and an exhausted list never holds the minimum).
     var ends: [Int] = []
@@ -111,20 +146,6 @@ public enum Fusion {
       ends.append(contentsOf: list)
       ends.append(Int.max)
       ends.append(Int.max)
-    }
-    if lists.count <= 3 {
-      // Up to three masks (three annotators, the usual case): the heads live in registers.
-      while heads.count < 3 {
-        heads.append(ends.count)  // an empty list
-        ends.append(Int.max)
-        ends.append(Int.max)
-      }
-      var three = (0, 0, 0)
-      let out = mergeVoteThree(ends, heads[0], heads[1], heads[2], need: need, overlaps: &three)
-      if tracking {
-        for k in overlaps.indices { overlaps[k] += k == 0 ? three.0 : k == 1 ? three.1 : three.2 }
-      }
-      return out
     }
     // Each step consumes at least one end, so the result has at most ends.count entries.
     return [Int](unsafeUninitializedCapacity: ends.count) { out, written in
@@ -163,42 +184,40 @@ public enum Fusion {
 
   /// `mergeVote`'s loop for three lists in `ends` (as laid out there) starting at `h0`, `h1` and
   /// `h2`: the same steps, with the heads in locals instead of an array, and no inner loops. Adds
-  /// each list's overlap with the result to `overlaps`, without branches.
-  static func mergeVoteThree(_ ends: [Int], _ h0: Int, _ h1: Int, _ h2: Int, need: Int, overlaps: inout (Int, Int, Int))
-    -> [Int]
-  {
+  /// each list's overlap with the result to `overlaps`, without branches. Writes the result to
+  /// `out` (room for `ends.count` entries) and returns its count.
+  static func mergeVoteThree(
+    _ ends: UnsafeBufferPointer<Int>, _ h0: Int, _ h1: Int, _ h2: Int, need: Int, into out: UnsafeMutablePointer<Int>,
+    overlaps: inout (Int, Int, Int)
+  ) -> Int {
     var (o0, o1, o2) = overlaps
     defer { overlaps = (o0, o1, o2) }
-    return [Int](unsafeUninitializedCapacity: ends.count) { out, written in
-      var n = 0
-      var depth = 0
-      var previous = 0
-      var (h0, h1, h2) = (h0, h1, h2)
-      ends.withUnsafeBufferPointer { ends in
-        while true {
-          let (e0, e1, e2) = (ends[h0], ends[h1], ends[h2])
-          let position = min(e0, min(e1, e2))
-          if position == Int.max { break }
-          // The stretch since the previous position, if the result is inside it; each list inside
-          // it too gets its length (masks of all ones or all zeros, from the parities).
-          let stretch = (position &- previous) & (0 &- (n & 1))
-          o0 &+= stretch & (0 &- (h0 & 1))
-          o1 &+= stretch & (0 &- (h1 & 1))
-          o2 &+= stretch & (0 &- (h2 & 1))
-          previous = position
-          let (hit0, hit1, hit2) = (e0 == position ? 1 : 0, e1 == position ? 1 : 0, e2 == position ? 1 : 0)
-          // +1 at a start (even index), -1 at an end.
-          depth &+= hit0 &* (1 &- 2 &* (h0 & 1)) &+ hit1 &* (1 &- 2 &* (h1 & 1)) &+ hit2 &* (1 &- 2 &* (h2 & 1))
-          h0 &+= hit0
-          h1 &+= hit1
-          h2 &+= hit2
-          out[n] = position
-          let inside = depth >= need ? 1 : 0
-          n &+= inside ^ (n & 1)
-        }
-      }
-      written = n
+    var n = 0
+    var depth = 0
+    var previous = 0
+    var (h0, h1, h2) = (h0, h1, h2)
+    while true {
+      let (e0, e1, e2) = (ends[h0], ends[h1], ends[h2])
+      let position = min(e0, min(e1, e2))
+      if position == Int.max { break }
+      // The stretch since the previous position, if the result is inside it; each list inside
+      // it too gets its length (masks of all ones or all zeros, from the parities).
+      let stretch = (position &- previous) & (0 &- (n & 1))
+      o0 &+= stretch & (0 &- (h0 & 1))
+      o1 &+= stretch & (0 &- (h1 & 1))
+      o2 &+= stretch & (0 &- (h2 & 1))
+      previous = position
+      let (hit0, hit1, hit2) = (e0 == position ? 1 : 0, e1 == position ? 1 : 0, e2 == position ? 1 : 0)
+      // +1 at a start (even index), -1 at an end.
+      depth &+= hit0 &* (1 &- 2 &* (h0 & 1)) &+ hit1 &* (1 &- 2 &* (h1 & 1)) &+ hit2 &* (1 &- 2 &* (h2 & 1))
+      h0 &+= hit0
+      h1 &+= hit1
+      h2 &+= hit2
+      out[n] = position
+      let inside = depth >= need ? 1 : 0
+      n &+= inside ^ (n & 1)
     }
+    return n
   }
 
   /// `vote`'s result intervals by sorting all the masks' interval ends (for many masks).
@@ -343,3 +362,4 @@ public enum Fusion {
                         sensitivity: p, specificity: q, iterations: iterations)
   }
 }
+
