@@ -52,6 +52,8 @@ let package = Package(
     // OpenBLAS: the header only (Debian's libopenblas-dev names it cblas-openblas.h); the library
     // is opened at first use, not linked (see AnnotaLinearAlgebra's BLAS.swift).
     .systemLibrary(name: "COpenBLAS", path: "CSupport/COpenBLAS"),
+    // A declaration only: Linux's sync_file_range, which the Glibc module leaves out.
+    .systemLibrary(name: "CWriteback", path: "CSupport/CWriteback"),
     // The one compiled C target: setjmp/longjmp error handling for libjpeg and libpng.
     .target(
       name: "AnnotaCodecShims", dependencies: ["CPNG", "CJPEG"], path: "CSupport/AnnotaCodecShims",
@@ -100,6 +102,7 @@ let package = Package(
         "AnnotaGeometry", "AnnotaImage", "AnnotaImageIO", "AnnotaEdges", "AnnotaConsensus",
         "AnnotaLinearAlgebra", "AnnotaClassifier", "AnnotaDedup", "AnnotaFit",
         .product(name: "RealModule", package: "swift-numerics"),
+        "CWriteback",
       ],
       swiftSettings: swiftSettings),
 

@@ -3,6 +3,9 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+#if os(Linux)
+import CWriteback
+#endif
 
 /// A file could not be read or written. Names the path and the system's reason.
 public struct FileError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -92,6 +95,10 @@ public enum FileIO {
     return done
   }
 
+  /// How many bytes an atomic write lets pile up before it asks the kernel to start writing them
+  /// to the disk (see `writeAtomically(to:_:)`).
+  public static let writebackStep = 4 << 20
+
   /// Writes `bytes` to `path` atomically: into a temporary file in the same directory, flushed to
   /// disk, then renamed over `path`. Readers see the old file or the new one, never a mix; on any
   /// failure the temporary file is removed and `path` is untouched.
@@ -133,6 +140,10 @@ public enum FileIO {
     if fd < 0 { throw .system(path, "cannot create a temporary file in \(directory)") }
 
     var failure: FileError?
+    // Large outputs have their pages sent to the disk as they are written (on Linux), each
+    // `writebackStep` bytes, so that the closing `fsync` waits for the last stretch only, not
+    // for all of it (26 ms for `agree`'s two outputs of 52 MB, against 3 ms).
+    var written = 0, sent = 0
     produce { raw in
       if failure != nil { return }
       var done = 0
@@ -145,6 +156,14 @@ public enum FileIO {
         }
         done += n
       }
+      written += raw.count
+      #if os(Linux)
+      if written - sent >= writebackStep {
+        // Advisory: a file system that cannot do it leaves the work to fsync.
+        _ = sync_file_range(fd, Int64(sent), Int64(written - sent), ANNOTA_SYNC_FILE_RANGE_WRITE)
+        sent = written
+      }
+      #endif
     }
     if failure == nil && fsync(fd) != 0 { failure = .system(path, "cannot flush") }
     if close(fd) != 0 && failure == nil { failure = .system(path, "cannot close") }

@@ -145,6 +145,28 @@ struct FileTests {
     #expect(error?.path == dir + "/missing/out.json")
   }
 
+  @Test("a streamed atomic write past the writeback step (pieces of every size) keeps every byte in order")
+  func largeStreamedAtomicWrite() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let path = dir + "/large.bin"
+    // 11 pieces, from 1 byte to more than the step, 2.5 steps in all: the writeback runs at
+    // several offsets, once over a piece larger than a step.
+    let step = FileIO.writebackStep
+    let sizes = [1, 7, step / 3, step - 9, 4096, step + 123, 0, step / 5, 65_536, 3, step / 2]
+    var expected: [UInt8] = []
+    try FileIO.writeAtomically(to: path) { emit in
+      for (k, size) in sizes.enumerated() {
+        let piece = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ k &* 17) }
+        expected += piece
+        piece.withUnsafeBytes(emit)
+      }
+    }
+    #expect(expected.count > 2 * step)
+    #expect(try FileIO.read(path) == expected)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["large.bin"])
+  }
+
   @Test("a failed atomic write names the path and changes nothing")
   func atomicWriteFailure() throws {
     let error = #expect(throws: FileError.self) {
