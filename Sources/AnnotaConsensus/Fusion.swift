@@ -103,9 +103,9 @@ public enum Fusion {
     let tracking = !overlaps.isEmpty
     if lists.count <= 3 {
       // Up to three masks (three annotators, the usual case): the heads live in registers, and
-      // the ends and the result in temporaries (on the stack when the runtime finds room); only the
-      // result is copied out, at its size. (The ends array and a result array at the size of
-      // all the ends, the result's bound, were two allocations more per object.)
+      // the ends and the result in temporaries (on the stack when the runtime finds room); only
+      // the result is copied out, at its size. (The ends array and a result array at the size
+      // of all the ends, the result's bound, were two allocations more per object.)
       let total = lists.reduce(0) { $0 + $1.count } + 6
       return withUnsafeTemporaryAllocation(of: Int.self, capacity: total) { ends in
         withUnsafeTemporaryAllocation(of: Int.self, capacity: total) { out in
@@ -115,7 +115,9 @@ public enum Fusion {
             let start = filled
             if k < lists.count {
               lists[k].withUnsafeBufferPointer { list in
-                if let base = list.baseAddress { (ends.baseAddress! + filled).initialize(from: base, count: list.count) }
+                if let base = list.baseAddress {
+                  (ends.baseAddress! + filled).initialize(from: base, count: list.count)
+                }
                 filled += list.count
               }
             }
@@ -128,7 +130,8 @@ public enum Fusion {
             }
           }
           var three = (0, 0, 0)
-          let n = mergeVoteThree(UnsafeBufferPointer(ends), heads.0, heads.1, heads.2, need: need, into: out.baseAddress!, overlaps: &three)
+          let n = mergeVoteThree(
+            UnsafeBufferPointer(ends), heads.0, heads.1, heads.2, need: need, into: out.baseAddress!, overlaps: &three)
           if tracking {
             for k in overlaps.indices { overlaps[k] += k == 0 ? three.0 : k == 1 ? three.1 : three.2 }
           }
@@ -362,4 +365,3 @@ public enum Fusion {
                         sensitivity: p, specificity: q, iterations: iterations)
   }
 }
-
