@@ -1,3 +1,5 @@
+import AnnotaGeometry
+
 /// Reading a COCO file's annotations straight into `COCOAnnotation`s.
 ///
 /// `iou` and `agree` read their inputs only to compare them, so they need the typed annotations
@@ -45,6 +47,7 @@ struct AnnotationFields {
 /// them), or any other JSON value.
 enum SegmentationSource {
   case rings([[Double]])
+  case upsampled(UpsampledPolygon)
   case json(JSONValue)
 }
 
@@ -206,11 +209,14 @@ extension JSONReader.Parser {
     }
   }
 
-  /// A segmentation value: its rings when it is a non-empty list of lists of numbers (as the
-  /// general reader gives `.numbers` for each), the JSON value otherwise.
+  /// A segmentation value: its rings when it is a non-empty list of lists of numbers, upsampled
+  /// (`upsampledSegmentation`) or else as the general reader gives `.numbers` for each; the JSON
+  /// value otherwise.
   mutating func segmentation(depth: Int) throws(JSONParseError) -> SegmentationSource {
     let start = position
     if bytes[position] == UInt8(ascii: "[") {
+      if depth + 2 <= JSONReader.maxDepth, let polygon = upsampledSegmentation() { return .upsampled(polygon) }
+      position = start
       position += 1
       skipWhitespace()
       var rings: [[Double]] = []
@@ -230,5 +236,94 @@ extension JSONReader.Parser {
     }
     position = start
     return .json(try value(depth: depth))
+  }
+
+  /// The polygon segmentation at `position` (its `[`), each coordinate upsampled as the
+  /// rasterizer does (`UpsampledPolygon`), leaving `position` past its closing `]`. Nil, with
+  /// `position` anywhere, for anything else, which `segmentation` then reads with doubles and
+  /// `COCODataset` reports as usual: no ring, a ring that is empty, too short or odd, an element
+  /// that is not a finite number literal, an integer too large for a double, a syntax error.
+  ///
+  /// Decimals of `decimalRun`'s form go straight from their digits to the upsampled integer
+  /// (`PolygonRasterizer.upsampledDecimal`), without the double in between, unless that could
+  /// round differently; the others are read as doubles, then upsampled.
+  mutating func upsampledSegmentation() -> UpsampledPolygon? {
+    // Moved out of `self` while the scanner holds it (a swap, not a copy), emptied for the next.
+    var coordinates: [Int32] = [], ends: [Int32] = []
+    swap(&coordinates, &upsampledScratch)
+    swap(&ends, &ringEndScratch)
+    defer {
+      coordinates.removeAll(keepingCapacity: true)
+      ends.removeAll(keepingCapacity: true)
+      swap(&coordinates, &upsampledScratch)
+      swap(&ends, &ringEndScratch)
+    }
+    @inline(__always) func at(_ c: Character) -> Bool { position < bytes.count && bytes[position] == UInt8(ascii: c.unicodeScalars.first!) }
+    position += 1
+    skipWhitespace()
+    repeat {
+      guard at("[") else { return nil }
+      position += 1
+      skipWhitespace()
+      if at("]") { return nil }  // an empty ring
+      while true {
+        var index = 0
+        let scanned = withUnsafeTemporaryAllocation(of: Int32.self, capacity: 64) { pending in
+          var waiting = 0
+          let any = scanDecimals(index: &index) { negative, mantissa, fractionLength in
+            let u: Int
+            if !negative, let exact = PolygonRasterizer.upsampledDecimal(mantissa: mantissa, fractionLength: fractionLength) {
+              u = exact
+            } else {
+              guard let value = JSONReader.runDecimal(mantissa: mantissa, fractionLength: fractionLength) else {
+                return false
+              }
+              u = PolygonRasterizer.upsample(negative ? -value : value)
+            }
+            pending[waiting] = Int32(truncatingIfNeeded: u)
+            waiting &+= 1
+            if waiting == 64 {
+              coordinates.append(contentsOf: UnsafeBufferPointer(start: pending.baseAddress, count: 64))
+              waiting = 0
+            }
+            return true
+          }
+          coordinates.append(contentsOf: UnsafeBufferPointer(start: pending.baseAddress, count: waiting))
+          return any
+        }
+        if !scanned {
+          // Any other number literal (not `-Infinity`, which the general reader reads as a value).
+          guard position < bytes.count else { return nil }
+          let c = bytes[position]
+          guard (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
+            || (c == UInt8(ascii: "-") && !(position + 1 < bytes.count && bytes[position + 1] == UInt8(ascii: "I")))
+          else { return nil }
+          guard let (value, integer) = try? number(), value.isFinite else { return nil }
+          if let integer, Double(exactly: integer) == nil { return nil }
+          coordinates.append(Int32(truncatingIfNeeded: PolygonRasterizer.upsample(value)))
+        }
+        skipWhitespace()
+        if at(",") {
+          position += 1
+          skipWhitespace()
+          continue
+        }
+        guard at("]") else { return nil }
+        position += 1
+        break
+      }
+      guard coordinates.count < Int(Int32.max) else { return nil }
+      ends.append(Int32(coordinates.count))
+      skipWhitespace()
+      if at("]") {
+        position += 1
+        return coordinates.withUnsafeBufferPointer { xy in
+          ends.withUnsafeBufferPointer { ends in try? UpsampledPolygon(coordinates: xy, ringEnds: ends) }
+        }
+      }
+      guard at(",") else { return nil }
+      position += 1
+      skipWhitespace()
+    } while true
   }
 }

@@ -60,6 +60,10 @@ public struct JSONReader {
     /// before it reads any nested value), so an array of n numbers costs one allocation of
     /// exactly n, not the log2(n) reallocations and copies of appending to a new array.
     var numberScratch: [Double] = []
+    /// The coordinates and ring ends of the polygon `upsampledSegmentation` reads (COCOReader.swift),
+    /// reused from one annotation to the next.
+    var upsampledScratch: [Int32] = []
+    var ringEndScratch: [Int32] = []
     /// With `readsCOCO`, the first top-level `annotations` member, when an array, is read by
     /// `annotationArray` into `annotationRecords` (see COCOReader.swift).
     var readsCOCO = false
@@ -292,15 +296,41 @@ public struct JSONReader {
 
     @inline(__always)
     mutating func decimalRun(index: inout Int, pending: UnsafeMutablePointer<Double>) -> Bool {
+      // The scanner holds `self`: the scratch is moved out meanwhile (a swap, not a copy).
+      var numbers: [Double] = []
+      swap(&numbers, &numberScratch)
+      var waiting = 0
+      let any = scanDecimals(index: &index) { negative, mantissa, fractionLength in
+        guard let value = JSONReader.runDecimal(mantissa: mantissa, fractionLength: fractionLength) else {
+          return false
+        }
+        pending[waiting] = negative ? -value : value
+        waiting &+= 1
+        if waiting == 64 {
+          numbers.append(contentsOf: UnsafeBufferPointer(start: pending, count: 64))
+          waiting = 0
+        }
+        return true
+      }
+      numbers.append(contentsOf: UnsafeBufferPointer(start: pending, count: waiting))
+      swap(&numbers, &numberScratch)
+      return any
+    }
+
+    /// The scanner of `decimalRun`: hands each decimal it reads to `take` as its sign, its digits
+    /// without the point (at most 19) and its number of fraction digits (1...15). A number `take`
+    /// refuses (returns false for) ends the run before it, as anything the scanner does not
+    /// read. Returns whether any number was taken, and leaves `position` as `decimalRun` says.
+    @inline(__always)
+    mutating func scanDecimals(
+      index: inout Int, _ take: (_ negative: Bool, _ mantissa: UInt64, _ fractionLength: Int) -> Bool
+    ) -> Bool {
       guard let base = bytes.baseAddress else { return false }
       let count = bytes.count
       var start = position
       var lastEnd = -1
-      var waiting = 0, read = 0
-      defer {
-        numberScratch.append(contentsOf: UnsafeBufferPointer(start: pending, count: waiting))
-        index += read
-      }
+      var read = 0
+      defer { index += read }
       while start + 32 <= count {
         let a = load(base + start), b = load(base + start + 8), c = load(base + start + 16)
         let negative = a & 0xFF == UInt64(UInt8(ascii: "-"))
@@ -320,15 +350,10 @@ public struct JSONReader {
         guard fractionLength >= 1 else { break }
         var mantissa = digitValue(w0, length: integerLength) &* JSONReader.integerPowersOfTen[fractionLength]
           &+ digitValue(fraction, length: fractionLength)
-        let value: Double
         let after: UInt64  // the two bytes after the number
         if fractionLength <= 6 {
-          // At most 13 digits: below 2^53, and 10^fractionLength is exact (Clinger's fast path).
-          // (The conversion is the signed one, a single instruction: the mantissa is positive.)
-          value = Double(Int64(bitPattern: mantissa)) / JSONReader.powersOfTen[fractionLength]
           after = (fraction >> UInt64(8 * fractionLength)) & 0xFFFF
         } else if fractionLength == 7 {
-          value = Double(Int64(bitPattern: mantissa)) / JSONReader.powersOfTen[7]
           after = load(base + start + sign + integerLength + 8) & 0xFFFF
         } else {
           // 8 fraction digits so far: up to 7 more (the shortest text of a computed double).
@@ -337,11 +362,6 @@ public struct JSONReader {
           guard moreLength <= 7, integerLength + 8 + moreLength <= 19 else { break }
           mantissa = mantissa &* JSONReader.integerPowersOfTen[moreLength] &+ digitValue(more, length: moreLength)
           fractionLength += moreLength
-          // Eisel and Lemire's method for every mantissa, not Clinger's division for those up to
-          // 2^53: the shortest texts of doubles have 16 or 17 digits and fall on either side of
-          // 2^53 at random, so choosing between the two mispredicts half the time.
-          guard mantissa != 0, let long = JSONReader.longDecimal(mantissa: mantissa, scale: -fractionLength) else { break }
-          value = long
           after = moreLength <= 6
             ? (more >> UInt64(8 * moreLength)) & 0xFFFF
             : load(base + start + sign + integerLength + 16) & 0xFFFF
@@ -352,12 +372,7 @@ public struct JSONReader {
         guard separated || next == UInt64(UInt8(ascii: ",")) || next == UInt64(UInt8(ascii: "]"))
           || next == 0x20 || next == 0x0A || next == 0x0D || next == 0x09
         else { break }
-        pending[waiting] = negative ? -value : value
-        waiting &+= 1
-        if waiting == 64 {
-          numberScratch.append(contentsOf: UnsafeBufferPointer(start: pending, count: 64))
-          waiting = 0
-        }
+        guard take(negative, mantissa, fractionLength) else { break }
         read &+= 1
         lastEnd = start + sign + integerLength + 1 + fractionLength
         if !separated { break }
@@ -699,6 +714,22 @@ public struct JSONReader {
       return nil
     }
     return longDecimal(mantissa: mantissa, scale: scale)
+  }
+
+  /// The value of a decimal of `decimalRun`'s form: `mantissa` (at most 19 digits) over
+  /// 10^fractionLength (1...15). Up to 7 fraction digits the mantissa has at most 14 digits, below
+  /// 2^53, and one division by an exact power of ten rounds correctly (Clinger's fast path);
+  /// longer ones take Eisel and Lemire's method for every mantissa, not Clinger's division for
+  /// those up to 2^53: the shortest texts of doubles have 16 or 17 digits and fall on either side
+  /// of 2^53 at random, so choosing between the two would mispredict half the time.
+  @inline(__always)
+  static func runDecimal(mantissa: UInt64, fractionLength: Int) -> Double? {
+    if fractionLength <= 7 {
+      // (The conversion is the signed one, a single instruction: the mantissa is positive.)
+      return Double(Int64(bitPattern: mantissa)) / powersOfTen[fractionLength]
+    }
+    if mantissa == 0 { return nil }
+    return longDecimal(mantissa: mantissa, scale: -fractionLength)
   }
 
   /// `decimal` for mantissas above 2^53: the method of Eisel and Lemire (Lemire, "Number parsing

@@ -81,7 +81,7 @@ public enum MaskConversion {
     case .rle:
       object = object.setting("segmentation", mask.cocoJSON)
     case .polygon:
-      if case .polygons? = annotation.segmentation {
+      if annotation.segmentation?.isPolygon == true {
         // Already polygons: keep them; only area and bbox are recomputed.
       } else if annotation.isCrowd || mask.area == 0 {
         object = object.setting("segmentation", mask.cocoJSON)

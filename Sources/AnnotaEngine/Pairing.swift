@@ -240,8 +240,11 @@ public enum Pairing {
     var useB = [Use](repeating: .unused, count: objectsB.count)
     typealias Bound = (x0: Int, y0: Int, x1: Int, y1: Int)
     func bound(_ o: COCOAnnotation) -> Bound? {
-      if case .polygons(let polygon)? = o.segmentation { return polygon.pixelBound() }
-      return nil
+      switch o.segmentation {
+      case .polygons(let polygon)?: return polygon.pixelBound()
+      case .upsampledPolygons(let polygon)?: return polygon.pixelBound()
+      default: return nil
+      }
     }
     // The shapes' storage touched first, all at once (see `touchPolygonStorage`).
     var touched = 0

@@ -53,7 +53,7 @@ public enum Validation {
                                   message: "box \(box) reaches outside the \(image.width)x\(image.height) image"))
         }
       }
-      guard image != nil || annotation.segmentation.map({ if case .polygons = $0 { false } else { true } }) == true
+      guard image != nil || annotation.segmentation.map({ !$0.isPolygon }) == true
       else { continue }
       let mask: RLE?
       do { mask = try dataset.mask(of: annotation) } catch {
@@ -61,7 +61,7 @@ public enum Validation {
         continue
       }
       guard let mask else { continue }
-      if case .polygons? = annotation.segmentation, mask.area == 0 {
+      if annotation.segmentation?.isPolygon == true, mask.area == 0 {
         issues.append(COCOIssue(.warning, path: path + ".segmentation", annotationID: id,
                                 message: "polygon covers no pixel"))
       }

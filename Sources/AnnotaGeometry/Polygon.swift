@@ -57,19 +57,7 @@ public struct Polygon: Sendable, Hashable {
   public func maskIntervals(height: Int, width: Int, scratch: RasterizerScratch? = nil)
     -> (intervals: [Int], area: Int, box: Box)
   {
-    if rings.count == 1 {
-      return PolygonRasterizer.rasterizeIntervals(rings[0], height: height, width: width, scratch: scratch)
-    }
-    if rings.isEmpty { return ([], 0, PixelBounds.none.box) }
-    var union: [Int] = []
-    var bounds = PixelBounds.none
-    for ring in rings {
-      let (intervals, _, ringBounds) = PolygonRasterizer.rasterizeIntervalsWithBounds(
-        ring, height: height, width: width, scratch: scratch)
-      union = union.isEmpty ? intervals : RLE.unionIntervals(union, intervals)
-      bounds.formUnion(ringBounds)
-    }
-    return (union, RLE.area(ofIntervals: union), bounds.box)
+    PolygonRasterizer.maskIntervals(ringCount: rings.count, { DoubleRing(rings[$0]) }, height: height, width: width, scratch: scratch)
   }
 
   /// Pixels that hold every pixel of the mask (`x0...x1`, `y0...y1`, inclusive), found from the
@@ -118,18 +106,7 @@ public struct Polygon: Sendable, Hashable {
   ///
   /// The union's box is the union of the rings' boxes: each is the tight box of its ring's pixels.
   public func rleWithBox(height: Int, width: Int) -> (rle: RLE, box: Box) {
-    if rings.count == 1 { return PolygonRasterizer.rasterizeWithBox(rings[0], height: height, width: width) }
-    if rings.isEmpty { return (.empty(height: height, width: width), PixelBounds.none.box) }
-    var masks: [RLE] = []
-    masks.reserveCapacity(rings.count)
-    var bounds = PixelBounds.none
-    for ring in rings {
-      let (mask, ringBounds) = PolygonRasterizer.rasterizeWithBounds(
-        ring, height: height, width: width, findBounds: true)
-      masks.append(mask)
-      bounds.formUnion(ringBounds)
-    }
-    return (RLE.union(masks), bounds.box)
+    PolygonRasterizer.rleWithBox(ringCount: rings.count, { DoubleRing(rings[$0]) }, height: height, width: width)
   }
 }
 
@@ -211,7 +188,14 @@ public enum PolygonRasterizer {
   static func rasterizeWithBounds(_ xy: [Double], height h: Int, width w: Int, findBounds: Bool)
     -> (rle: RLE, bounds: PixelBounds)
   {
-    rasterizeSorted(xy, height: h, width: w, findBounds: findBounds) { sorted, count, bounds in
+    rasterizeWithBounds(DoubleRing(xy), height: h, width: w, findBounds: findBounds)
+  }
+
+  @inline(__always)
+  static func rasterizeWithBounds(_ ring: some RingVertices, height h: Int, width w: Int, findBounds: Bool)
+    -> (rle: RLE, bounds: PixelBounds)
+  {
+    rasterizeSorted(ring, height: h, width: w, findBounds: findBounds) { sorted, count, bounds in
       (counts(sorted: sorted, count: count, height: h, width: w), bounds)
     }
   }
@@ -228,7 +212,14 @@ public enum PolygonRasterizer {
   static func rasterizeIntervalsWithBounds(_ xy: [Double], height h: Int, width w: Int, scratch: RasterizerScratch?)
     -> (intervals: [Int], area: Int, bounds: PixelBounds)
   {
-    rasterizeSorted(xy, height: h, width: w, findBounds: true, scratch: scratch) { sorted, count, bounds in
+    rasterizeIntervalsWithBounds(DoubleRing(xy), height: h, width: w, scratch: scratch)
+  }
+
+  @inline(__always)
+  static func rasterizeIntervalsWithBounds(_ ring: some RingVertices, height h: Int, width w: Int, scratch: RasterizerScratch?)
+    -> (intervals: [Int], area: Int, bounds: PixelBounds)
+  {
+    rasterizeSorted(ring, height: h, width: w, findBounds: true, scratch: scratch) { sorted, count, bounds in
       let (intervals, area) = PolygonRasterizer.intervals(sorted: sorted, count: count, pixels: h * w)
       return (intervals, area, bounds)
     }
@@ -238,8 +229,8 @@ public enum PolygonRasterizer {
   /// their count and (with `findBounds`) the mask's bounds; the positions live only during the
   /// call.
   @inline(__always)
-  static func rasterizeSorted<Result>(
-    _ xy: [Double], height h: Int, width w: Int, findBounds: Bool, scratch: RasterizerScratch? = nil,
+  static func rasterizeSorted<Ring: RingVertices, Result>(
+    _ ring: Ring, height h: Int, width w: Int, findBounds: Bool, scratch: RasterizerScratch? = nil,
     _ finish: (UnsafePointer<Int>, Int, PixelBounds) -> Result
   ) -> Result {
     // The three temporaries, from `scratch` when there is one.
@@ -247,9 +238,8 @@ public enum PolygonRasterizer {
       if let scratch { return body(scratch.buffer(slot, of: type, count: count)) }
       return withUnsafeTemporaryAllocation(of: type, capacity: count) { body($0.baseAddress!) }
     }
-    precondition(xy.count % 2 == 0, "a ring needs an even number of coordinates")
     precondition(h >= 0 && w >= 0, "negative image size")
-    let k = xy.count / 2
+    let k = ring.pointCount
     if k == 0 { return withUnsafeTemporaryAllocation(of: Int.self, capacity: 1) { finish($0.baseAddress!, 0, .none) } }
     // The edges, x-major ones from the front and y-major ones from the back, so that pass 2 runs
     // each kind in a loop of its own (the kinds alternate at random along jagged outlines, and a
@@ -257,12 +247,11 @@ public enum PolygonRasterizer {
     // does not matter, as each column is sorted.
     return temporary(0, Edge.self, k) { edges in
       // Pass 1: every edge's walk and the columns it can cross.
-      var previous = (upsample(xy[0]), upsample(xy[1]))
+      var previous = ring.point(0)
       var lowColumn = Int.max, highColumn = Int.min
       var xMajorCount = 0, yMajorCount = 0
       for j in 0..<k {
-        let next = j + 1 < k ? (upsample(xy[2 * j + 2]), upsample(xy[2 * j + 3]))
-                             : (upsample(xy[0]), upsample(xy[1]))
+        let next = ring.point(j + 1 < k ? j + 1 : 0)
         let edge = Edge(previous.0, previous.1, next.0, next.1, width: w)
         let crossesColumns = edge.firstColumn <= edge.lastColumn
         lowColumn = min(lowColumn, crossesColumns ? edge.firstColumn : .max)
@@ -491,8 +480,10 @@ public enum PolygonRasterizer {
     (Int(UInt(max(lo, 2) + 2) / 5), min(w - 1, Int(UInt(max(hi + 2, 0)) / 5) - 1))
   }
 
-  @inline(__always)
-  static func upsample(_ value: Double) -> Int {
+  /// A coordinate as pycocotools' rasterizer upsamples it, `(int)(5 * v + .5)`, after clamping
+  /// to ±`coordinateLimit` (so at most 10^9 in magnitude); `v` must not be NaN.
+  @inlinable @inline(__always)
+  public static func upsample(_ value: Double) -> Int {
     let clamped = min(max(value, -coordinateLimit), coordinateLimit)
     return Int(5 * clamped + 0.5)  // truncation toward zero, like C's (int) cast
   }

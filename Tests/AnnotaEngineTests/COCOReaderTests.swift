@@ -12,7 +12,17 @@ struct COCOReaderTests {
   static func summary(_ a: COCOAnnotation) -> String {
     "\(a.index) id=\(a.id) image=\(a.imageID) category=\(String(describing: a.categoryID)) "
       + "bbox=\(String(describing: a.bbox)) crowd=\(a.isCrowd) area=\(String(describing: a.area)) "
-      + "score=\(String(describing: a.score)) segmentation=\(String(describing: a.segmentation))"
+      + "score=\(String(describing: a.score)) segmentation=\(shape(a.segmentation))"
+  }
+
+  /// A segmentation as the masks see it: polygons by their upsampled coordinates, the only
+  /// thing the rasterizer reads (the typed reading keeps no other; see `UpsampledPolygon`).
+  static func shape(_ s: Segmentation?) -> String {
+    switch s {
+    case .polygons(let polygon)?: "polygons \(UpsampledPolygon(polygon))"
+    case .upsampledPolygons(let polygon)?: "polygons \(polygon)"
+    default: String(describing: s)
+    }
   }
 
   /// Reads `text` both ways and checks that they agree; returns the typed reading's result.
@@ -105,6 +115,13 @@ struct COCOReaderTests {
       #expect(dataset.issues.contains { $0.path == "annotations[0].id" } == false)
       #expect(dataset.issues.contains { $0.path == "annotations[29].id" && $0.message == "duplicate annotation id 1" })
       #expect(dataset.issues.contains { $0.path == "annotations[8].segmentation.size" })
+      // Polygons of plain numbers are kept upsampled; mixed integers and decimals too.
+      for id: Int64 in [1, 2, 3, 4, 12] {
+        guard case .upsampledPolygons? = dataset.annotations.first(where: { $0.id == id })?.segmentation else {
+          Issue.record("annotation \(id) not upsampled")
+          continue
+        }
+      }
     }
   }
 
@@ -164,6 +181,10 @@ struct COCOReaderTests {
       pick([
         "\(Int(rng.next() % 60))", "\(Double(rng.next() % 6000) / 100)", "-\(Double(rng.next() % 300) / 7)",
         "\(Double(rng.next() % 1000) / 3)", "1e1", "2.50", "0.0", "-0", "7.123456789012345678",
+        // Doubles as JSON writers print them, and decimals on or near the rasterizer's ties.
+        "\(Double(rng.next() % 1_000_000_000_000) / 1e9)", "-\(Double(rng.next() % 1_000_000) / 1e7)",
+        "\(Double(rng.next() % 1000) / 10)", "0.30000000000000004", "2.0999999999999996", "12.100000000000001",
+        "0.00000000", "1234567.5", "12345678.25", "3.5e2", "1E-3", "0.1234567890123456",
       ])
     }
     func ring() -> String { "[" + (0..<(2 * Int(rng.next() % 5))).map { _ in number() }.joined(separator: pick([",", ", ", " ,\n"])) + "]" }

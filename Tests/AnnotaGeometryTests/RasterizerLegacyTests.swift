@@ -115,14 +115,14 @@ private func legacyBoundingBox(_ rle: RLE) -> Box {
 }
 
 /// An image size from empty and one-pixel sizes up to 480x640.
-private func randomImageSize(_ rng: inout SplitMix64) -> (h: Int, w: Int) {
+func randomImageSize(_ rng: inout SplitMix64) -> (h: Int, w: Int) {
   let h = [0, 1, 2, 7, 33, 120, 480][Int.random(in: 0...6, using: &rng)]
   let w = [0, 1, 3, 9, 40, 200, 640][Int.random(in: 0...6, using: &rng)]
   return (h, w)
 }
 
 /// A random ring of one of several kinds, on an `h x w` image.
-private func randomRing(kind: Int, h: Int, w: Int, _ rng: inout SplitMix64) -> [Double] {
+func randomRing(kind: Int, h: Int, w: Int, _ rng: inout SplitMix64) -> [Double] {
   let fw = Double(w), fh = Double(h)
   var xy: [Double] = []
   func point(_ x: Double, _ y: Double) {
