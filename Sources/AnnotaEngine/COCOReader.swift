@@ -245,7 +245,7 @@ extension JSONReader.Parser {
   /// that is not a finite number literal, an integer too large for a double, a syntax error.
   ///
   /// Decimals of `decimalRun`'s form go straight from their digits to the upsampled integer
-  /// (`PolygonRasterizer.upsampledDecimal`), without the double in between, unless that could
+  /// (`JSONReader.upsampledDecimal`), without the double in between, unless that could
   /// round differently; the others are read as doubles, then upsampled.
   mutating func upsampledSegmentation() -> UpsampledPolygon? {
     // Moved out of `self` while the scanner holds it (a swap, not a copy), emptied for the next.
@@ -272,7 +272,7 @@ extension JSONReader.Parser {
           var waiting = 0
           let any = scanDecimals(index: &index) { negative, mantissa, fractionLength in
             let u: Int
-            if !negative, let exact = PolygonRasterizer.upsampledDecimal(mantissa: mantissa, fractionLength: fractionLength) {
+            if !negative, let exact = JSONReader.upsampledDecimal(mantissa: mantissa, fractionLength: fractionLength) {
               u = exact
             } else {
               guard let value = JSONReader.runDecimal(mantissa: mantissa, fractionLength: fractionLength) else {

@@ -804,6 +804,38 @@ public struct JSONReader {
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
   ]
 
+  /// `PolygonRasterizer.upsample` of the decimal `mantissa / 10^fractionLength` (non-negative,
+  /// 1...15 fraction digits), computed from its digits without first rounding it to a double;
+  /// nil when that is not certain to agree with `upsample` of its double, which then decides.
+  ///
+  /// `upsample` rounds three times: the decimal to the nearest double x, 5x, then + .5, each
+  /// within half an ulp, so its sum z is within 3·2^-53·Z of the exact Z = 5v + 1/2, less than
+  /// 3·2^-27 for Z below 2^26 (larger ones are left to the doubles). Its truncation is ⌊Z⌋
+  /// unless Z's fraction is within that of 0 or 1. Here Z = n / 10^f with n = 5m + 10^f / 2, so
+  /// ⌊Z⌋ and the fraction come from a quotient and its remainder; a fraction within 2^-24 of an
+  /// integer (for f ≤ 7, only an exact integer, as 0.1 gives) is left to the doubles.
+  ///
+  /// The quotient is estimated by a product with 10^-f instead of a division; it is off only
+  /// when Z is within about 2^-25 of an integer, and then the remainder falls outside
+  /// 0 ..< 10^f, which the same test refuses.
+  @inline(__always)
+  static func upsampledDecimal(mantissa m: UInt64, fractionLength f: Int) -> Int? {
+    // n below 2^63: the conversions are the signed ones.
+    guard f >= 1 && f <= 15, m <= 1_800_000_000_000_000_000 else { return nil }
+    let denominator = Int64(bitPattern: integerPowersOfTen[f])
+    let n = 5 &* Int64(bitPattern: m) &+ denominator >> 1
+    let q = Int64(Double(n) * reciprocalPowersOfTen[f])
+    let r = n &- q &* denominator
+    let margin = denominator >> 24
+    guard q < 1 << 26, r > margin, r < denominator &- margin else { return nil }
+    return Int(q)
+  }
+
+  /// 10^-0 ... 10^-15, rounded.
+  static let reciprocalPowersOfTen: [Double] = [
+    1e-0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12, 1e-13, 1e-14, 1e-15,
+  ]
+
   /// 10^0 ... 10^19.
   static let integerPowersOfTen: [UInt64] = [
     1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000,

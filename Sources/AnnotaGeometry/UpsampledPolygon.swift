@@ -5,7 +5,7 @@
 /// instead of one per ring, and the rasterizer does not convert its doubles again.
 ///
 /// Readers that only ever rasterize a file's polygons (`iou`, `agree`) build these straight from
-/// the coordinates' text (`upsampledDecimal`); a polygon needed as numbers stays a `Polygon`.
+/// the coordinates' text (`JSONReader.upsampledDecimal`); a polygon needed as numbers stays a `Polygon`.
 public struct UpsampledPolygon: Sendable, Hashable {
   /// `[rings, minX, minY, maxX, maxY, end of ring 0, ..., end of the last ring, x0, y0, ...]`:
   /// the vertices' box in upsampled units, then each ring's end as a count of coordinates.
@@ -209,28 +209,4 @@ extension PolygonRasterizer {
     }
     return (RLE.union(masks), bounds.box)
   }
-
-  /// `upsample` of the decimal `mantissa / 10^fractionLength` (non-negative), computed from its digits without first rounding it to a double;
-  /// nil when that is not certain to agree with `upsample` of its double, which then decides.
-  ///
-  /// `upsample` rounds three times: the decimal to the nearest double x, 5x, then + .5, each
-  /// within half an ulp, so its sum z is within 3·2^-53·Z of the exact Z = 5v + 1/2, less than
-  /// 3·2^-27 for Z below 2^26 (larger ones are left to the doubles). Its truncation is ⌊Z⌋ unless Z's fraction is within that of 0
-  /// or 1. Z = (5m + 5·10^(f-1)) / 10^f exactly, so quotient and remainder give ⌊Z⌋ and the
-  /// fraction; a fraction within 2^-24 of an integer (for f ≤ 7, only an exact integer, as
-  /// 0.1 gives) is left to the doubles.
-  @inlinable @inline(__always)
-  public static func upsampledDecimal(mantissa m: UInt64, fractionLength f: Int) -> Int? {
-    // 5m + 5·10^14 must fit in 64 bits.
-    guard f >= 1 && f <= 15, m <= 3_600_000_000_000_000_000 else { return nil }
-    let denominator = decimalPowers[f]
-    let numerator = 5 &* m &+ 5 &* decimalPowers[f - 1]
-    let (q, r) = numerator.quotientAndRemainder(dividingBy: denominator)
-    let margin = denominator >> 24
-    guard q < 1 << 26, r > margin, denominator &- r > margin else { return nil }
-    return Int(q)
-  }
-
-  /// 10^0 ... 10^15.
-  @usableFromInline static let decimalPowers: [UInt64] = (0...15).map { p in (0..<p).reduce(1) { v, _ in v * 10 } }
 }
