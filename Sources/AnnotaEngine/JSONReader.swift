@@ -815,26 +815,31 @@ public struct JSONReader {
   /// ⌊Z⌋ and the fraction come from a quotient and its remainder; a fraction within 2^-24 of an
   /// integer (for f ≤ 7, only an exact integer, as 0.1 gives) is left to the doubles.
   ///
-  /// The quotient is estimated by a product with 10^-f instead of a division; it is off only
-  /// when Z is within about 2^-25 of an integer, and then the remainder falls outside
-  /// 0 ..< 10^f, which the same test refuses.
+  /// The quotient is estimated with a 64 × 64-bit product by 2^(64+s) / 10^f, rounded down,
+  /// instead of a division: n below 2^63 makes the estimate short by less than 1, so it is the
+  /// quotient or one less, and one less puts the remainder at 10^f or more, which the same test
+  /// refuses.
   @inline(__always)
   static func upsampledDecimal(mantissa m: UInt64, fractionLength f: Int) -> Int? {
-    // n below 2^63: the conversions are the signed ones.
     guard f >= 1 && f <= 15, m <= 1_800_000_000_000_000_000 else { return nil }
-    let denominator = Int64(bitPattern: integerPowersOfTen[f])
-    let n = 5 &* Int64(bitPattern: m) &+ denominator >> 1
-    let q = Int64(Double(n) * reciprocalPowersOfTen[f])
-    let r = n &- q &* denominator
+    let denominator = integerPowersOfTen[f]
+    let n = 5 &* m &+ denominator >> 1
+    let q = n.multipliedFullWidth(by: reciprocalsOfPowersOfTen[f]).high >> reciprocalShifts[f]
+    let r = n &- q &* denominator  // at least 0: q is at most the quotient
     let margin = denominator >> 24
     guard q < 1 << 26, r > margin, r < denominator &- margin else { return nil }
     return Int(q)
   }
 
-  /// 10^-0 ... 10^-15, rounded.
-  static let reciprocalPowersOfTen: [Double] = [
-    1e-0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12, 1e-13, 1e-14, 1e-15,
+  /// ⌊2^(64+s) / 10^f⌋ for f = 1...15 (each in 2^63 ..< 2^64), with s = ⌊log2 10^f⌋ in
+  /// `reciprocalShifts`; none for f = 0.
+  static let reciprocalsOfPowersOfTen: [UInt64] = [
+    0, 14757395258967641292, 11805916207174113034, 9444732965739290427, 15111572745182864683,
+    12089258196146291747, 9671406556917033397, 15474250491067253436, 12379400392853802748,
+    9903520314283042199, 15845632502852867518, 12676506002282294014, 10141204801825835211,
+    16225927682921336339, 12980742146337069071, 10384593717069655257,
   ]
+  static let reciprocalShifts: [UInt64] = [0, 3, 6, 9, 13, 16, 19, 23, 26, 29, 33, 36, 39, 43, 46, 49]
 
   /// 10^0 ... 10^19.
   static let integerPowersOfTen: [UInt64] = [
