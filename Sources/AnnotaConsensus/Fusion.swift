@@ -78,10 +78,18 @@ public enum Fusion {
   public static func voteWithOverlaps(intervals lists: [[Int]], minimumVotes: Int? = nil)
     -> (intervals: [Int], overlaps: [Int])
   {
+    withVoteAndOverlaps(intervals: lists, minimumVotes: minimumVotes) { (Array($0), $1) }
+  }
+
+  /// `voteWithOverlaps`, handing the result to `body` in temporary storage (valid only during
+  /// the call) instead of an array of its own: a caller that only summarises the result saves
+  /// an allocation of its size per object.
+  public static func withVoteAndOverlaps<Result>(
+    intervals lists: [[Int]], minimumVotes: Int? = nil, _ body: (UnsafeBufferPointer<Int>, [Int]) -> Result
+  ) -> Result {
     precondition(!lists.isEmpty, "voting needs at least one mask")
     var overlaps = [Int](repeating: 0, count: lists.count)
-    let out = mergeVote(lists, need: minimumVotes ?? (lists.count / 2 + 1), overlaps: &overlaps)
-    return (out, overlaps)
+    return withMergeVote(lists, need: minimumVotes ?? (lists.count / 2 + 1), overlaps: &overlaps, body)
   }
 
   /// `vote`'s result intervals by merging the masks' interval ends: after all the boundaries at
@@ -100,6 +108,14 @@ public enum Fusion {
   /// index (an interval's end). Each such stretch adds its length to every list inside it, while
   /// the result is.
   static func mergeVote(_ lists: [[Int]], need: Int, overlaps: inout [Int]) -> [Int] {
+    withMergeVote(lists, need: need, overlaps: &overlaps) { result, _ in Array(result) }
+  }
+
+  /// `mergeVote` with the result handed to `body` in temporary storage (for up to three lists)
+  /// or in an array of the result's bound (for more), with the overlaps once they are added.
+  static func withMergeVote<Result>(
+    _ lists: [[Int]], need: Int, overlaps: inout [Int], _ body: (UnsafeBufferPointer<Int>, [Int]) -> Result
+  ) -> Result {
     let tracking = !overlaps.isEmpty
     if lists.count <= 3 {
       // Up to three masks (three annotators, the usual case): the heads live in registers, and
@@ -135,7 +151,7 @@ public enum Fusion {
           if tracking {
             for k in overlaps.indices { overlaps[k] += k == 0 ? three.0 : k == 1 ? three.1 : three.2 }
           }
-          return Array(UnsafeBufferPointer(start: out.baseAddress, count: n))
+          return body(UnsafeBufferPointer(start: out.baseAddress, count: n), overlaps)
         }
       }
     }
@@ -151,7 +167,7 @@ public enum Fusion {
       ends.append(Int.max)
     }
     // Each step consumes at least one end, so the result has at most ends.count entries.
-    return [Int](unsafeUninitializedCapacity: ends.count) { out, written in
+    let result = [Int](unsafeUninitializedCapacity: ends.count) { out, written in
       var n = 0
       var depth = 0
       var previous = 0
@@ -183,6 +199,7 @@ public enum Fusion {
       }
       written = n
     }
+    return result.withUnsafeBufferPointer { body($0, overlaps) }
   }
 
   /// `mergeVote`'s loop for three lists in `ends` (as laid out there) starting at `h0`, `h1` and

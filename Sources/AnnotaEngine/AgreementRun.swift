@@ -332,12 +332,16 @@ public enum AgreementRun {
         } else {
           let (h, w) = maskSets[voters[0].annotator].size(of: voters[0].object)
           let lists = voters.map { maskSets[$0.annotator].intervals(of: $0.object) }
-          let (intervals, overlaps) = Fusion.voteWithOverlaps(intervals: lists)
-          let summary = RLE.jsonSummary(ofIntervals: intervals, height: h, width: w)
+          // The result is summarised in its temporary storage; it becomes an array only when a
+          // member is outside the voters (one outvoted in a review), to be compared with it.
+          let outsider = cluster.members.contains { !voters.contains($0) }
+          let (summary, overlaps, kept) = Fusion.withVoteAndOverlaps(intervals: lists) { intervals, overlaps in
+            (RLE.jsonSummary(ofIntervals: intervals, height: h, width: w), overlaps, outsider ? Array(intervals) : [])
+          }
           object.mask = (h, w, summary.compressedLiteral, summary.area)
           object.box = summary.box
           area = summary.area
-          fusedSet = { RLESet(height: h, width: w, intervals: [intervals], areas: [summary.area], boxes: [summary.box]) }
+          fusedSet = { RLESet(height: h, width: w, intervals: [kept], areas: [summary.area], boxes: [summary.box]) }
           voterOverlaps = overlaps
         }
         for m in cluster.members {

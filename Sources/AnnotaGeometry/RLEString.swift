@@ -58,12 +58,19 @@ extension RLE {
   public static func summary(ofIntervals intervals: [Int], height h: Int, width w: Int)
     -> (compressed: String, area: Int, box: Box)
   {
-    summary(ofIntervals: intervals, height: h, width: w) { String(decoding: $0, as: UTF8.self) }
+    intervals.withUnsafeBufferPointer { summary(ofIntervals: $0, height: h, width: w) { String(decoding: $0, as: UTF8.self) } }
   }
 
   /// `summary(ofIntervals:height:width:)` with the compressed string as the bytes of a JSON
   /// string literal (`jsonLiteral`), which a JSON writer appends as they are.
   public static func jsonSummary(ofIntervals intervals: [Int], height h: Int, width w: Int)
+    -> (compressedLiteral: [UInt8], area: Int, box: Box)
+  {
+    intervals.withUnsafeBufferPointer { jsonSummary(ofIntervals: $0, height: h, width: w) }
+  }
+
+  /// `jsonSummary` of intervals in a buffer (a vote's result in its temporary storage).
+  public static func jsonSummary(ofIntervals intervals: UnsafeBufferPointer<Int>, height h: Int, width w: Int)
     -> (compressedLiteral: [UInt8], area: Int, box: Box)
   {
     summary(ofIntervals: intervals, height: h, width: w, jsonLiteral)
@@ -135,7 +142,8 @@ extension RLE {
   /// The summary, with the compressed string's characters handed to `text` to keep.
   @inline(__always)
   static func summary<Text>(
-    ofIntervals intervals: [Int], height h: Int, width w: Int, _ text: (UnsafeBufferPointer<UInt8>) -> Text
+    ofIntervals intervals: UnsafeBufferPointer<Int>, height h: Int, width w: Int,
+    _ text: (UnsafeBufferPointer<UInt8>) -> Text
   ) -> (Text, Int, Box) {
     precondition(intervals.count % 2 == 0, "intervals come in start/end pairs")
     let total = h * w
@@ -176,7 +184,8 @@ extension RLE {
       }
       var position = 0
       var previous = -1
-      intervals.withUnsafeBufferPointer { v in
+      do {
+        let v = intervals
         var i = 0
         while i < v.count {
           let start = v[i], end = v[i + 1]
