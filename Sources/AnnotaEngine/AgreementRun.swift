@@ -865,20 +865,15 @@ public enum AgreementRun {
     _ body: (ImageResult, ObjectResult, inout JSONBytes) -> Void
   ) {
     var id: Int64 = 0
-    // Through buffers: a `for` over the arrays copies each result (a retain per array in it).
-    results.withUnsafeBufferPointer { results in
-      for i in results.indices {
-        results[i].objects.withUnsafeBufferPointer { objects in
-          for k in objects.indices {
-            id += 1
-            out.raw(id == 1 ? "{" : ",{")
-            out.key("id"); out.int(id)
-            out.raw(","); out.key("image_id"); out.int(results[i].imageID)
-            body(results[i], objects[k], &out)
-            out.raw("}")
-            out.flush(atLeast: writeChunk, emit)
-          }
-        }
+    for r in results {
+      for o in r.objects {
+        id += 1
+        out.raw(id == 1 ? "{" : ",{")
+        out.key("id"); out.int(id)
+        out.raw(","); out.key("image_id"); out.int(r.imageID)
+        body(r, o, &out)
+        out.raw("}")
+        out.flush(atLeast: writeChunk, emit)
       }
     }
   }
