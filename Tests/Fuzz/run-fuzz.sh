@@ -118,6 +118,11 @@ seed_coco() {
   {"id": 2, "image_id": 7, "category_id": 1, "segmentation": {"size": [3, 3], "counts": [9]}}]}
 === minimal
 {"images": [], "annotations": [], "categories": []}
+=== digits
+{"images": [{"id": 1, "width": 9, "height": 7}], "categories": [{"id": 1}],
+ "annotations": [{"id": 1, "image_id": 1, "category_id": 1,
+   "segmentation": [[0.30000000000000004, 1.1, 7.123456789012345, 0.5, 2.0999999999999996, 6.49999999999999],
+                    [-0.25, 3.3, 12.100000000000001, 4.7, 5.9, 0.0000000001, 1.5e0, 2]]}]}
 === strings
 {"images": [{"id": 1, "width": 2, "height": 2, "file_name": "d\u00e9j\u00e0 \"vu\"\\\/\b\f\n\r\t\ud83d\ude00"}],
  "annotations": [{"id": 9223372036854775807, "image_id": 1, "segmentation": [[0, 0, 2, 0, 2, 2]],

@@ -16,7 +16,13 @@ public func fuzzCOCO(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
   switch (both[0], both[1]) {
   case (.success(let full), .success(let typed)):
     precondition(full.issues == typed.issues && full.images == typed.images && full.categories == typed.categories)
-    precondition(full.annotations.map { "\($0)" } == typed.annotations.map { "\($0)" })
+    // The typed reading keeps polygons as their upsampled integers, all the rasterizer reads.
+    func comparable(_ a: COCOAnnotation) -> String {
+      var a = a
+      if case .polygons(let polygon)? = a.segmentation { a.segmentation = .upsampledPolygons(UpsampledPolygon(polygon)) }
+      return "\(a)"
+    }
+    precondition(full.annotations.map(comparable) == typed.annotations.map(comparable))
   case (.failure(let a), .failure(let b)): precondition(a.description == b.description)
   default: preconditionFailure("the two readings disagree: \(both)")
   }
