@@ -258,7 +258,7 @@ extension JSONReader.Parser {
       swap(&coordinates, &upsampledScratch)
       swap(&ends, &ringEndScratch)
     }
-    @inline(__always) func at(_ c: Character) -> Bool { position < bytes.count && bytes[position] == UInt8(ascii: c.unicodeScalars.first!) }
+    @inline(__always) func at(_ c: Unicode.Scalar) -> Bool { position < bytes.count && bytes[position] == UInt8(ascii: c) }
     position += 1
     skipWhitespace()
     repeat {

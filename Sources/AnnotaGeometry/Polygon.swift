@@ -57,7 +57,8 @@ public struct Polygon: Sendable, Hashable {
   public func maskIntervals(height: Int, width: Int, scratch: RasterizerScratch? = nil)
     -> (intervals: [Int], area: Int, box: Box)
   {
-    PolygonRasterizer.maskIntervals(ringCount: rings.count, { DoubleRing(rings[$0]) }, height: height, width: width, scratch: scratch)
+    PolygonRasterizer.maskIntervals(
+      ringCount: rings.count, { DoubleRing(rings[$0]) }, height: height, width: width, scratch: scratch)
   }
 
   /// Pixels that hold every pixel of the mask (`x0...x1`, `y0...y1`, inclusive), found from the
@@ -216,8 +217,9 @@ public enum PolygonRasterizer {
   }
 
   @inline(__always)
-  static func rasterizeIntervalsWithBounds(_ ring: some RingVertices, height h: Int, width w: Int, scratch: RasterizerScratch?)
-    -> (intervals: [Int], area: Int, bounds: PixelBounds)
+  static func rasterizeIntervalsWithBounds(
+    _ ring: some RingVertices, height h: Int, width w: Int, scratch: RasterizerScratch?
+  ) -> (intervals: [Int], area: Int, bounds: PixelBounds)
   {
     rasterizeSorted(ring, height: h, width: w, findBounds: true, scratch: scratch) { sorted, count, bounds in
       let (intervals, area) = PolygonRasterizer.intervals(sorted: sorted, count: count, pixels: h * w)

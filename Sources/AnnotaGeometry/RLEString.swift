@@ -58,7 +58,9 @@ extension RLE {
   public static func summary(ofIntervals intervals: [Int], height h: Int, width w: Int)
     -> (compressed: String, area: Int, box: Box)
   {
-    intervals.withUnsafeBufferPointer { summary(ofIntervals: $0, height: h, width: w) { String(decoding: $0, as: UTF8.self) } }
+    intervals.withUnsafeBufferPointer { intervals in
+      summary(ofIntervals: intervals, height: h, width: w) { String(decoding: $0, as: UTF8.self) }
+    }
   }
 
   /// `summary(ofIntervals:height:width:)` with the compressed string as the bytes of a JSON

@@ -63,7 +63,9 @@ public struct UpsampledPolygon: Sendable, Hashable {
     }
     do {
       self = try coordinates.withUnsafeBufferPointer { xy throws(GeometryError) in
-        try ends.withUnsafeBufferPointer { ends throws(GeometryError) in try UpsampledPolygon(coordinates: xy, ringEnds: ends) }
+        try ends.withUnsafeBufferPointer { ends throws(GeometryError) in
+          try UpsampledPolygon(coordinates: xy, ringEnds: ends)
+        }
       }
     } catch {
       preconditionFailure("invalid polygon: \(error)")
@@ -175,13 +177,15 @@ extension PolygonRasterizer {
   ) -> (intervals: [Int], area: Int, box: Box) {
     if count == 0 { return ([], 0, PixelBounds.none.box) }
     if count == 1 {
-      let (intervals, area, bounds) = rasterizeIntervalsWithBounds(ring(0), height: height, width: width, scratch: scratch)
+      let (intervals, area, bounds) = rasterizeIntervalsWithBounds(
+        ring(0), height: height, width: width, scratch: scratch)
       return (intervals, area, bounds.box)
     }
     var union: [Int] = []
     var bounds = PixelBounds.none
     for r in 0..<count {
-      let (intervals, _, ringBounds) = rasterizeIntervalsWithBounds(ring(r), height: height, width: width, scratch: scratch)
+      let (intervals, _, ringBounds) = rasterizeIntervalsWithBounds(
+        ring(r), height: height, width: width, scratch: scratch)
       union = union.isEmpty ? intervals : RLE.unionIntervals(union, intervals)
       bounds.formUnion(ringBounds)
     }
