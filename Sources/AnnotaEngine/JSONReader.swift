@@ -273,7 +273,7 @@ public struct JSONReader {
 
     /// Reads the decimals `ddd.ddd` (an optional minus, 1–7 integer digits without a leading zero,
     /// 1–15 fraction digits, at most 19 digits in all) from the element at `position` on, as long
-    /// as each is followed by `", "` and another element, appending them to `numberScratch` and
+    /// as each is followed by `", "` or `","` and another element, appending them to `numberScratch` and
     /// counting them in `index`. Returns whether it read any; if so, `position` is just past the
     /// last one read, else it is unchanged. Anything else (an integer, an exponent, more digits,
     /// other spacing, the end of the array) is left to the general path, which reads it, and
@@ -375,8 +375,12 @@ public struct JSONReader {
         guard take(negative, mantissa, fractionLength) else { break }
         read &+= 1
         lastEnd = start + sign + integerLength + 1 + fractionLength
-        if !separated { break }
-        start = lastEnd + 2
+        // The next element starts after ", " or, in compact JSON, after ","; anything else there
+        // (spacing, the end of the array) ends the run, and the general path goes on from the
+        // separator.
+        let step = separated ? 2 : next == UInt64(UInt8(ascii: ",")) ? 1 : 0
+        if step == 0 { break }
+        start = lastEnd + step
       }
       if lastEnd < 0 { return false }
       position = lastEnd

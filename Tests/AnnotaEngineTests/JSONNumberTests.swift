@@ -249,6 +249,7 @@ struct JSONNumberTests {
       var text = "["
       var literals: [String] = []
       var integers = 0
+      let separator = rng.next() % 2 == 0 ? ", " : ","  // as Python writes JSON, or compact
       for i in 0..<(1 + Int(rng.next() % 50)) {
         var literal: String
         if rng.next() % 12 == 0 {
@@ -263,7 +264,7 @@ struct JSONNumberTests {
           if rng.next() % 15 == 0 { literal += ["e3", "E-2", "e+1"][Int(rng.next() % 3)] }
         }
         if rng.next() % 3 == 0 { literal = "-" + literal }
-        if i > 0 { text += rng.next() % 5 == 0 ? [",", " , ", ",\n", ",  ", ",\t"][Int(rng.next() % 5)] : ", " }
+        if i > 0 { text += rng.next() % 5 == 0 ? [",", " , ", ",\n", ",  ", ",\t"][Int(rng.next() % 5)] : separator }
         text += literal
         literals.append(literal)
       }
@@ -297,7 +298,11 @@ struct JSONNumberTests {
     for (text, index) in [("[1.25, 2.5, 012.5, 3.75, 4.5, 5.25]", 2), ("[1.25, 2.5, 3.75, 4., 5.5, 6.25]", 3),
                           ("[1.25, -, 3.75, 4.25, 5.5, 6.25]", 1), ("[10, 20, 30, 00, 40, 50, 60]", 3),
                           ("[1.25, 2.5, 3.75, -01.5, 5.5, 6.25, 7.75, 8.5, 9.25]", 3),
-                          ("[1.25, 2.5, 3.75, 4.5, 5.5, 6.25, 7.75, 1.5e, 9.25, 10.5, 11.25, 12.5]", 7)] {
+                          ("[1.25, 2.5, 3.75, 4.5, 5.5, 6.25, 7.75, 1.5e, 9.25, 10.5, 11.25, 12.5]", 7),
+                          ("[1.25,2.5,012.5,3.75,4.5,5.25,6.5,7.25,8.75,9.5]", 2),
+                          ("[1.25,2.5,3.75,4.,5.5,6.25,7.75,8.5,9.25,10.5]", 3),
+                          ("[1.25,2.5,3.75,4.5,5.5,6.25,7.75,1.5e,9.25,10.5,11.25,12.5]", 7),
+                          ("[1.25,2.5,3.75,4.5,5.5,6.25,7.75,8.5,9.25,10.5,11.25,--1.5]", 11)] {
       do {
         _ = try JSONReader.parse(text)
         Issue.record("\(text) parsed")
