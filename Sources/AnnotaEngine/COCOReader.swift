@@ -268,37 +268,17 @@ extension JSONReader.Parser {
       if at("]") { return nil }  // an empty ring
       while true {
         var index = 0
-        let scanned = withUnsafeTemporaryAllocation(of: Int32.self, capacity: 64) { pending in
-          var waiting = 0
-          let any = scanDecimals(index: &index) { negative, mantissa, fractionLength in
-            let u: Int
-            if !negative, let exact = JSONReader.upsampledDecimal(mantissa: mantissa, fractionLength: fractionLength) {
-              u = exact
-            } else {
-              guard let value = JSONReader.runDecimal(mantissa: mantissa, fractionLength: fractionLength) else {
-                return false
-              }
-              u = PolygonRasterizer.upsample(negative ? -value : value)
-            }
-            pending[waiting] = Int32(truncatingIfNeeded: u)
-            waiting &+= 1
-            if waiting == 64 {
-              coordinates.append(contentsOf: UnsafeBufferPointer(start: pending.baseAddress, count: 64))
-              waiting = 0
-            }
-            return true
+        let scanned = scanDecimals(index: &index, into: &coordinates) { negative, mantissa, fractionLength in
+          if !negative, let exact = JSONReader.upsampledDecimal(mantissa: mantissa, fractionLength: fractionLength) {
+            return Int32(truncatingIfNeeded: exact)
           }
-          coordinates.append(contentsOf: UnsafeBufferPointer(start: pending.baseAddress, count: waiting))
-          return any
+          return JSONReader.runDecimal(mantissa: mantissa, fractionLength: fractionLength).map {
+            Int32(truncatingIfNeeded: PolygonRasterizer.upsample(negative ? -$0 : $0))
+          }
         }
         if !scanned {
-          // Any other number literal (not `-Infinity`, which the general reader reads as a value).
-          guard position < bytes.count else { return nil }
-          let c = bytes[position]
-          guard (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
-            || (c == UInt8(ascii: "-") && !(position + 1 < bytes.count && bytes[position + 1] == UInt8(ascii: "I")))
-          else { return nil }
-          guard let (value, integer) = try? number(), value.isFinite else { return nil }
+          // Any other number literal.
+          guard startsNumber(), let (value, integer) = try? number(), value.isFinite else { return nil }
           if let integer, Double(exactly: integer) == nil { return nil }
           coordinates.append(Int32(truncatingIfNeeded: PolygonRasterizer.upsample(value)))
         }

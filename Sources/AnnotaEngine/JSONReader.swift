@@ -223,12 +223,7 @@ public struct JSONReader {
         // While every element so far is a decimal, a run of decimals is read in one go; it leaves
         // `position` just past its last number and counts its elements in `index`.
         if !(allNumbers && integers == 0 && decimalRun(index: &index)) {
-          let c = bytes[position]
-          // A number, but not `-Infinity` (read by `value`, like `NaN` and `Infinity`).
-          let startsNumber = (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
-            || (c == UInt8(ascii: "-")
-              && !(position + 1 < bytes.count && bytes[position + 1] == UInt8(ascii: "I")))
-          if allNumbers && startsNumber {
+          if allNumbers && startsNumber() {
             let (double, int) = try number(index: index)
             if let int, Double(exactly: int) == nil {
               // An integer beyond 2^53 would lose precision as a Double: keep it exact.
@@ -273,8 +268,8 @@ public struct JSONReader {
 
     /// Reads the decimals `ddd.ddd` (an optional minus, 1–7 integer digits without a leading zero,
     /// 1–15 fraction digits, at most 19 digits in all) from the element at `position` on, as long
-    /// as each is followed by `", "` or `","` and another element, appending them to `numberScratch` and
-    /// counting them in `index`. Returns whether it read any; if so, `position` is just past the
+    /// as each is followed by `", "` or `","` and another element, appending them to
+    /// `numberScratch` and counting them in `index`. Returns whether it read any; if so, `position` is just past the
     /// last one read, else it is unchanged. Anything else (an integer, an exponent, more digits,
     /// other spacing, the end of the array) is left to the general path, which reads it, and
     /// reports it, as usual.
@@ -289,32 +284,47 @@ public struct JSONReader {
     /// The values wait in a small buffer on the stack and join `numberScratch` 64 at a time: an
     /// append per number costs a call to the runtime's uniqueness check.
     mutating func decimalRun(index: inout Int) -> Bool {
-      withUnsafeTemporaryAllocation(of: Double.self, capacity: 64) { pending in
-        decimalRun(index: &index, pending: pending.baseAddress!)
-      }
-    }
-
-    @inline(__always)
-    mutating func decimalRun(index: inout Int, pending: UnsafeMutablePointer<Double>) -> Bool {
       // The scanner holds `self`: the scratch is moved out meanwhile (a swap, not a copy).
       var numbers: [Double] = []
       swap(&numbers, &numberScratch)
-      var waiting = 0
-      let any = scanDecimals(index: &index) { negative, mantissa, fractionLength in
-        guard let value = JSONReader.runDecimal(mantissa: mantissa, fractionLength: fractionLength) else {
-          return false
-        }
-        pending[waiting] = negative ? -value : value
-        waiting &+= 1
-        if waiting == 64 {
-          numbers.append(contentsOf: UnsafeBufferPointer(start: pending, count: 64))
-          waiting = 0
-        }
-        return true
+      defer { swap(&numbers, &numberScratch) }
+      return scanDecimals(index: &index, into: &numbers) { negative, mantissa, fractionLength in
+        JSONReader.runDecimal(mantissa: mantissa, fractionLength: fractionLength).map { negative ? -$0 : $0 }
       }
-      numbers.append(contentsOf: UnsafeBufferPointer(start: pending, count: waiting))
-      swap(&numbers, &numberScratch)
-      return any
+    }
+
+    /// `scanDecimals` appending each decimal, as `convert` makes it from its sign, digits and
+    /// number of fraction digits, to `out` (a number `convert` refuses, nil, ends the run there).
+    /// The values wait in a buffer on the stack and join `out` 64 at a time.
+    @inline(__always)
+    mutating func scanDecimals<Element>(
+      index: inout Int, into out: inout [Element], _ convert: (Bool, UInt64, Int) -> Element?
+    ) -> Bool {
+      withUnsafeTemporaryAllocation(of: Element.self, capacity: 64) { buffer in
+        let pending = buffer.baseAddress!
+        var waiting = 0
+        let any = scanDecimals(index: &index) { negative, mantissa, fractionLength in
+          guard let value = convert(negative, mantissa, fractionLength) else { return false }
+          (pending + waiting).initialize(to: value)
+          waiting &+= 1
+          if waiting == 64 {
+            out.append(contentsOf: UnsafeBufferPointer(start: pending, count: 64))
+            waiting = 0
+          }
+          return true
+        }
+        out.append(contentsOf: UnsafeBufferPointer(start: pending, count: waiting))
+        return any
+      }
+    }
+
+    /// Whether the element at `position` is a number literal (not `-Infinity`, which `value`
+    /// reads, like `NaN` and `Infinity`).
+    func startsNumber() -> Bool {
+      guard position < bytes.count else { return false }
+      let c = bytes[position]
+      return (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
+        || (c == UInt8(ascii: "-") && !(position + 1 < bytes.count && bytes[position + 1] == UInt8(ascii: "I")))
     }
 
     /// The scanner of `decimalRun`: hands each decimal it reads to `take` as its sign, its digits
