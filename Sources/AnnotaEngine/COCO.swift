@@ -157,10 +157,18 @@ public struct COCODataset: Sendable {
     return try load(path, buffer: &buffer, keepingAnnotationObjects: keepingAnnotationObjects)
   }
 
-  /// `load`, reading the file into `buffer` (reused when large enough: see `FileIO.read(_:into:)`).
-  static func load(_ path: String, buffer: inout [UInt8], keepingAnnotationObjects: Bool = true)
-    throws(COCOFileError) -> COCODataset
+  /// `load`, reading the file into `buffer` (reused when large enough: see `FileIO.read(_:into:)`),
+  /// or without the annotation objects through a window of `window` bytes.
+  static func load(_ path: String, buffer: inout [UInt8], keepingAnnotationObjects: Bool = true,
+                   window: Int = readingWindow) throws(COCOFileError) -> COCODataset
   {
+    if !keepingAnnotationObjects, let window = try? FileWindow(path: path, capacity: window),
+       let (json, records) = JSONReader.parseCOCO(window)
+    {
+      return try COCODataset(json: json, typedRecords: records, source: path)
+    }
+    // Whole: with the annotation objects kept, or when the windowed reading met an error (this
+    // reading reports it, with its line and column).
     let count: Int
     do { count = try FileIO.read(path, into: &buffer) } catch {
       throw COCOFileError(path: path, message: error.message)
@@ -170,6 +178,10 @@ public struct COCODataset: Sendable {
                 keepingAnnotationObjects: keepingAnnotationObjects)
     }
   }
+
+  /// The window (bytes) through which a file read without its annotation objects is read: small
+  /// enough to stay in the cache (see `FileWindow`), large enough that moving it costs little.
+  static let readingWindow = 1 << 19
 
   /// Reads a COCO document from its text; `source` names it in errors. See `load`.
   public static func parse(_ text: UnsafeBufferPointer<UInt8>, source: String = "<memory>",
@@ -196,7 +208,10 @@ public struct COCODataset: Sendable {
     if runner.maxConcurrency == 1 {
       // One after the other through one buffer, sized for the largest file: its memory is
       // touched once, not once per file. (Its bytes are only ever read after `read` wrote them.)
-      let largest = min(paths.compactMap { FileIO.size(of: $0) }.max() ?? 0, FileIO.defaultMaxBytes)
+      // Files read without their annotation objects go through a window instead, and need it
+      // only for the rare file read whole.
+      let largest = keepingAnnotationObjects
+        ? min(paths.compactMap { FileIO.size(of: $0) }.max() ?? 0, FileIO.defaultMaxBytes) : 0
       var buffer = [UInt8](unsafeUninitializedCapacity: largest) { _, count in count = largest }
       for path in paths {
         do throws(COCOFileError) { results.append(.success(try load(path, buffer: &buffer, keepingAnnotationObjects: keepingAnnotationObjects))) } catch {

@@ -84,12 +84,47 @@ extension JSONReader {
     if reader.position != buffer.count { throw reader.error("unexpected data after the document") }
     return (value, reader.annotationRecords)
   }
+
+  /// `parseCOCO` of the file `window` reads, through the window: the elements of the
+  /// `annotations` array are read from a window that moves forward between them, so the file is
+  /// never held whole (its part before that array and its part after it are).
+  ///
+  /// Returns nil when the file should be read whole and parsed with `parseCOCO(_:)` instead:
+  /// after any error (that reading reports it, with its line and column) or a failed read.
+  static func parseCOCO(_ window: FileWindow) -> (document: JSONValue, records: AnnotationRecords?)? {
+    while true {
+      var reader = Parser(window.bytes)
+      reader.window = window
+      reader.readsCOCO = true
+      do throws(JSONParseError) {
+        reader.skipWhitespace()
+        let value = try reader.value(depth: 0)
+        if !window.atEnd {
+          // The document ended inside the window: what follows it must be whitespace only.
+          let end = reader.position
+          window.readToEnd()
+          reader.bytes = window.bytes
+          reader.position = end
+        }
+        reader.skipWhitespace()
+        if reader.position != reader.bytes.count || window.failure != nil { return nil }
+        return (value, reader.annotationRecords)
+      } catch {
+        // Before the `annotations` array, the window may have ended inside the document: read
+        // on and start over. (Within that array the window moves on by itself, and after it
+        // holds the rest of the file: an error there is one.)
+        if window.atEnd || window.offset > 0 { return nil }
+        window.grow()
+      }
+    }
+  }
 }
 
 extension JSONReader.Parser {
   /// The top-level `annotations` array at `position`, typed element by element. On any error
   /// it reads the array again with the general reader, which reports it as for any document.
   mutating func annotationArray(depth: Int) throws(JSONParseError) -> AnnotationRecords {
+    if let window { return try annotationArray(depth: depth, through: window) }
     let start = position, pathDepth = path.count
     do throws(JSONParseError) {
       var records = AnnotationRecords()
@@ -108,6 +143,59 @@ extension JSONReader.Parser {
       _ = try value(depth: depth)
       throw error  // not reached: the general reader meets the same error first
     }
+  }
+
+  /// `annotationArray` through `window`, whose bytes are `bytes`. Before an element, when less
+  /// than a quarter of the window is left, the window drops what was read and reads on. An element
+  /// (with its whitespace and the `,` or `]` after it) that cannot be read is read again once the
+  /// window holds more of the file, so one cut by the window's end is read whole; at the file's
+  /// end, the error is one. After the array the window holds the rest of the file.
+  mutating func annotationArray(depth: Int, through window: FileWindow) throws(JSONParseError)
+    -> AnnotationRecords
+  {
+    let pathDepth = path.count
+    @inline(__always) func moveWindow(keeping keep: Int) {
+      window.advance(keeping: keep)
+      bytes = window.bytes
+      position -= keep
+    }
+    // Past the `[` and any whitespace (which may go on past the window).
+    position += 1
+    while true {
+      skipWhitespace()
+      if position < bytes.count || window.atEnd { break }
+      moveWindow(keeping: position)
+    }
+    var records = AnnotationRecords()
+    if position < bytes.count && bytes[position] == UInt8(ascii: "]") {
+      position += 1
+    } else {
+      var index = 0
+      while true {
+        if bytes.count - position < bytes.count / 4 && !window.atEnd { moveWindow(keeping: position) }
+        let start = position, typed = records.typed.count, others = records.others.count
+        do throws(JSONParseError) {
+          skipWhitespace()
+          guard position < bytes.count else { throw error("unexpected end of data in an array") }
+          try readAnnotation(index: index, depth: depth + 1, into: &records)
+          let last = try endOfArrayElement()
+          index += 1
+          if last { break }
+        } catch {
+          if window.atEnd { throw error }
+          position = start
+          path.removeSubrange(pathDepth...)
+          records.typed.removeSubrange(typed...)
+          records.others.removeSubrange(others...)
+          moveWindow(keeping: position)
+        }
+      }
+    }
+    let end = position
+    window.readToEnd()
+    bytes = window.bytes
+    position = end
+    return records
   }
 
   /// Reads element `index` of the `annotations` array into `records`: typed when it is an

@@ -222,3 +222,108 @@ extension FileIO {
     }
   }
 }
+
+/// A file read through a small window that moves forward, for a reader that goes through it
+/// once: the window's memory stays in the cache and is faulted in once, where reading a whole
+/// large file touches as much fresh memory as the file is large and copies it there cold.
+///
+/// The window holds `bytes`, the file's bytes from `offset` on. `advance` drops the bytes before
+/// a point and reads more after the rest; `grow` reads more without dropping any. When the file
+/// ends (or shrinks, or a read fails: `failure`), `atEnd` is set and the window holds the rest.
+final class FileWindow {
+  let path: String
+  private let descriptor: Int32
+  private var storage: UnsafeMutablePointer<UInt8>
+  private(set) var capacity: Int
+  /// How many bytes of `storage` hold the file's bytes from `offset` on.
+  private(set) var count = 0
+  /// The file offset of the window's first byte; above 0 once `advance` dropped bytes.
+  private(set) var offset = 0
+  /// True once the window holds every byte up to the file's end.
+  private(set) var atEnd = false
+  /// A read that failed (the window then ends where the file could be read).
+  private(set) var failure: FileError?
+
+  /// Opens `path` (a regular file of at most `maxBytes` bytes) and reads its first `capacity`
+  /// bytes, or the whole file when smaller.
+  init(path: String, capacity: Int, maxBytes: Int = FileIO.defaultMaxBytes) throws(FileError) {
+    self.path = path
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    if fd < 0 { throw .system(path, "cannot open") }
+    var info = stat()
+    if fstat(fd, &info) != 0 {
+      let error = FileError.system(path, "cannot stat")
+      close(fd)
+      throw error
+    }
+    if (info.st_mode & S_IFMT) != S_IFREG || Int(info.st_size) > maxBytes {
+      close(fd)
+      throw FileError(path: path, message: "not a regular file of at most \(maxBytes) bytes")
+    }
+    descriptor = fd
+    self.capacity = max(capacity, 1)
+    storage = .allocate(capacity: self.capacity)
+    fill()
+  }
+
+  deinit {
+    close(descriptor)
+    storage.deallocate()
+  }
+
+  /// The window's bytes (valid until the next `advance`, `grow` or `readToEnd`).
+  var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: storage, count: count) }
+
+  /// Drops the bytes before window index `keep`, moves the others to the front and reads more
+  /// after them; when there is nothing to drop and the window is full, grows it instead.
+  func advance(keeping keep: Int) {
+    if atEnd { return }
+    if keep == 0 && count == capacity {
+      grow()
+      return
+    }
+    let kept = count - keep
+    if kept > 0 && keep > 0 { (storage).update(from: storage + keep, count: kept) }
+    count = kept
+    offset += keep
+    fill()
+  }
+
+  /// Doubles the window and reads more into it, dropping nothing.
+  func grow() {
+    if atEnd { return }
+    reserve(2 * capacity)
+    fill()
+  }
+
+  /// Reads the rest of the file into the window, dropping nothing.
+  func readToEnd() {
+    while !atEnd {
+      if count == capacity { reserve(2 * capacity) }
+      fill()
+    }
+  }
+
+  private func reserve(_ newCapacity: Int) {
+    let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+    larger.update(from: storage, count: count)
+    storage.deallocate()
+    storage = larger
+    capacity = newCapacity
+  }
+
+  /// Reads until the window is full or the file ends.
+  private func fill() {
+    while count < capacity && !atEnd {
+      let n = read(descriptor, storage + count, capacity - count)
+      if n > 0 {
+        count += n
+      } else if n == 0 {
+        atEnd = true
+      } else if errno != EINTR {
+        failure = .system(path, "cannot read")
+        atEnd = true
+      }
+    }
+  }
+}

@@ -52,7 +52,8 @@ public struct JSONReader {
   }
 
   struct Parser {
-    let bytes: UnsafeBufferPointer<UInt8>
+    /// The document, or with `window` the part of it the window holds.
+    var bytes: UnsafeBufferPointer<UInt8>
     var position = 0
     var path: [PathComponent] = []
     /// The numbers of the array being read, while all its elements so far are numbers. One
@@ -69,6 +70,9 @@ public struct JSONReader {
     var readsCOCO = false
     var sawAnnotations = false
     var annotationRecords: AnnotationRecords?
+    /// Set when the document is read through a window (`JSONReader.parseCOCO(_: FileWindow)`):
+    /// `bytes` is then the window, which `annotationArray` moves forward between elements.
+    var window: FileWindow?
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) {
       self.bytes = bytes
@@ -77,6 +81,9 @@ public struct JSONReader {
     /// An error at the current position; `index` is that of an array element being read whose
     /// index is not in `path` (numbers in arrays are read without pushing it).
     func error(_ message: String, index: Int? = nil) -> JSONParseError {
+      // Through a window, an error only means "read the whole file instead" (the window no
+      // longer holds the lines before it): no line count for it.
+      if window != nil { return JSONParseError(line: 0, column: 0, path: "", message: message) }
       var line = 1
       var lineStart = 0
       for i in 0..<min(position, bytes.count) where bytes[i] == UInt8(ascii: "\n") {

@@ -1,11 +1,13 @@
-import AnnotaEngine
+import Foundation
+@testable import AnnotaEngine
 import AnnotaGeometry
 import Testing
 
 /// Reading a COCO document without its annotation objects (`keepingAnnotationObjects: false`,
 /// as `iou` and `agree` do) must give exactly what reading it with them gives: the same
 /// annotations, issues, images, categories and other members, and the same error for a file
-/// that is not JSON.
+/// that is not JSON. Read from a file, through windows of every size, it must give the same
+/// again.
 @Suite("COCO reader without annotation objects")
 struct COCOReaderTests {
   /// One annotation's fields, in a form `#expect` compares.
@@ -37,6 +39,7 @@ struct COCOReaderTests {
       }
     }
     let full = read(true), typed = read(false)
+    checkWindows(bytes, against: typed, sourceLocation: sourceLocation)
     switch (full, typed) {
     case (.success(let a), .success(let b)):
       #expect(a.annotations.map(summary) == b.annotations.map(summary), sourceLocation: sourceLocation)
@@ -53,6 +56,47 @@ struct COCOReaderTests {
       Issue.record("the two readings disagree: \(full) / \(typed)", sourceLocation: sourceLocation)
     }
     return typed
+  }
+
+  /// Window sizes for `checkWindows`: a byte, a few, the size of an element or two.
+  static let windows = [1, 2, 3, 7, 40, 160]
+
+  /// Writes `bytes` to a file and reads it back through windows of `windows`' sizes, as `iou` and
+  /// `agree` read their files: each reading must equal `typed` (the buffer's reading), and a
+  /// document that reads must read through the window, not fall back to reading the file whole.
+  static func checkWindows(_ bytes: [UInt8], against typed: Result<COCODataset, COCOFileError>,
+                           sourceLocation: SourceLocation)
+  {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("annota-window-\(UUID().uuidString).json").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    do { try FileIO.writeAtomically(bytes, to: path) } catch {
+      Issue.record("cannot write \(path): \(error)", sourceLocation: sourceLocation)
+      return
+    }
+    for capacity in windows {
+      if case .success = typed {
+        let window = try? FileWindow(path: path, capacity: capacity)
+        #expect(window.flatMap(JSONReader.parseCOCO) != nil, "window \(capacity)", sourceLocation: sourceLocation)
+        #expect(window?.atEnd == true && window?.failure == nil, sourceLocation: sourceLocation)
+      }
+      var buffer: [UInt8] = []
+      let read = Result { () throws(COCOFileError) in
+        try COCODataset.load(path, buffer: &buffer, keepingAnnotationObjects: false, window: capacity)
+      }
+      switch (read, typed) {
+      case (.success(let a), .success(let b)):
+        #expect(a.annotations.map(summary) == b.annotations.map(summary), "window \(capacity)", sourceLocation: sourceLocation)
+        #expect(a.issues == b.issues, sourceLocation: sourceLocation)
+        #expect(a.images == b.images, sourceLocation: sourceLocation)
+        #expect(a.categories == b.categories, sourceLocation: sourceLocation)
+        let others = { (d: COCODataset) in d.document.filter { $0.0 != "annotations" }.map { "\($0.0)=\($0.1.serialized())" } }
+        #expect(others(a) == others(b), sourceLocation: sourceLocation)
+      case (.failure(let a), .failure(let b)):
+        #expect(a.message == b.message, "window \(capacity)", sourceLocation: sourceLocation)
+      default:
+        Issue.record("window \(capacity) disagrees: \(read) / \(typed)", sourceLocation: sourceLocation)
+      }
+    }
   }
 
   static let images = #""images":[{"id":1,"width":40,"height":30},{"id":2,"width":8,"height":6}]"#
@@ -210,5 +254,28 @@ struct COCOReaderTests {
       }
       Self.checkBothWays(Self.document(annotations, imagesFirst: rng.next() % 2 == 0))
     }
+  }
+
+  @Test("a large file reads through a window that moves, and keeps its size")
+  func movingWindow() throws {
+    var rng = SplitMix64(seed: 99)
+    let annotations = (0..<3000).map { i in
+      let ring = (0..<(6 + 2 * Int(rng.next() % 20))).map { _ in "\(Double(rng.next() % 40_000) / 1000)" }
+      return #"{"id":\#(i + 1),"image_id":\#(1 + i % 2),"category_id":1,"segmentation":[[\#(ring.joined(separator: ", "))]]}"#
+    }
+    let bytes = Array(Self.document(annotations).utf8)
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("annota-window-\(UUID().uuidString).json").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try FileIO.writeAtomically(bytes, to: path)
+    let window = try FileWindow(path: path, capacity: 4096)
+    let (document, records) = try #require(JSONReader.parseCOCO(window))
+    #expect(window.offset > bytes.count / 2 && window.capacity == 4096 && window.atEnd)
+    let windowed = try COCODataset(json: document, typedRecords: records, source: path)
+    let whole = try bytes.withUnsafeBufferPointer { buffer throws(COCOFileError) in
+      try COCODataset.parse(buffer, source: path, keepingAnnotationObjects: false)
+    }
+    #expect(windowed.annotations.count == 3000)
+    #expect(windowed.annotations.map(Self.summary) == whole.annotations.map(Self.summary))
+    #expect(windowed.issues == whole.issues && windowed.images == whole.images)
   }
 }
