@@ -240,7 +240,7 @@ public struct COCODataset: Sendable {
     // The first member named "annotations" counts, as for every key.
     let records = json["annotations"]?.elements
     let others = records.map { Array($0.enumerated().lazy.map { (index: $0.offset, record: AnnotationRecord.json($0.element)) }) }
-    try self.init(members: members, records: others.map { AnnotationRecords(others: $0) }, objects: records, source: source)
+    try self.init(members: members, records: others.map { AnnotationRecords(elements: $0) }, objects: records, source: source)
   }
 
   /// Interprets a document whose annotations the reader has typed already (`JSONReader.parseCOCO`);
@@ -312,64 +312,52 @@ public struct COCODataset: Sendable {
     annotationObjects = objects ?? []
     keepsAnnotationObjects = objects != nil
     // The elements the reader did not type, typed now that the images are known.
-    let others = records.others.map { index, record -> (index: Int, result: Result<COCOAnnotation, COCOIssue>) in
+    // (`placed`: it has a placeholder in `records.typed`.)
+    let others = records.others.map { index, record -> (index: Int, placed: Bool, result: Result<COCOAnnotation, COCOIssue>) in
       switch record {
-      case .failed(let issue): (index, .failure(issue))
-      case .fields(let fields): (index, COCODataset.parseAnnotation(fields, index: index, images: images, imageIndex: imageIndex))
-      case .json(let json): (index, COCODataset.parseAnnotation(json, index: index, images: images, imageIndex: imageIndex))
+      case .failed(let issue): (index, false, .failure(issue))
+      case .fields(let fields): (index, true, COCODataset.parseAnnotation(fields, index: index, images: images, imageIndex: imageIndex))
+      case .json(let json): (index, true, COCODataset.parseAnnotation(json, index: index, images: images, imageIndex: imageIndex))
       }
     }
-    // In file order: the annotations (the typed ones stay where they are unless others join
-    // them), and the issues, with those of duplicate ids.
-    let othersJoin = others.contains { if case .success = $0.result { true } else { false } }
-    var typed = records.typed
-    records.typed = []  // so that `typed` holds the only reference, and its elements can move out
-    if !othersJoin { annotations = typed } else { annotations.reserveCapacity(typed.count + others.count) }
+    // In file order: the annotations, typed in place where the reader left a placeholder (an
+    // element that failed drops out), and the issues, with those of duplicate ids.
+    annotations = records.typed
+    records.typed = []  // so that `annotations` holds the only reference: no copy on writing
     var seen: Set<Int64> = []
-    seen.reserveCapacity(typed.count + others.count)
+    seen.reserveCapacity(annotations.count)
     func checkID(_ id: Int64, index: Int) {
       if !seen.insert(id).inserted {
         issues.append(COCOIssue(path: "annotations[\(index)].id", annotationID: id, message: "duplicate annotation id \(id)"))
       }
     }
-    var t = 0
-    // Through a pointer, and moved rather than copied when others join: a copy of an annotation
-    // costs a retain, and a cache miss on its polygon's storage, which is not otherwise needed
-    // here (36,000 of them in a COCO-sized file). A moved-out slot gets an annotation without
-    // references, so that freeing `typed` releases nothing twice.
-    let vacated = COCOAnnotation(id: 0, imageID: 0, categoryID: nil, bbox: nil, segmentation: nil, isCrowd: false,
-                                 area: nil, score: nil, index: 0)
-    func addTyped(before index: Int) {
-      if !othersJoin {
-        // `annotations` is `typed` already (sharing its storage: no mutation here).
-        typed.withUnsafeBufferPointer { typed in
-          while t < typed.count && typed[t].index < index {
-            checkID(typed[t].id, index: typed[t].index)
-            t += 1
-          }
-        }
-        return
-      }
-      typed.withUnsafeMutableBufferPointer { typed in
-        guard let base = typed.baseAddress else { return }
-        while t < typed.count && base[t].index < index {
-          checkID(base[t].id, index: base[t].index)
-          annotations.append((base + t).move())
-          (base + t).initialize(to: vacated)
+    // Through a pointer: a copy of an annotation costs a retain, and a cache miss on its
+    // polygon's storage, which is not otherwise needed here (36,000 of them in a COCO-sized
+    // file). `t` walks the array; `dropped` placeholders so far, each later one moves down as many.
+    var t = 0, dropped = 0
+    annotations.withUnsafeMutableBufferPointer { slots in
+      func checkTyped(before index: Int) {
+        while t < slots.count && slots[t].index < index {
+          checkID(slots[t].id, index: slots[t].index)
+          if dropped > 0 { slots[t - dropped] = slots[t] }
           t += 1
         }
       }
-    }
-    for (index, result) in others {
-      addTyped(before: index)
-      switch result {
-      case .success(let annotation):
-        checkID(annotation.id, index: index)
-        annotations.append(annotation)
-      case .failure(let issue): issues.append(issue)
+      for (index, placed, result) in others {
+        checkTyped(before: index)  // now at this element's placeholder, if it has one
+        switch result {
+        case .success(let annotation):
+          checkID(annotation.id, index: index)
+          slots[t - dropped] = annotation
+        case .failure(let issue):
+          issues.append(issue)
+          if placed { dropped += 1 }
+        }
+        if placed { t += 1 }
       }
+      checkTyped(before: .max)
     }
-    addTyped(before: .max)
+    annotations.removeLast(dropped)
   }
 
   static func parseAnnotation(

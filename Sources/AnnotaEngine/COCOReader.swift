@@ -52,10 +52,34 @@ enum SegmentationSource {
 }
 
 /// The elements of an `annotations` array as the reader hands them to `COCODataset`: the
-/// annotations it typed (in file order), and the others with their index (in file order).
+/// annotations it typed, and the others with their index (in file order). `typed` holds, in file
+/// order, the typed annotations and a placeholder (`COCOAnnotation.placeholder`) for each other
+/// element that may still become one (`.fields` and `.json`), so that `COCODataset` types those
+/// in place instead of building a second array.
 struct AnnotationRecords {
   var typed: [COCOAnnotation] = []
   var others: [(index: Int, record: AnnotationRecord)] = []
+
+  init() {}
+
+  /// Records for `elements` (index and element, in file order), none typed yet.
+  init(elements: [(index: Int, record: AnnotationRecord)]) {
+    others = elements
+    typed = elements.compactMap { $0.record.awaitsTyping ? .placeholder(index: $0.index) : nil }
+  }
+
+  /// Room for the annotations of `bytes` bytes of file, if each were as short as they come (a
+  /// guess that only costs address space: the memory an array does not fill is not touched), so
+  /// that `typed` is not copied each time it grows; at most a million.
+  mutating func reserve(forBytes bytes: Int) {
+    typed.reserveCapacity(min(max(bytes, 0) / 64, 1 << 20))
+  }
+
+  /// Adds element `index`, not typed, with its placeholder if it has one.
+  mutating func add(_ record: AnnotationRecord, index: Int) {
+    if record.awaitsTyping { typed.append(.placeholder(index: index)) }
+    others.append((index, record))
+  }
 }
 
 /// An element of the `annotations` array that the reader did not type.
@@ -67,6 +91,19 @@ enum AnnotationRecord {
   case fields(AnnotationFields)
   /// The element itself.
   case json(JSONValue)
+
+  /// Whether the element may still become an annotation (it has a placeholder in `typed`).
+  var awaitsTyping: Bool {
+    if case .failed = self { false } else { true }
+  }
+}
+
+extension COCOAnnotation {
+  /// Holds the place of element `index` of the `annotations` array until it is typed.
+  static func placeholder(index: Int) -> COCOAnnotation {
+    COCOAnnotation(id: 0, imageID: 0, categoryID: nil, bbox: nil, segmentation: nil, isCrowd: false,
+                   area: nil, score: nil, index: index)
+  }
 }
 
 extension JSONReader {
@@ -128,6 +165,7 @@ extension JSONReader.Parser {
     let start = position, pathDepth = path.count
     do throws(JSONParseError) {
       var records = AnnotationRecords()
+      records.reserve(forBytes: bytes.count - position)
       if openContainer(closing: UInt8(ascii: "]")) { return records }
       var index = 0
       repeat {
@@ -167,6 +205,7 @@ extension JSONReader.Parser {
       moveWindow(keeping: position)
     }
     var records = AnnotationRecords()
+    records.reserve(forBytes: window.fileSize - window.offset - position)
     if position < bytes.count && bytes[position] == UInt8(ascii: "]") {
       position += 1
     } else {
@@ -206,13 +245,13 @@ extension JSONReader.Parser {
     let start = position
     if bytes[position] == UInt8(ascii: "{"), let fields = try? annotationFields(depth: depth + 1) {
       if case .json? = fields.segmentation {
-        records.others.append((index, .fields(fields)))
+        records.add(.fields(fields), index: index)
         return
       }
       // No segmentation, or polygons: the images are not needed.
       switch COCODataset.parseAnnotation(fields, index: index, images: [], imageIndex: [:]) {
       case .success(let annotation): records.typed.append(annotation)
-      case .failure(let issue): records.others.append((index, .failed(issue)))
+      case .failure(let issue): records.add(.failed(issue), index: index)
       }
       return
     }
@@ -220,7 +259,7 @@ extension JSONReader.Parser {
     // too, and `annotationArray` starts the array over with a clean path.)
     position = start
     path.append(.index(index))
-    records.others.append((index, .json(try value(depth: depth))))
+    records.add(.json(try value(depth: depth)), index: index)
     path.removeLast()
   }
 

@@ -232,6 +232,8 @@ extension FileIO {
 /// ends (or shrinks, or a read fails: `failure`), `atEnd` is set and the window holds the rest.
 final class FileWindow {
   let path: String
+  /// The file's size when it was opened.
+  let fileSize: Int
   private let descriptor: Int32
   private var storage: UnsafeMutablePointer<UInt8>
   private(set) var capacity: Int
@@ -261,6 +263,7 @@ final class FileWindow {
       throw FileError(path: path, message: "not a regular file of at most \(maxBytes) bytes")
     }
     descriptor = fd
+    fileSize = Int(info.st_size)
     self.capacity = max(capacity, 1)
     storage = .allocate(capacity: self.capacity)
     fill()
