@@ -204,40 +204,52 @@ public enum Fusion {
 
   /// `mergeVote`'s loop for three lists in `ends` (as laid out there) starting at `h0`, `h1` and
   /// `h2`: the same steps, with the heads in locals instead of an array, and no inner loops. Adds
-  /// each list's overlap with the result to `overlaps`, without branches. Writes the result to
-  /// `out` (room for `ends.count` entries) and returns its count.
+  /// each list's overlap with the result to `overlaps`. Writes the result to `out` (room for
+  /// `ends.count` entries) and returns its count.
+  ///
+  /// A list is inside one of its intervals when its head is at an odd index (past a start), so
+  /// the three heads' low bits are the pattern of lists inside, and the depth is the pattern's
+  /// number of bits: whether it makes the result is a bit of an 8-bit table. Each stretch between
+  /// two positions adds its length to its pattern's area; a list's overlap with the result is the
+  /// area of the patterns that hold the list and make the result. Without branches: which lists
+  /// hold the next position varies from step to step.
   static func mergeVoteThree(
     _ ends: UnsafeBufferPointer<Int>, _ h0: Int, _ h1: Int, _ h2: Int, need: Int, into out: UnsafeMutablePointer<Int>,
     overlaps: inout (Int, Int, Int)
   ) -> Int {
-    var (o0, o1, o2) = overlaps
-    defer { overlaps = (o0, o1, o2) }
-    var n = 0
-    var depth = 0
-    var previous = 0
-    var (h0, h1, h2) = (h0, h1, h2)
-    while true {
-      let (e0, e1, e2) = (ends[h0], ends[h1], ends[h2])
-      let position = min(e0, min(e1, e2))
-      if position == Int.max { break }
-      // The stretch since the previous position, if the result is inside it; each list inside
-      // it too gets its length (masks of all ones or all zeros, from the parities).
-      let stretch = (position &- previous) & (0 &- (n & 1))
-      o0 &+= stretch & (0 &- (h0 & 1))
-      o1 &+= stretch & (0 &- (h1 & 1))
-      o2 &+= stretch & (0 &- (h2 & 1))
-      previous = position
-      let (hit0, hit1, hit2) = (e0 == position ? 1 : 0, e1 == position ? 1 : 0, e2 == position ? 1 : 0)
-      // +1 at a start (even index), -1 at an end.
-      depth &+= hit0 &* (1 &- 2 &* (h0 & 1)) &+ hit1 &* (1 &- 2 &* (h1 & 1)) &+ hit2 &* (1 &- 2 &* (h2 & 1))
-      h0 &+= hit0
-      h1 &+= hit1
-      h2 &+= hit2
-      out[n] = position
-      let inside = depth >= need ? 1 : 0
-      n &+= inside ^ (n & 1)
+    // Bit p of `result`: pattern p has at least `need` lists.
+    var result = 0
+    for p in 0..<8 where p.nonzeroBitCount >= need { result |= 1 << p }
+    return withUnsafeTemporaryAllocation(of: Int.self, capacity: 8) { area in
+      let area = area.baseAddress!
+      area.initialize(repeating: 0, count: 8)
+      var n = 0
+      var previous = 0
+      var pattern = 0
+      var (h0, h1, h2) = (h0, h1, h2)
+      while true {
+        let (e0, e1, e2) = (ends[h0], ends[h1], ends[h2])
+        let position = min(e0, min(e1, e2))
+        if position == Int.max { break }
+        area[pattern] &+= position &- previous
+        previous = position
+        // A head moves on when its end is the position: e - position is 0 there, so (e - position
+        // - 1) >> 63 is -1 (and 0 elsewhere). In arithmetic, where `==` may become a branch.
+        h0 &-= (e0 &- position &- 1) >> 63
+        h1 &-= (e1 &- position &- 1) >> 63
+        h2 &-= (e2 &- position &- 1) >> 63
+        pattern = (h0 & 1) | (h1 & 1) << 1 | (h2 & 1) << 2
+        // Keep the position when it changes the state (inside the result or not).
+        out[n] = position
+        n &+= ((result >> pattern) & 1) ^ (n & 1)
+      }
+      for p in 0..<8 where result >> p & 1 == 1 {
+        if p & 1 != 0 { overlaps.0 &+= area[p] }
+        if p & 2 != 0 { overlaps.1 &+= area[p] }
+        if p & 4 != 0 { overlaps.2 &+= area[p] }
+      }
+      return n
     }
-    return n
   }
 
   /// `vote`'s result intervals by sorting all the masks' interval ends (for many masks).
