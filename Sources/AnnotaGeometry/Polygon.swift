@@ -398,53 +398,78 @@ public enum PolygonRasterizer {
       positions: UnsafeMutablePointer<Int>, fill: UnsafeMutablePointer<Int>, lowColumn: Int, height h: Int
     ) {
       let cursor = fill + (firstColumn &- lowColumn)
-      let s = slope
-      let fxs = Double(xs)
       let dy = steps
-      @inline(__always) func u(_ t: Int) -> Int { Int(fxs + s * Double(t) + 0.5) }
-      // u(t) is monotone with steps of at most 1. For each column (pair {a, a+1} with
-      // a = 5c + 2) find the step: estimate t from the line, then correct it with exact
-      // evaluations of u, so the result is the one the dense walk finds.
-      // The answer does not depend on the guess (the corrections find the same t from any
-      // start), so the guess may multiply by the reciprocal slope instead of dividing.
+      @inline(__always) func write(_ column: Int, step t: Int) {
+        positions[cursor[column &- firstColumn]] = column &* h &+ PolygonRasterizer.row(t &+ ys, height: h)
+        cursor[column &- firstColumn] &+= 1
+      }
+      // u(t) is monotone with steps of at most 1: each column (pair {a, a+1} with a = 5c + 2)
+      // is crossed at one step t, the largest with u(t) <= a (increasing) or u(t) >= a + 1
+      // (decreasing).
       let increasing = uEnd >= uStart
-      let inverse = 1 / s
       // In exact arithmetic u(t) is floor(X(t)), X(t) = xs + e·t/dy + .5 with e = xe - xs, and
       // 2·dy·X(t) = 2·dy·xs + 2e·t + dy is an integer; so X(t) < a + 1 reads 2e·t < r(a) =
       // 2·dy·(a + 1 - xs) - dy in integers. pycocotools' doubles (the slope rounded, then a
       // product and two sums) stay within 4·2^-53·(|xs| + dy + 1) of X(t), and X(t) is at least
       // 1/(2·dy) from a + 1 unless equal to it. With |xs| + dy + 1 and dy below 2^20 (image
       // coordinates up to 200,000) the error is below a thousandth of that gap, so both tests
-      // agree except at equality, a tie left to the doubles. Then the guess is checked with two integer products instead of evaluating
-      // u twice. (Columns start at 0, so a + 1 > 0, and where X(t) < 0, truncation and floor
-      // both put u(t) at most a.)
+      // agree except at equality, a tie left to the doubles. (Columns start at 0, so a + 1 > 0,
+      // and where X(t) < 0, truncation and floor both put u(t) at most a.)
       let e = delta
-      let exact = abs(xs) &+ dy &+ 1 < 1 << 20 && dy < 1 << 20 && increasing == (e > 0)
-      var column = firstColumn
-      while column <= lastColumn {
-        defer { column &+= 1 }
-        let a = 5 &* column &+ 2
-        // The largest t with u(t) <= a (increasing) or u(t) >= a + 1 (decreasing).
-        @inline(__always) func before(_ ut: Int) -> Bool { increasing ? ut <= a : ut >= a + 1 }
-        let guess = (Double(a) + 0.5 - fxs) * inverse
-        if exact && guess.isFinite {
-          let t = min(max(Int(guess), 0), dy &- 1)
-          let r = 2 &* dy &* (a &+ 1 &- xs) &- dy
-          let p0 = 2 &* e &* t, p1 = p0 &+ 2 &* e
-          // u(t) <= a < u(t + 1), or u(t) > a >= u(t + 1), with no tie at either.
-          if increasing ? p0 < r && p1 > r : p0 > r && p1 < r {
-            positions[cursor[column &- firstColumn]] = column &* h &+ PolygonRasterizer.row(t &+ ys, height: h)
-            cursor[column &- firstColumn] &+= 1
-            continue
-          }
+      if abs(xs) &+ dy &+ 1 < 1 << 20 && dy < 1 << 20 && increasing == (e > 0) {
+        // The step is then the t with 2e·t < r < 2e·(t + 1) (increasing), or 2e·t > r > 2e·(t + 1):
+        // with E = 2|e| and N = ±r - 1, t = floor(N / E), and r is a multiple of 2e (a tie) when
+        // N mod E = E - 1. From one column to the next r grows by 10·dy, so N moves by ±10·dy:
+        // its quotient and remainder follow without a division per column. (An x-major edge's
+        // rows could follow the same way, but there the chain from one column to the next makes
+        // the loop slower than its independent double evaluations.) A step outside the walk, or
+        // a tie, is left to the walk below.
+        let E = 2 &* abs(e)
+        @inline(__always) func floorDivision(_ n: Int) -> (Int, Int) {
+          let (q, r) = n.quotientAndRemainder(dividingBy: E)
+          return r < 0 ? (q &- 1, r &+ E) : (q, r)
         }
+        let r0 = 2 &* dy &* (5 &* firstColumn &+ 3 &- xs) &- dy
+        var (t, remainder) = floorDivision(increasing ? r0 &- 1 : -r0 &- 1)
+        let (stepQuotient, stepRemainder) = floorDivision(increasing ? 10 &* dy : -10 &* dy)
+        var column = firstColumn
+        while column <= lastColumn {
+          if UInt(bitPattern: t) < UInt(bitPattern: dy) && remainder != E &- 1 {
+            write(column, step: t)
+          } else {
+            walk(column)
+          }
+          remainder &+= stepRemainder
+          let carry = remainder >= E ? 1 : 0
+          t &+= stepQuotient &+ carry
+          remainder &-= carry &* E
+          column &+= 1
+        }
+        return
+      }
+      var column = firstColumn
+      while column <= lastColumn {  // none for a repeated vertex
+        walk(column)
+        column &+= 1
+      }
+
+      // The column's crossing as the dense walk finds it: from an estimate of t from the line,
+      // corrected with exact evaluations of u. (The answer does not depend on the estimate, so
+      // it may multiply by the reciprocal slope instead of dividing.)
+      func walk(_ column: Int) {
+        let s = slope
+        let fxs = Double(xs)
+        @inline(__always) func u(_ t: Int) -> Int { Int(fxs + s * Double(t) + 0.5) }
+        let a = 5 &* column &+ 2
+        @inline(__always) func before(_ ut: Int) -> Bool { increasing ? ut <= a : ut >= a + 1 }
+        let guess = (Double(a) + 0.5 - fxs) * (1 / s)
         var t = guess.isFinite ? min(max(Int(guess), 0), dy) : 0
         var ut = u(t)
         while t > 0 && !before(ut) {
           t -= 1
           ut = u(t)
         }
-        if t == dy { continue }
+        if t == dy { return }
         var next = u(t + 1)
         while before(next) {
           t += 1
@@ -452,10 +477,7 @@ public enum PolygonRasterizer {
           if t == dy { break }
           next = u(t + 1)
         }
-        if t < dy && ut != next {
-          positions[cursor[column &- firstColumn]] = column &* h &+ PolygonRasterizer.row(t &+ ys, height: h)
-          cursor[column &- firstColumn] &+= 1
-        }
+        if t < dy && ut != next { write(column, step: t) }
       }
     }
   }
