@@ -286,7 +286,7 @@ final class FileWindow {
       return
     }
     let kept = count - keep
-    if kept > 0 && keep > 0 { (storage).update(from: storage + keep, count: kept) }
+    if kept > 0 && keep > 0 { storage.update(from: storage + keep, count: kept) }
     count = kept
     offset += keep
     fill()
