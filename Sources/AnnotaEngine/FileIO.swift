@@ -55,18 +55,8 @@ public enum FileIO {
   public static func read(_ path: String, maxBytes: Int = defaultMaxBytes, into buffer: inout [UInt8])
     throws(FileError) -> Int
   {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    if fd < 0 { throw .system(path, "cannot open") }
+    let (fd, size) = try openRegularFile(path, maxBytes: maxBytes)
     defer { close(fd) }
-    var info = stat()
-    if fstat(fd, &info) != 0 { throw .system(path, "cannot stat") }
-    if (info.st_mode & S_IFMT) != S_IFREG {
-      throw FileError(path: path, message: "not a regular file")
-    }
-    let size = Int(info.st_size)
-    if size > maxBytes {
-      throw FileError(path: path, message: "file is \(size) bytes, over the limit of \(maxBytes)")
-    }
     var failure: FileError?
     func fill(_ base: UnsafeMutablePointer<UInt8>) -> Int {
       var done = 0
@@ -93,6 +83,31 @@ public enum FileIO {
     }
     if let failure { throw failure }
     return done
+  }
+
+  /// Opens `path` for reading and returns the descriptor (the caller closes it) and the size.
+  ///
+  /// - Throws: `FileError` if the file is missing, unreadable, not a regular file, or larger
+  ///   than `maxBytes` (then nothing is left open).
+  static func openRegularFile(_ path: String, maxBytes: Int) throws(FileError) -> (descriptor: Int32, size: Int) {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    if fd < 0 { throw .system(path, "cannot open") }
+    var info = stat()
+    if fstat(fd, &info) != 0 {
+      let error = FileError.system(path, "cannot stat")
+      close(fd)
+      throw error
+    }
+    let size = Int(info.st_size)
+    if (info.st_mode & S_IFMT) != S_IFREG {
+      close(fd)
+      throw FileError(path: path, message: "not a regular file")
+    }
+    if size > maxBytes {
+      close(fd)
+      throw FileError(path: path, message: "file is \(size) bytes, over the limit of \(maxBytes)")
+    }
+    return (fd, size)
   }
 
   /// How many bytes an atomic write lets pile up before it asks the kernel to start writing them
@@ -250,20 +265,7 @@ final class FileWindow {
   /// bytes, or the whole file when smaller.
   init(path: String, capacity: Int, maxBytes: Int = FileIO.defaultMaxBytes) throws(FileError) {
     self.path = path
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    if fd < 0 { throw .system(path, "cannot open") }
-    var info = stat()
-    if fstat(fd, &info) != 0 {
-      let error = FileError.system(path, "cannot stat")
-      close(fd)
-      throw error
-    }
-    if (info.st_mode & S_IFMT) != S_IFREG || Int(info.st_size) > maxBytes {
-      close(fd)
-      throw FileError(path: path, message: "not a regular file of at most \(maxBytes) bytes")
-    }
-    descriptor = fd
-    fileSize = Int(info.st_size)
+    (descriptor, fileSize) = try FileIO.openRegularFile(path, maxBytes: maxBytes)
     self.capacity = max(capacity, 1)
     storage = .allocate(capacity: self.capacity)
     fill()
