@@ -208,7 +208,7 @@ public enum AgreementRun {
           var size = (height: 0, width: 0)
           for k in positions {
             // Every object's image is this image, whose size is known to be the same in every file.
-            guard let m = all[k].maskIntervals(imageHeight: imageSize.height, imageWidth: imageSize.width, scratch: scratch) else {
+            guard let m = (all.baseAddress! + k).pointee.maskIntervals(imageHeight: imageSize.height, imageWidth: imageSize.width, scratch: scratch) else {
               lacking = k
               return
             }
@@ -648,23 +648,27 @@ public enum AgreementRun {
     func num(_ v: Double?) -> JSONValue { v.map { .double($0) } ?? .null }
     for r in results {
       var imageNeeds = false
-      for o in r.objects {
-        let d = o.decision
-        tiers[d.tier, default: 0] += 1
-        if o.needsAnother { imageNeeds = true }
-        // Per-annotator statistics.
-        for c in 0..<n {
-          let isPresent = o.members[c] != nil
-          if isPresent { present[c] += 1 }
-          if d.tier != .escalate {
-            if !isPresent { missed[c] += 1 }
-            if isPresent && o.labels[c] != d.label { labelDisagreements[c] += 1 }
-            if let v = o.iouWithConsensus[c] {
-              consensusIoUSum[c] += v
-              consensusIoUCount[c] += 1
+      // Through the buffer, field by field: `for o in r.objects` copies each object.
+      r.objects.withUnsafeBufferPointer { objects in
+        for k in objects.indices {
+          let tier = objects[k].decision.tier, label = objects[k].decision.label
+          tiers[tier, default: 0] += 1
+          if objects[k].needsAnother { imageNeeds = true }
+          // Per-annotator statistics.
+          let memberCount = objects[k].members.reduce(0) { $0 + ($1 == nil ? 0 : 1) }
+          for c in 0..<n {
+            let isPresent = objects[k].members[c] != nil
+            if isPresent { present[c] += 1 }
+            if tier != .escalate {
+              if !isPresent { missed[c] += 1 }
+              if isPresent && objects[k].labels[c] != label { labelDisagreements[c] += 1 }
+              if let v = objects[k].iouWithConsensus[c] {
+                consensusIoUSum[c] += v
+                consensusIoUCount[c] += 1
+              }
+            } else if isPresent && 2 * memberCount <= n {
+              extra[c] += 1
             }
-          } else if isPresent && 2 * (o.members.compactMap { $0 }.count) <= n {
-            extra[c] += 1
           }
         }
       }
@@ -815,7 +819,7 @@ public enum AgreementRun {
     out.raw(","); out.key("images"); out.raw("[")
     for (i, r) in results.enumerated() {
       var imageTiers: [Tier: Int] = [:]
-      for o in r.objects { imageTiers[o.decision.tier, default: 0] += 1 }
+      for k in r.objects.indices { imageTiers[r.objects[k].decision.tier, default: 0] += 1 }
       var s = Stats()
       s.addPairs(r, raters: n)
       out.raw(i == 0 ? "{" : ",{")
@@ -831,13 +835,13 @@ public enum AgreementRun {
     out.raw("],"); out.key("objects"); out.raw("[")
     let fileKeys = files.map(JSONBytes.keyBytes)
     writeEntries(results, to: &out, emit) { _, o, out in
-      let d = o.decision
+      let d = o.pointee.decision
       out.raw(","); out.key("members"); writeMembers(o, fileKeys: fileKeys, canonicalOf: canonicalOf, to: &out)
       out.raw(","); out.key("labels")
       for u in 0..<n {
         out.raw(u == 0 ? "{" : ",")
         out.raw(fileKeys[u])
-        out.int(o.labels[canonicalOf[u]])
+        out.int(o.pointee.labels[canonicalOf[u]])
       }
       out.raw("}")
       out.raw(","); out.key("label"); out.int(d.label)
@@ -862,28 +866,31 @@ public enum AgreementRun {
   /// closed, and handed on once a piece is full.
   static func writeEntries(
     _ results: [ImageResult], to out: inout JSONBytes, _ emit: (UnsafeRawBufferPointer) -> Void,
-    _ body: (ImageResult, ObjectResult, inout JSONBytes) -> Void
+    _ body: (ImageResult, UnsafePointer<ObjectResult>, inout JSONBytes) -> Void
   ) {
     var id: Int64 = 0
     for r in results {
-      for o in r.objects {
-        id += 1
-        out.raw(id == 1 ? "{" : ",{")
-        out.key("id"); out.int(id)
-        out.raw(","); out.key("image_id"); out.int(r.imageID)
-        body(r, o, &out)
-        out.raw("}")
-        out.flush(atLeast: writeChunk, emit)
+      // Through a pointer: `for o in r.objects` copies each object (a retain per array in it).
+      r.objects.withUnsafeBufferPointer { objects in
+        for k in objects.indices {
+          id += 1
+          out.raw(id == 1 ? "{" : ",{")
+          out.key("id"); out.int(id)
+          out.raw(","); out.key("image_id"); out.int(r.imageID)
+          body(r, objects.baseAddress! + k, &out)
+          out.raw("}")
+          out.flush(atLeast: writeChunk, emit)
+        }
       }
     }
   }
 
   /// An object's members, `{"file": annotation id or null, ...}` in the user's order of files.
-  static func writeMembers(_ o: ObjectResult, fileKeys: [[UInt8]], canonicalOf: [Int], to out: inout JSONBytes) {
+  static func writeMembers(_ o: UnsafePointer<ObjectResult>, fileKeys: [[UInt8]], canonicalOf: [Int], to out: inout JSONBytes) {
     for u in fileKeys.indices {
       out.raw(u == 0 ? "{" : ",")
       out.raw(fileKeys[u])
-      out.int(o.members[canonicalOf[u]])
+      out.int(o.pointee.members[canonicalOf[u]])
     }
     out.raw("}")
   }
@@ -906,16 +913,16 @@ public enum AgreementRun {
     out.raw(","); out.key("annotations"); out.raw("[")
     let fileKeys = files.map(JSONBytes.keyBytes)
     writeEntries(results, to: &out, emit) { _, o, out in
-      let d = o.decision
+      let d = o.pointee.decision
       out.raw(","); out.key("category_id"); out.int(d.label)
-      if let mask = o.mask, let box = o.box {
+      if let mask = o.pointee.mask, let box = o.pointee.box {
         out.raw(","); out.key("segmentation")
         out.raw("{"); out.key("size"); out.raw("["); out.int(mask.height); out.raw(","); out.int(mask.width); out.raw("]")
         out.raw(","); out.key("counts"); out.raw(mask.countsLiteral); out.raw("}")
         out.raw(","); out.key("area"); out.double(Double(mask.area))
         // The box found when the consensus was built, not a second walk.
         out.raw(","); out.key("bbox"); out.value(box.cocoJSON)
-      } else if let box = o.box {
+      } else if let box = o.pointee.box {
         out.raw(","); out.key("bbox"); out.value(box.cocoJSON)
         out.raw(","); out.key("area"); out.double(box.area)
       }
