@@ -395,12 +395,10 @@ extension JSONReader.Parser {
       if at("]") { return nil }  // an empty ring
       while true {
         var index = 0
-        let scanned = scanDecimals(index: &index, into: &coordinates) { negative, mantissa, fractionLength in
-          if !negative, let exact = JSONReader.upsampledDecimal(mantissa: mantissa, fractionLength: fractionLength) {
-            return Int32(truncatingIfNeeded: exact)
-          }
-          return JSONReader.runDecimal(mantissa: mantissa, fractionLength: fractionLength).map {
-            Int32(truncatingIfNeeded: PolygonRasterizer.upsample(negative ? -$0 : $0))
+        let scanned = scanDecimals(index: &index, into: &coordinates) { digits in
+          if !digits.negative, let exact = JSONReader.upsampledDecimal(digits) { return Int32(truncatingIfNeeded: exact) }
+          return JSONReader.runDecimal(mantissa: digits.mantissa, fractionLength: digits.fractionLength).map {
+            Int32(truncatingIfNeeded: PolygonRasterizer.upsample(digits.negative ? -$0 : $0))
           }
         }
         if !scanned {

@@ -295,23 +295,25 @@ public struct JSONReader {
       var numbers: [Double] = []
       swap(&numbers, &numberScratch)
       defer { swap(&numbers, &numberScratch) }
-      return scanDecimals(index: &index, into: &numbers) { negative, mantissa, fractionLength in
-        JSONReader.runDecimal(mantissa: mantissa, fractionLength: fractionLength).map { negative ? -$0 : $0 }
+      return scanDecimals(index: &index, into: &numbers) { digits in
+        JSONReader.runDecimal(mantissa: digits.mantissa, fractionLength: digits.fractionLength).map {
+          digits.negative ? -$0 : $0
+        }
       }
     }
 
-    /// `scanDecimals` appending each decimal, as `convert` makes it from its sign, digits and
-    /// number of fraction digits, to `out` (a number `convert` refuses, nil, ends the run there).
+    /// `scanDecimals` appending each decimal, as `convert` makes it from its digits, to `out` (a
+    /// number `convert` refuses, nil, ends the run there).
     /// The values wait in a buffer on the stack and join `out` 64 at a time.
     @inline(__always)
     mutating func scanDecimals<Element>(
-      index: inout Int, into out: inout [Element], _ convert: (Bool, UInt64, Int) -> Element?
+      index: inout Int, into out: inout [Element], _ convert: (JSONReader.DecimalDigits) -> Element?
     ) -> Bool {
       withUnsafeTemporaryAllocation(of: Element.self, capacity: 64) { buffer in
         let pending = buffer.baseAddress!
         var waiting = 0
-        let any = scanDecimals(index: &index) { negative, mantissa, fractionLength in
-          guard let value = convert(negative, mantissa, fractionLength) else { return false }
+        let any = scanDecimals(index: &index) { digits in
+          guard let value = convert(digits) else { return false }
           (pending + waiting).initialize(to: value)
           waiting &+= 1
           if waiting == 64 {
@@ -334,14 +336,13 @@ public struct JSONReader {
         || (c == UInt8(ascii: "-") && !(position + 1 < bytes.count && bytes[position + 1] == UInt8(ascii: "I")))
     }
 
-    /// The scanner of `decimalRun`: hands each decimal it reads to `take` as its sign, its digits
-    /// without the point (at most 19) and its number of fraction digits (1...15). A number `take`
-    /// refuses (returns false for) ends the run before it, as anything the scanner does not
-    /// read. Returns whether any number was taken, and leaves `position` as `decimalRun` says.
+    /// The scanner of `decimalRun`: hands each decimal it reads to `take` as its text's digit
+    /// words (`DecimalDigits`: the sign, at most 19 digits, 1...15 of them in the fraction). A
+    /// number `take` refuses (returns false for) ends the run before it, as anything the scanner
+    /// does not read. Returns whether any number was taken, and leaves `position` as
+    /// `decimalRun` says.
     @inline(__always)
-    mutating func scanDecimals(
-      index: inout Int, _ take: (_ negative: Bool, _ mantissa: UInt64, _ fractionLength: Int) -> Bool
-    ) -> Bool {
+    mutating func scanDecimals(index: inout Int, _ take: (JSONReader.DecimalDigits) -> Bool) -> Bool {
       guard let base = bytes.baseAddress else { return false }
       let count = bytes.count
       var start = position
@@ -363,22 +364,23 @@ public struct JSONReader {
         // The 8 bytes after the point (integerLength + 1 is 2...8).
         let shift = UInt64(8 * (integerLength + 1))
         let fraction = shift == 64 ? w1 : (w0 >> shift) | (w1 << (64 - shift))
-        var fractionLength = digitRunLength(fraction)
-        guard fractionLength >= 1 else { break }
-        var mantissa = digitValue(w0, length: integerLength) &* JSONReader.integerPowersOfTen[fractionLength]
-          &+ digitValue(fraction, length: fractionLength)
+        let firstLength = digitRunLength(fraction)
+        guard firstLength >= 1 else { break }
+        var digits = JSONReader.DecimalDigits(
+          negative: negative, integerWord: w0, integerLength: integerLength, fractionWord: fraction,
+          firstLength: firstLength, moreWord: 0, moreLength: 0)
         let after: UInt64  // the two bytes after the number
-        if fractionLength <= 6 {
-          after = (fraction >> UInt64(8 * fractionLength)) & 0xFFFF
-        } else if fractionLength == 7 {
+        if firstLength <= 6 {
+          after = (fraction >> UInt64(8 * firstLength)) & 0xFFFF
+        } else if firstLength == 7 {
           after = load(base + start + sign + integerLength + 8) & 0xFFFF
         } else {
           // 8 fraction digits so far: up to 7 more (the shortest text of a computed double).
           let more = load(base + start + sign + integerLength + 9)
           let moreLength = digitRunLength(more)
           guard moreLength <= 7, integerLength + 8 + moreLength <= 19 else { break }
-          mantissa = mantissa &* JSONReader.integerPowersOfTen[moreLength] &+ digitValue(more, length: moreLength)
-          fractionLength += moreLength
+          digits.moreWord = more
+          digits.moreLength = moreLength
           after = moreLength <= 6
             ? (more >> UInt64(8 * moreLength)) & 0xFFFF
             : load(base + start + sign + integerLength + 16) & 0xFFFF
@@ -389,9 +391,9 @@ public struct JSONReader {
         guard separated || next == UInt64(UInt8(ascii: ",")) || next == UInt64(UInt8(ascii: "]"))
           || next == 0x20 || next == 0x0A || next == 0x0D || next == 0x09
         else { break }
-        guard take(negative, mantissa, fractionLength) else { break }
+        guard take(digits) else { break }
         read &+= 1
-        lastEnd = start + sign + integerLength + 1 + fractionLength
+        lastEnd = start + sign + integerLength + 1 + digits.fractionLength
         // The next element starts after ", " or, in compact JSON, after ","; anything else there
         // (spacing, the end of the array) ends the run, and the general path goes on from the
         // separator.
@@ -573,19 +575,8 @@ public struct JSONReader {
       return (~digits & highBits).trailingZeroBitCount >> 3
     }
 
-    /// The value of the first `length` (1...8) digits of `word` (little-endian: the first digit is
-    /// the lowest byte): digit pairs, then pairs of pairs, are combined with multiplications.
     @inline(__always)
-    func digitValue(_ word: UInt64, length: Int) -> UInt64 {
-      // Move the digits to the top bytes; the bytes shifted in are 0, which read as digit 0.
-      let shifted = word << UInt64(64 - 8 * length)
-      var v = shifted & 0x0F0F_0F0F_0F0F_0F0F
-      v = v &* 10 &+ (v >> 8)
-      let lanes: UInt64 = 0x0000_00FF_0000_00FF
-      let high = (v & lanes) &* (100 &+ (1_000_000 << 32))
-      let low = ((v >> 16) & lanes) &* (1 &+ (10_000 << 32))
-      return (high &+ low) >> 32
-    }
+    func digitValue(_ word: UInt64, length: Int) -> UInt64 { JSONReader.digitValue(word, length: length) }
 
     /// Moves past a run of ASCII digits, a word of 8 bytes at a time while it can.
     @inline(__always)
@@ -824,6 +815,76 @@ public struct JSONReader {
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
   ]
+
+  /// The value of the first `length` (0...8) digits of `word` (little-endian: the first digit is
+  /// the lowest byte; none is 0): digit pairs, then pairs of pairs, are combined with
+  /// multiplications.
+  @inline(__always)
+  static func digitValue(_ word: UInt64, length: Int) -> UInt64 {
+    // Move the digits to the top bytes; the bytes shifted in are 0, which read as digit 0.
+    let shifted = word << UInt64(64 - 8 * length)
+    var v = shifted & 0x0F0F_0F0F_0F0F_0F0F
+    v = v &* 10 &+ (v >> 8)
+    let lanes: UInt64 = 0x0000_00FF_0000_00FF
+    let high = (v & lanes) &* (100 &+ (1_000_000 << 32))
+    let low = ((v >> 16) & lanes) &* (1 &+ (10_000 << 32))
+    return (high &+ low) >> 32
+  }
+
+  /// A decimal's text as `Parser.scanDecimals` reads it, `-`? integer `.` fraction, as the
+  /// words that hold its digits (little-endian, the first digit in the lowest byte); the value
+  /// is worked out only as far as the reader needs it.
+  struct DecimalDigits {
+    var negative: Bool
+    /// Starts with the integer's `integerLength` (1...7) digits.
+    var integerWord: UInt64
+    var integerLength: Int
+    /// The 8 bytes after the point, the first `firstLength` (1...8) of them digits.
+    var fractionWord: UInt64
+    var firstLength: Int
+    /// With 8 digits in `fractionWord`, the next 8 bytes, the first `moreLength` (0...7) of them
+    /// digits (0 and 0 otherwise).
+    var moreWord: UInt64
+    var moreLength: Int
+
+    /// How many digits the fraction has (1...15).
+    @inline(__always)
+    var fractionLength: Int { firstLength &+ moreLength }
+
+    /// The digits without the point, as an integer (at most 19 digits).
+    @inline(__always)
+    var mantissa: UInt64 {
+      let head = JSONReader.digitValue(integerWord, length: integerLength) &* JSONReader.integerPowersOfTen[firstLength]
+        &+ JSONReader.digitValue(fractionWord, length: firstLength)
+      if firstLength < 8 { return head }
+      return head &* JSONReader.integerPowersOfTen[moreLength] &+ JSONReader.digitValue(moreWord, length: moreLength)
+    }
+  }
+
+  /// `PolygonRasterizer.upsample` of a non-negative decimal, from its integer and its first
+  /// fraction digit alone unless it is near a step of the result; nil as
+  /// `upsampledDecimal(mantissa:fractionLength:)`, which decides near a step.
+  ///
+  /// With the value I.F and F's first digit d, Z = 5·I.F + 1/2 = 5I + 5·0.F + 1/2, and 0.F lies
+  /// in [d/10, (d + 1)/10), so ⌊Z⌋ = 5I + ⌊(d + 1)/2⌋: Z reaches an integer only at 0.F = d/10
+  /// for an odd d (from above) or at (d + 1)/10 for an even d (from below). The six digits after
+  /// d (0 past the end of the fraction) keep 0.F at least 10^-7 away from there unless they are
+  /// all 0 (d odd) or all 9 (d even), so Z's fraction is at least 5·10^-7 from an integer, far
+  /// more than the doubles' error in `upsample` (3·2^-53·Z, below 2·10^-8 for the at most 7
+  /// integer digits read here): its truncation is ⌊Z⌋ too.
+  @inline(__always)
+  static func upsampledDecimal(_ digits: DecimalDigits) -> Int? {
+    let d = Int(digits.fractionWord & 0x0F)
+    let valid = digits.firstLength &- 1  // digits among the six after d (0...6 of them; 7 when 8)
+    let six = (digits.fractionWord >> 8) & 0xFFFF_FFFF_FFFF
+    let mask: UInt64 = valid >= 6 ? 0xFFFF_FFFF_FFFF : (1 << UInt64(8 &* valid)) &- 1
+    let padded = six & mask | 0x3030_3030_3030 & ~mask
+    let step: UInt64 = d & 1 != 0 ? 0x3030_3030_3030 : 0x3939_3939_3939
+    if padded == step {
+      return upsampledDecimal(mantissa: digits.mantissa, fractionLength: digits.fractionLength)
+    }
+    return 5 &* Int(digitValue(digits.integerWord, length: digits.integerLength)) &+ (d &+ 1) >> 1
+  }
 
   /// `PolygonRasterizer.upsample` of the decimal `mantissa / 10^fractionLength` (non-negative,
   /// 1...15 fraction digits), computed from its digits without first rounding it to a double;

@@ -70,4 +70,64 @@ struct UpsampledDecimalTests {
     #expect(JSONReader.upsampledDecimal(mantissa: 0, fractionLength: 9) == 0)
   }
 
+
+  @Test("polygon coordinates read from their text: the upsampled doubles, near steps of the result too")
+  func coordinatesFromText() throws {
+    var rng = SplitMix64(seed: 9)
+    let limit = (0...15).map { f in (0..<f).reduce(UInt64(1)) { v, _ in v * 10 } }
+    var texts: [String] = []
+    // Random decimals: 1...7 integer digits, 1...15 fraction digits, at most 19 digits.
+    for _ in 0..<20_000 {
+      let f = Int.random(in: 1...15, using: &rng)
+      let integerDigits = Int.random(in: 1...min(7, 19 - f), using: &rng)
+      texts.append(Self.text(UInt64.random(in: 0..<(limit[integerDigits] * limit[f]), using: &rng), f))
+    }
+    // Near a step of 5v + 1/2 (v = k/10 for an odd k, the first fraction digit odd): the six
+    // digits after the first all 0 or all 9, or one unit of the seventh off either side, with
+    // and without digits after them, and short fractions on the step.
+    for _ in 0..<5_000 {
+      let integer = String(UInt64.random(in: 0..<limit[Int.random(in: 1...7, using: &rng)], using: &rng))
+      let d = Int.random(in: 0...9, using: &rng)
+      let tail = ["", "1", "9", "5", "12345678", "00000000", "99999999"][Int.random(in: 0...6, using: &rng)]
+      for six in ["000000", "999999", "000001", "999998", "100000", "899999", "000009", "900000"] {
+        texts.append("\(integer).\(d)\(six)\(tail)")  // (past 19 digits, read the general way)
+      }
+      for short in ["", "0", "00", "000", "0000", "00000", "9", "99", "999", "9999", "99999", "5"] {
+        texts.append("\(integer).\(d)\(short)")
+      }
+    }
+    // Rings of 8 numbers, in documents of 500 annotations, spaced both ways JSON writers do.
+    var doubles: [[Double]] = []
+    var annotations: [String] = []
+    var checked = 0
+    func flush() throws {
+      let document = "{\"images\":[{\"id\":1,\"width\":40,\"height\":30}],\"annotations\":[\(annotations.joined(separator: ","))]}"
+      let dataset = try Array(document.utf8).withUnsafeBufferPointer { buffer in
+        try COCODataset.parse(buffer, source: "doc.json", keepingAnnotationObjects: false)
+      }
+      #expect(dataset.annotations.count == doubles.count)
+      for (annotation, ring) in zip(dataset.annotations, doubles) {
+        guard case .upsampledPolygons(let polygon)? = annotation.segmentation else {
+          Issue.record("annotation \(annotation.id) not read as upsampled coordinates")
+          continue
+        }
+        #expect(polygon == UpsampledPolygon(Polygon(rings: [ring])), "\(ring)")
+        checked += ring.count
+      }
+      doubles = []
+      annotations = []
+    }
+    var k = 0
+    while k + 8 <= texts.count {
+      let ring = Array(texts[k ..< k + 8])
+      let separator = k % 16 == 0 ? ", " : ","
+      annotations.append("{\"id\":\(k + 1),\"image_id\":1,\"segmentation\":[[\(ring.joined(separator: separator))]]}")
+      doubles.append(ring.map { Double($0)! })
+      if annotations.count == 500 { try flush() }
+      k += 8
+    }
+    try flush()
+    #expect(checked >= texts.count - 8)
+  }
+
 }
