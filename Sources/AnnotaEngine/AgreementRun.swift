@@ -398,35 +398,81 @@ public enum AgreementRun {
   struct Stats {
     var iouSum = 0.0, diceSum = 0.0, pairs = 0
     var fleissPSum = 0.0, fleissSubjects = 0
-    var fleissTotals: [Int64?: Double] = [:]
     var alphaN = 0.0, alphaDiagonal = 0.0
-    var alphaTotals: [Int64?: Double] = [:]
+    /// Per label, the Fleiss and alpha vote totals (each label once, in no particular order:
+    /// totals of whole votes, exact in any order).
+    var labelTotals: [(label: Int64?, fleiss: Double, alpha: Double)] = []
 
-    mutating func add(_ r: ImageResult, raters n: Int) {
-      addPairs(r, raters: n)
-      // A cluster's votes, counted per label: a few pairs in a reused array, not a dictionary
-      // per cluster.
+    /// Adds votes for `label` to its totals (a linear search: an image has a few labels).
+    mutating func addLabel(_ label: Int64?, fleiss: Double, alpha: Double) {
+      if let i = labelTotals.firstIndex(where: { $0.label == label }) {
+        labelTotals[i].fleiss += fleiss
+        labelTotals[i].alpha += alpha
+      } else {
+        labelTotals.append((label, fleiss, alpha))
+      }
+    }
+
+    /// The statistics of every image, and of the dataset (with `total`'s label totals indexed
+    /// by `totalIndex`), in one pass: each image's sums from 0, the dataset's term after term in
+    /// the order of the results, so that its figures do not depend on how the images are grouped.
+    static func gather(_ results: [ImageResult], raters n: Int) -> (total: Stats, perImage: [Stats]) {
+      var total = Stats()
+      var totalIndex: [Int64?: Int] = [:]
+      var perImage: [Stats] = []
+      perImage.reserveCapacity(results.count)
+      // A cluster's votes, counted per label: a few pairs in a reused array.
       var counts: [(label: Int64?, count: Int)] = []
-      for labels in r.fleissLabels {
-        Stats.count(labels, into: &counts)
-        var squares = 0
-        for vote in counts { squares += vote.count * vote.count }
-        fleissPSum += Double(squares - n) / Double(n * (n - 1))
-        fleissSubjects += 1
-        for vote in counts { fleissTotals[vote.label, default: 0] += Double(vote.count) }
-      }
-      for unit in r.alphaUnits {
-        let m = Double(unit.count)
-        Stats.count(unit, into: &counts)
-        alphaN += m
-        // In label order (`count` sorts them): floating-point sums must not depend on the order
-        // votes come in, or the figures would differ in the last bit.
-        for vote in counts {
-          let c = Double(vote.count)
-          alphaDiagonal += c * (c - 1) / (m - 1)
-          alphaTotals[vote.label, default: 0] += c
+      for r in results {
+        var s = Stats()
+        for a in 0..<n {
+          for b in 0..<n {
+            total.iouSum += r.pairIoU[a][b]
+            s.iouSum += r.pairIoU[a][b]
+            total.diceSum += r.pairDice[a][b]
+            s.diceSum += r.pairDice[a][b]
+            s.pairs += r.pairCount[a][b]
+          }
         }
+        for labels in r.fleissLabels {
+          Stats.count(labels, into: &counts)
+          var squares = 0
+          for vote in counts { squares += vote.count * vote.count }
+          let p = Double(squares - n) / Double(n * (n - 1))
+          total.fleissPSum += p
+          s.fleissPSum += p
+          s.fleissSubjects += 1
+          for vote in counts { s.addLabel(vote.label, fleiss: Double(vote.count), alpha: 0) }
+        }
+        for unit in r.alphaUnits {
+          let m = Double(unit.count)
+          Stats.count(unit, into: &counts)
+          total.alphaN += m
+          s.alphaN += m
+          // In label order (`count` sorts them): floating-point sums must not depend on the order
+          // votes come in, or the figures would differ in the last bit.
+          for vote in counts {
+            let c = Double(vote.count)
+            let term = c * (c - 1) / (m - 1)
+            total.alphaDiagonal += term
+            s.alphaDiagonal += term
+            s.addLabel(vote.label, fleiss: 0, alpha: c)
+          }
+        }
+        total.pairs += s.pairs
+        total.fleissSubjects += s.fleissSubjects
+        for t in s.labelTotals {
+          if let k = totalIndex[t.label] {
+            total.labelTotals[k].fleiss += t.fleiss
+            total.labelTotals[k].alpha += t.alpha
+          } else {
+            totalIndex[t.label] = total.labelTotals.count
+            total.labelTotals.append(t)
+          }
+        }
+        perImage.append(s)
       }
+      return (total, perImage)
     }
 
     /// The pairwise IoU and Dice sums alone (all a per-image mean IoU needs).
@@ -456,9 +502,10 @@ public enum AgreementRun {
     /// A fixed order of labels (nil first) for order-independent floating-point sums.
     static func labelOrder(_ a: Int64?, _ b: Int64?) -> Bool { (a ?? Int64.min) < (b ?? Int64.min) }
 
+    /// The figures; labels with only Fleiss or only alpha votes add exactly 0 to the other's sums.
     func figures(raters n: Int) -> (iou: Double?, dice: Double?, kappa: Double?, alpha: Double?) {
-      let fleiss = fleissTotals.keys.sorted(by: Stats.labelOrder).map { fleissTotals[$0]! }
-      let alpha = alphaTotals.keys.sorted(by: Stats.labelOrder).map { alphaTotals[$0]! }
+      let sorted = labelTotals.sorted { Stats.labelOrder($0.label, $1.label) }
+      let fleiss = sorted.map(\.fleiss), alpha = sorted.map(\.alpha)
       return Stats.figures(
         raters: n, iouSum: iouSum, diceSum: diceSum, pairs: pairs, fleissPSum: fleissPSum,
         fleissSubjects: fleissSubjects, fleissTotals: fleiss, alphaN: alphaN,
@@ -501,10 +548,7 @@ public enum AgreementRun {
   /// of the draws, only on how often each image was drawn).
   static func bootstrap(_ perImage: [Stats], raters n: Int, resamples: Int, seed: UInt64) -> [[Double]] {
     var labels = Set<Int64?>()
-    for p in perImage {
-      labels.formUnion(p.fleissTotals.keys)
-      labels.formUnion(p.alphaTotals.keys)
-    }
+    for p in perImage { for t in p.labelTotals { labels.insert(t.label) } }
     let order = labels.sorted(by: Stats.labelOrder)
     let index = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
     // A resample is a count per image (how often it was drawn), and each of its sums is the
@@ -520,9 +564,7 @@ public enum AgreementRun {
     ]
     var byLabel = [[(image: Int, fleiss: Double, alpha: Double)]](repeating: [], count: order.count)
     for (i, p) in perImage.enumerated() {
-      for label in Set(p.fleissTotals.keys).union(p.alphaTotals.keys) {
-        byLabel[index[label]!].append((i, p.fleissTotals[label] ?? 0, p.alphaTotals[label] ?? 0))
-      }
+      for t in p.labelTotals { byLabel[index[t.label]!].append((i, t.fleiss, t.alpha)) }
     }
     let labelStart = byLabel.reduce(into: [0]) { $0.append($0.last! + $1.count) }
     let entries = byLabel.flatMap { $0 }
@@ -589,18 +631,11 @@ public enum AgreementRun {
 
   /// Bootstrap 95% intervals over images of the dataset figures (percentiles of the resamples),
   /// by figure name; empty without resamples.
-  static func confidenceIntervals(_ results: [ImageResult], raters n: Int, options: AgreeOptions)
+  static func confidenceIntervals(_ perImage: [Stats], raters n: Int, options: AgreeOptions)
     -> [String: JSONValue]
   {
     var intervals: [String: JSONValue] = [:]
-    guard options.bootstrap > 0 && !results.isEmpty else { return intervals }
-    var perImage: [Stats] = []
-    perImage.reserveCapacity(results.count)
-    for r in results {
-      var s = Stats()
-      s.add(r, raters: n)
-      perImage.append(s)
-    }
+    guard options.bootstrap > 0 && !perImage.isEmpty else { return intervals }
     let samples = bootstrap(perImage, raters: n, resamples: options.bootstrap, seed: options.seed)
     for (i, key) in ["meanIoU", "meanDice", "fleissKappa", "krippendorffAlpha"].enumerated() {
       let sorted = samples[i].sorted()
@@ -628,15 +663,14 @@ public enum AgreementRun {
     var canonicalOf = [Int](repeating: 0, count: n)
     for (c, u) in canonical.enumerated() { canonicalOf[u] = c }
 
-    var total = Stats()
-    for r in results { total.add(r, raters: n) }
+    let (total, perImage) = Stats.gather(results, raters: n)
     let figures = total.figures(raters: n)
 
     // The bootstrap runs beside the rest when another thread is allowed (its result only goes
     // into the dataset figures at the end).
     let concurrentIntervals = concurrent
-      ? Task { confidenceIntervals(results, raters: n, options: options) } : nil
-    let serialIntervals = concurrent ? [:] : confidenceIntervals(results, raters: n, options: options)
+      ? Task { confidenceIntervals(perImage, raters: n, options: options) } : nil
+    let serialIntervals = concurrent ? [:] : confidenceIntervals(perImage, raters: n, options: options)
 
     // Tiers and per-annotator statistics. (The documents and the queue are made from the results
     // when they are saved: see `writeReport`, `writeConsensus` and `queueCSV`.)
@@ -835,7 +869,6 @@ public enum AgreementRun {
     out.raw("],"); out.key("objects"); out.raw("[")
     let fileKeys = files.map(JSONBytes.keyBytes)
     writeEntries(results, to: &out, emit) { _, o, out in
-      let d = o.pointee.decision
       out.raw(","); out.key("members"); writeMembers(o, fileKeys: fileKeys, canonicalOf: canonicalOf, to: &out)
       out.raw(","); out.key("labels")
       for u in 0..<n {
@@ -844,11 +877,11 @@ public enum AgreementRun {
         out.int(o.pointee.labels[canonicalOf[u]])
       }
       out.raw("}")
-      out.raw(","); out.key("label"); out.int(d.label)
-      out.raw(","); out.key("tier"); out.string(d.tier.rawValue)
-      out.raw(","); out.key("score"); out.double(d.score)
+      out.raw(","); out.key("label"); out.int(o.pointee.decision.label)
+      out.raw(","); out.key("tier"); out.string(o.pointee.decision.tier.rawValue)
+      out.raw(","); out.key("score"); out.double(o.pointee.decision.score)
       out.raw(","); out.key("reasons"); out.raw("[")
-      for (k, reason) in dissent(d, files: files, userOf: userOf).enumerated() {
+      for (k, reason) in dissent(o.pointee.decision, files: files, userOf: userOf).enumerated() {
         out.raw(k == 0 ? "{" : ",{")
         out.key("annotator"); out.string(reason.0)
         out.raw(","); out.key("reason"); out.string(reason.1.rawValue)
@@ -913,22 +946,23 @@ public enum AgreementRun {
     out.raw(","); out.key("annotations"); out.raw("[")
     let fileKeys = files.map(JSONBytes.keyBytes)
     writeEntries(results, to: &out, emit) { _, o, out in
-      let d = o.pointee.decision
-      out.raw(","); out.key("category_id"); out.int(d.label)
-      if let mask = o.pointee.mask, let box = o.pointee.box {
+      // Field by field through the pointer (a `let` of the decision or the mask would copy it).
+      out.raw(","); out.key("category_id"); out.int(o.pointee.decision.label)
+      if o.pointee.mask != nil, let box = o.pointee.box {
         out.raw(","); out.key("segmentation")
-        out.raw("{"); out.key("size"); out.raw("["); out.int(mask.height); out.raw(","); out.int(mask.width); out.raw("]")
-        out.raw(","); out.key("counts"); out.raw(mask.countsLiteral); out.raw("}")
-        out.raw(","); out.key("area"); out.double(Double(mask.area))
+        out.raw("{"); out.key("size"); out.raw("["); out.int(o.pointee.mask!.height); out.raw(",")
+        out.int(o.pointee.mask!.width); out.raw("]")
+        out.raw(","); out.key("counts"); out.raw(o.pointee.mask!.countsLiteral); out.raw("}")
+        out.raw(","); out.key("area"); out.double(Double(o.pointee.mask!.area))
         // The box found when the consensus was built, not a second walk.
-        out.raw(","); out.key("bbox"); out.value(box.cocoJSON)
+        out.raw(","); out.key("bbox"); out.box(box)
       } else if let box = o.pointee.box {
-        out.raw(","); out.key("bbox"); out.value(box.cocoJSON)
+        out.raw(","); out.key("bbox"); out.box(box)
         out.raw(","); out.key("area"); out.double(box.area)
       }
       out.raw(","); out.key("iscrowd"); out.raw("0")
-      out.raw(","); out.key("tier"); out.string(d.tier.rawValue)
-      out.raw(","); out.key("score"); out.double(d.score)
+      out.raw(","); out.key("tier"); out.string(o.pointee.decision.tier.rawValue)
+      out.raw(","); out.key("score"); out.double(o.pointee.decision.score)
       out.raw(","); out.key("members"); writeMembers(o, fileKeys: fileKeys, canonicalOf: canonicalOf, to: &out)
     }
     out.raw("]}")

@@ -652,3 +652,18 @@ extension Box {
   /// `[x, y, w, h]` as JSON numbers (floats, as pycocotools' `toBbox` gives them).
   public var cocoJSON: JSONValue { .numbers([x, y, width, height], integral: false) }
 }
+
+extension JSONBytes {
+  /// A box as COCO writes it, `[x,y,width,height]` (the bytes of `value(box.cocoJSON)`).
+  mutating func box(_ box: Box) {
+    bytes.append(UInt8(ascii: "["))
+    double(box.x)
+    bytes.append(UInt8(ascii: ","))
+    double(box.y)
+    bytes.append(UInt8(ascii: ","))
+    double(box.width)
+    bytes.append(UInt8(ascii: ","))
+    double(box.height)
+    bytes.append(UInt8(ascii: "]"))
+  }
+}

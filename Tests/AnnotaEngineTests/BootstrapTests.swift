@@ -20,12 +20,12 @@ struct BootstrapTests {
       s.fleissSubjects = Int.random(in: 0...4, using: &rng)
       s.fleissPSum = Double(s.fleissSubjects) * Double.random(in: 0...1, using: &rng)
       for _ in 0..<Int.random(in: 0...3, using: &rng) {
-        s.fleissTotals[labels.randomElement(using: &rng)!, default: 0] += Double(Int.random(in: 1...3, using: &rng))
+        s.addLabel(labels.randomElement(using: &rng)!, fleiss: Double(Int.random(in: 1...3, using: &rng)), alpha: 0)
       }
       for _ in 0..<Int.random(in: 0...3, using: &rng) {
-        s.alphaTotals[labels.randomElement(using: &rng)!, default: 0] += Double(Int.random(in: 1...3, using: &rng))
+        s.addLabel(labels.randomElement(using: &rng)!, fleiss: 0, alpha: Double(Int.random(in: 1...3, using: &rng)))
       }
-      s.alphaN = s.alphaTotals.values.reduce(0, +)
+      s.alphaN = s.labelTotals.reduce(0) { $0 + $1.alpha }
       s.alphaDiagonal = s.alphaN * Double.random(in: 0...1, using: &rng)
       return s
     }
@@ -46,8 +46,7 @@ struct BootstrapTests {
         total.fleissSubjects += p.fleissSubjects
         total.alphaN += p.alphaN
         total.alphaDiagonal += p.alphaDiagonal
-        for (label, v) in p.fleissTotals { total.fleissTotals[label, default: 0] += v }
-        for (label, v) in p.alphaTotals { total.alphaTotals[label, default: 0] += v }
+        for t in p.labelTotals { total.addLabel(t.label, fleiss: t.fleiss, alpha: t.alpha) }
       }
       let f = total.figures(raters: n)
       for (i, v) in [f.iou, f.dice, f.kappa, f.alpha].enumerated() { if let v { samples[i].append(v) } }
