@@ -227,17 +227,25 @@ public enum Fusion {
       var previous = 0
       var pattern = 0
       var (h0, h1, h2) = (h0, h1, h2)
+      // The heads' ends stay in locals, and each head's next end is loaded a step ahead (a list's
+      // last end is followed by two Int.max, so there is always one), so that a step waits only
+      // on the comparisons of the one before, not on loads as well.
+      var (e0, e1, e2) = (ends[h0], ends[h1], ends[h2])
       while true {
-        let (e0, e1, e2) = (ends[h0], ends[h1], ends[h2])
+        let (next0, next1, next2) = (ends[h0 &+ 1], ends[h1 &+ 1], ends[h2 &+ 1])
         let position = min(e0, min(e1, e2))
         if position == Int.max { break }
         area[pattern] &+= position &- previous
         previous = position
         // A head moves on when its end is the position: e - position is 0 there, so (e - position
         // - 1) >> 63 is -1 (and 0 elsewhere). In arithmetic, where `==` may become a branch.
-        h0 &-= (e0 &- position &- 1) >> 63
-        h1 &-= (e1 &- position &- 1) >> 63
-        h2 &-= (e2 &- position &- 1) >> 63
+        let m0 = (e0 &- position &- 1) >> 63, m1 = (e1 &- position &- 1) >> 63, m2 = (e2 &- position &- 1) >> 63
+        h0 &-= m0
+        h1 &-= m1
+        h2 &-= m2
+        e0 = e0 ^ ((e0 ^ next0) & m0)
+        e1 = e1 ^ ((e1 ^ next1) & m1)
+        e2 = e2 ^ ((e2 ^ next2) & m2)
         pattern = (h0 & 1) | (h1 & 1) << 1 | (h2 & 1) << 2
         // Keep the position when it changes the state (inside the result or not).
         out[n] = position
