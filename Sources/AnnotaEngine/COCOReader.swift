@@ -422,8 +422,9 @@ extension JSONReader.Parser {
       skipWhitespace()
       if at("]") {
         position += 1
+        if polygonStore == nil { polygonStore = UpsampledPolygonStore() }
         return coordinates.withUnsafeBufferPointer { xy in
-          ends.withUnsafeBufferPointer { ends in try? UpsampledPolygon(coordinates: xy, ringEnds: ends) }
+          ends.withUnsafeBufferPointer { ends in try? UpsampledPolygon(coordinates: xy, ringEnds: ends, store: polygonStore) }
         }
       }
       guard at(",") else { return nil }

@@ -1,3 +1,5 @@
+import AnnotaGeometry
+
 /// Malformed JSON: where (line, column, and the JSON path being read) and why.
 public struct JSONParseError: Error, Sendable, CustomStringConvertible {
   /// 1-based line and column of the offending byte.
@@ -65,6 +67,8 @@ public struct JSONReader {
     /// reused from one annotation to the next.
     var upsampledScratch: [Int32] = []
     var ringEndScratch: [Int32] = []
+    /// Where those polygons are kept (one store per document, made with the first polygon).
+    var polygonStore: UpsampledPolygonStore?
     /// With `readsCOCO`, the first top-level `annotations` member, when an array, is read by
     /// `annotationArray` into `annotationRecords` (see COCOReader.swift).
     var readsCOCO = false

@@ -1,24 +1,35 @@
 /// A polygon as pycocotools' rasterizer reads it: every coordinate already upsampled,
 /// `(int)(5 * v + .5)` of the coordinate `v` clamped to ±`PolygonRasterizer.coordinateLimit`
 /// (`PolygonRasterizer.upsample`). Its masks are those of the `Polygon` it was read from, bit
-/// for bit, but it keeps 4 bytes a coordinate instead of 8, in one allocation for all its rings
-/// instead of one per ring, and the rasterizer does not convert its doubles again.
+/// for bit, but it keeps 2 bytes a coordinate (offsets from the vertices' box corner, when the
+/// box is under 65,536 upsampled units, a 13,107-pixel object; else 4) instead of 8, in one
+/// block for all its rings instead of one per ring, and the rasterizer does not convert its
+/// doubles again.
 ///
 /// Readers that only ever rasterize a file's polygons (`iou`, `agree`) build these straight from
-/// the coordinates' text (`JSONReader.upsampledDecimal`); a polygon needed as numbers stays a `Polygon`.
-public struct UpsampledPolygon: Sendable, Hashable {
-  /// `[rings, minX, minY, maxX, maxY, end of ring 0, ..., end of the last ring, x0, y0, ...]`:
-  /// the vertices' box in upsampled units, then each ring's end as a count of coordinates.
-  @usableFromInline let storage: [Int32]
+/// the coordinates' text (`JSONReader.upsampledDecimal`), carving them from one
+/// `UpsampledPolygonStore` per file: a few large allocations instead of one per polygon. A
+/// polygon needed as numbers stays a `Polygon`.
+public struct UpsampledPolygon: @unchecked Sendable, Hashable, CustomStringConvertible {
+  /// Keeps `words` allocated.
+  let store: UpsampledPolygonStore
+  /// `[rings, minX, minY, maxX, maxY, packed, end of ring 0, ..., end of the last ring, points]`:
+  /// the vertices' box in upsampled units; each ring's end as a count of coordinates (two per
+  /// point); the points, each one word `(x - minX) | (y - minY) << 16` when `packed` is 1, else
+  /// two words `x, y`. Never written after the initializer.
+  let words: UnsafePointer<Int32>
 
-  static let header = 5
+  static let header = 6
 
   /// A polygon of rings of upsampled coordinates, `ringEnds[r]` coordinates up to the end of ring
   /// r (so ring r is `coordinates[ringEnds[r - 1] ..< ringEnds[r]]`), checked as
   /// `Polygon.validated()` checks rings: an even number of coordinates, at least 6, per ring.
+  /// Its memory comes from `store` (a new one when nil).
   ///
   /// - Throws: `GeometryError` naming the first ring that is not.
-  public init(coordinates: UnsafeBufferPointer<Int32>, ringEnds: UnsafeBufferPointer<Int32>) throws(GeometryError) {
+  public init(
+    coordinates: UnsafeBufferPointer<Int32>, ringEnds: UnsafeBufferPointer<Int32>, store: UpsampledPolygonStore? = nil
+  ) throws(GeometryError) {
     var previous = 0
     for (r, end) in ringEnds.enumerated() {
       let count = Int(end) - previous
@@ -36,17 +47,25 @@ public struct UpsampledPolygon: Sendable, Hashable {
       maxY = max(maxY, coordinates[i + 1])
       i += 2
     }
-    let size = Self.header + ringEnds.count + coordinates.count
-    storage = [Int32](unsafeUninitializedCapacity: size) { out, written in
-      let base = out.baseAddress!
-      base[0] = Int32(ringEnds.count)
-      (base[1], base[2], base[3], base[4]) = (minX, minY, maxX, maxY)
-      if let ends = ringEnds.baseAddress { (base + Self.header).initialize(from: ends, count: ringEnds.count) }
-      if let xy = coordinates.baseAddress {
-        (base + Self.header + ringEnds.count).initialize(from: xy, count: coordinates.count)
+    let packed = coordinates.isEmpty || (Int(maxX) - Int(minX) < 1 << 16 && Int(maxY) - Int(minY) < 1 << 16)
+    let pointWords = packed ? coordinates.count / 2 : coordinates.count
+    let store = store ?? UpsampledPolygonStore()
+    let base = store.allocate(Self.header + ringEnds.count + pointWords)
+    base[0] = Int32(ringEnds.count)
+    (base[1], base[2], base[3], base[4]) = (minX, minY, maxX, maxY)
+    base[5] = packed ? 1 : 0
+    if let ends = ringEnds.baseAddress { (base + Self.header).initialize(from: ends, count: ringEnds.count) }
+    let points = base + Self.header + ringEnds.count
+    if packed {
+      for k in 0..<pointWords {
+        let x = UInt32(bitPattern: coordinates[2 &* k] &- minX), y = UInt32(bitPattern: coordinates[2 &* k &+ 1] &- minY)
+        points[k] = Int32(bitPattern: x | y << 16)
       }
-      written = size
+    } else if let xy = coordinates.baseAddress {
+      points.initialize(from: xy, count: coordinates.count)
     }
+    self.store = store
+    words = UnsafePointer(base)
   }
 
   /// The polygon's coordinates upsampled.
@@ -73,27 +92,60 @@ public struct UpsampledPolygon: Sendable, Hashable {
   }
 
   /// How many rings there are.
-  public var ringCount: Int { Int(storage[0]) }
+  public var ringCount: Int { Int(words[0]) }
 
-  /// Ring r's upsampled coordinates, `[x0, y0, x1, y1, ...]`.
-  public func ring(_ r: Int) -> ArraySlice<Int32> {
-    let ends = Self.header
-    let start = Self.header + ringCount + (r == 0 ? 0 : Int(storage[ends + r - 1]))
-    return storage[start ..< Self.header + ringCount + Int(storage[ends + r])]
+  var isPacked: Bool { words[5] != 0 }
+
+  /// The words the polygon takes.
+  var wordCount: Int {
+    let rings = ringCount
+    let coordinates = rings == 0 ? 0 : Int(words[Self.header + rings - 1])
+    return Self.header + rings + (isPacked ? coordinates / 2 : coordinates)
   }
 
-  /// The rings, each as a pointer to its coordinates and its number of points, for `body`.
+  /// Ring r's upsampled coordinates, `[x0, y0, x1, y1, ...]`.
+  public func ring(_ r: Int) -> [Int32] {
+    let start = r == 0 ? 0 : Int(words[Self.header + r - 1]), end = Int(words[Self.header + r])
+    let points = words + Self.header + ringCount
+    if !isPacked { return Array(UnsafeBufferPointer(start: points + start, count: end - start)) }
+    let (minX, minY) = (words[1], words[2])
+    return (start / 2 ..< end / 2).flatMap { k -> [Int32] in
+      let p = UInt32(bitPattern: points[k])
+      return [minX &+ Int32(p & 0xFFFF), minY &+ Int32(p >> 16)]
+    }
+  }
+
+  public static func == (a: UpsampledPolygon, b: UpsampledPolygon) -> Bool {
+    let count = a.wordCount
+    return count == b.wordCount && (0..<count).allSatisfy { a.words[$0] == b.words[$0] }
+  }
+
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(bytes: UnsafeRawBufferPointer(start: words, count: wordCount * MemoryLayout<Int32>.stride))
+  }
+
+  public var description: String { "UpsampledPolygon(\((0..<ringCount).map(ring)))" }
+
+  /// Ring r's vertices for the rasterizer, in `body`'s ring type: packed points or pairs.
   @inline(__always)
-  func withRings<R>(_ body: (_ count: Int, _ ring: (Int) -> Int32Ring) -> R) -> R {
-    storage.withUnsafeBufferPointer { all in
-      let base = all.baseAddress!
-      let count = Int(base[0])
-      let coordinates = base + Self.header + count
-      return body(count) { r in
-        let start = r == 0 ? 0 : Int(base[Self.header + r - 1])
-        let end = Int(base[Self.header + r])
-        return Int32Ring(xy: coordinates + start, pointCount: (end - start) / 2)
+  func withRings<R>(
+    packed: (_ count: Int, _ ring: (Int) -> PackedRing) -> R, pairs: (_ count: Int, _ ring: (Int) -> Int32Ring) -> R
+  ) -> R {
+    let count = ringCount
+    let points = words + Self.header + count
+    @inline(__always) func bounds(_ r: Int) -> (start: Int, end: Int) {
+      (r == 0 ? 0 : Int(words[Self.header + r - 1]), Int(words[Self.header + r]))
+    }
+    if isPacked {
+      let (minX, minY) = (Int(words[1]), Int(words[2]))
+      return packed(count) { r in
+        let (start, end) = bounds(r)
+        return PackedRing(points: points + start / 2, pointCount: (end - start) / 2, originX: minX, originY: minY)
       }
+    }
+    return pairs(count) { r in
+      let (start, end) = bounds(r)
+      return Int32Ring(xy: points + start, pointCount: (end - start) / 2)
     }
   }
 
@@ -101,14 +153,16 @@ public struct UpsampledPolygon: Sendable, Hashable {
   public func maskIntervals(height: Int, width: Int, scratch: RasterizerScratch? = nil)
     -> (intervals: [Int], area: Int, box: Box)
   {
-    withRings { count, ring in
-      PolygonRasterizer.maskIntervals(ringCount: count, ring, height: height, width: width, scratch: scratch)
-    }
+    withRings(
+      packed: { PolygonRasterizer.maskIntervals(ringCount: $0, $1, height: height, width: width, scratch: scratch) },
+      pairs: { PolygonRasterizer.maskIntervals(ringCount: $0, $1, height: height, width: width, scratch: scratch) })
   }
 
   /// As `Polygon.rleWithBox(height:width:)`, with the same result.
   public func rleWithBox(height: Int, width: Int) -> (rle: RLE, box: Box) {
-    withRings { count, ring in PolygonRasterizer.rleWithBox(ringCount: count, ring, height: height, width: width) }
+    withRings(
+      packed: { PolygonRasterizer.rleWithBox(ringCount: $0, $1, height: height, width: width) },
+      pairs: { PolygonRasterizer.rleWithBox(ringCount: $0, $1, height: height, width: width) })
   }
 
   /// As `Polygon.rle(height:width:)`, with the same result.
@@ -122,16 +176,52 @@ public struct UpsampledPolygon: Sendable, Hashable {
   /// ⌈(v − 2) / 5⌉ for upsampled rows v between the smallest and largest y, so between
   /// ⌊minY / 5⌋ − 1 and ⌊maxY / 5⌋ + 1.
   public func pixelBound() -> (x0: Int, y0: Int, x1: Int, y1: Int)? {
-    let (minX, minY, maxX, maxY) = (Int(storage[1]), Int(storage[2]), Int(storage[3]), Int(storage[4]))
+    let (minX, minY, maxX, maxY) = (Int(words[1]), Int(words[2]), Int(words[3]), Int(words[4]))
     guard minX <= maxX, minX >= 0 else { return nil }
     @inline(__always) func floorFifth(_ v: Int) -> Int { v >= 0 ? v / 5 : -((-v + 4) / 5) }
     return (minX / 5 - 1, floorFifth(minY) - 1, maxX / 5 + 1, floorFifth(maxY) + 1)
   }
 
-  /// The first coordinate's low bit: reading it brings the storage into the cache (see
+  /// The first point's low bit: reading it brings the start of the polygon into the cache (see
   /// `COCOAnnotation.touchPolygonStorage`).
   @inline(__always)
-  public var touch: Int { Int(storage[0] & 1) }
+  public var touch: Int { Int(words[Self.header + ringCount] & 1) }
+}
+
+/// Memory for the polygons of one reading: `UpsampledPolygon`s are carved from its chunks, which
+/// go when the store and every polygon from it do (one allocation and one free per chunk, not
+/// per polygon). Filled by one reader at a time; read-only once its polygons are made.
+public final class UpsampledPolygonStore: @unchecked Sendable {
+  private var chunks: [UnsafeMutablePointer<Int32>] = []
+  private var next: UnsafeMutablePointer<Int32>?
+  private var room = 0
+
+  /// Words per chunk (256 KB); a polygon of more than a quarter of that gets its own.
+  static let chunkWords = 1 << 16
+
+  public init() {}
+
+  deinit {
+    for chunk in chunks { chunk.deallocate() }
+  }
+
+  /// `count` uninitialized words, valid as long as the store.
+  func allocate(_ count: Int) -> UnsafeMutablePointer<Int32> {
+    if count > Self.chunkWords / 4 {
+      let own = UnsafeMutablePointer<Int32>.allocate(capacity: count)
+      chunks.append(own)
+      return own
+    }
+    if count > room {
+      let chunk = UnsafeMutablePointer<Int32>.allocate(capacity: Self.chunkWords)
+      chunks.append(chunk)
+      (next, room) = (chunk, Self.chunkWords)
+    }
+    let words = next!
+    next = words + count
+    room -= count
+    return words
+  }
 }
 
 /// A ring's vertices in upsampled coordinates, as `PolygonRasterizer.rasterizeSorted` reads them.
@@ -166,6 +256,20 @@ struct Int32Ring: RingVertices {
 
   @inline(__always)
   func point(_ j: Int) -> (Int, Int) { (Int(xy[2 * j]), Int(xy[2 * j + 1])) }
+}
+
+/// A ring of packed upsampled points (in an `UpsampledPolygon`'s storage): each the offsets
+/// from the polygon's smallest x and y, 16 bits each.
+struct PackedRing: RingVertices {
+  let points: UnsafePointer<Int32>
+  let pointCount: Int
+  let originX: Int, originY: Int
+
+  @inline(__always)
+  func point(_ j: Int) -> (Int, Int) {
+    let p = Int(UInt32(bitPattern: points[j]))
+    return (originX &+ p & 0xFFFF, originY &+ p >> 16)
+  }
 }
 
 extension PolygonRasterizer {

@@ -6,7 +6,7 @@ struct UpsampledPolygonTests {
   @Test("random rings: the same masks, boxes and areas as the polygon, and a bound holding every pixel")
   func sameMasks() {
     var rng = SplitMix64(seed: 19)
-    var bounded = 0
+    var bounded = 0, packed = 0, unpacked = 0
     for trial in 0..<6_000 {
       let (h, w) = randomImageSize(&rng)
       let rings = (0..<[1, 1, 1, 2, 3][trial % 5]).map { r in
@@ -15,6 +15,7 @@ struct UpsampledPolygonTests {
       guard !rings.isEmpty else { continue }
       let polygon = Polygon(rings: rings)
       let upsampled = UpsampledPolygon(polygon)
+      if upsampled.isPacked { packed += 1 } else { unpacked += 1 }
       #expect(upsampled.ringCount == rings.count)
       for (r, ring) in rings.enumerated() {
         #expect(Array(upsampled.ring(r)) == ring.map { Int32(PolygonRasterizer.upsample($0)) }, "trial \(trial)")
@@ -38,6 +39,35 @@ struct UpsampledPolygonTests {
       }
     }
     #expect(bounded > 1_000)
+    // Both layouts: 16-bit offsets, and pairs for the far-flung rings.
+    #expect(packed > 1_000 && unpacked > 100, "packed \(packed), unpacked \(unpacked)")
+  }
+
+  @Test("points kept as 16-bit offsets up to an extent of 65,535 upsampled units, as pairs beyond")
+  func packingBoundary() {
+    for (extentX, extentY) in [(65_535, 0), (65_535, 65_535), (65_536, 10), (10, 65_536), (0, 0)] {
+      for origin in [Int32(-70_000), 0, 123_456] {
+        // A triangle with the given extents, and a second ring inside its box.
+        let x0 = origin, y0 = origin / 2
+        let ring1: [Int32] = [x0, y0, x0 + Int32(extentX), y0 + Int32(extentY / 2), x0 + Int32(extentX / 3), y0 + Int32(extentY)]
+        let ring2: [Int32] = [x0 + 1, y0 + 2, x0 + 3, y0, x0, y0 + 5]
+        let xy = ring1 + ring2, ends: [Int32] = [6, 12]
+        let polygon = xy.withUnsafeBufferPointer { xy in
+          ends.withUnsafeBufferPointer { ends in try! UpsampledPolygon(coordinates: xy, ringEnds: ends) }
+        }
+        #expect(polygon.isPacked == (extentX < 65_536 && extentY < 65_536 && 5 < 65_536), "\(extentX) \(extentY)")
+        #expect(polygon.ring(0) == ring1 && polygon.ring(1) == ring2, "\(extentX) \(extentY) \(origin)")
+        // Pixel coordinates whose upsampled values are these: (int)(5 · v/5 + .5) is v for v ≥ 0,
+        // and (int)(5 · (v - .5)/5 + .5) is v for v < 0 (truncation toward zero).
+        let rings = [ring1, ring2].map { $0.map { $0 >= 0 ? Double($0) / 5 : (Double($0) - 0.5) / 5 } }
+        let reference = Polygon(rings: rings)
+        #expect(UpsampledPolygon(reference) == polygon)
+        let h = 240, w = 320
+        let a = reference.maskIntervals(height: h, width: w), b = polygon.maskIntervals(height: h, width: w)
+        #expect(a.intervals == b.intervals && a.area == b.area && a.box == b.box, "\(extentX) \(extentY) \(origin)")
+        #expect(polygon.rle(height: h, width: w) == reference.rle(height: h, width: w))
+      }
+    }
   }
 
   @Test("rings are checked as Polygon.validated() checks them")
