@@ -568,7 +568,19 @@ public enum AgreementRun {
     }
     let labelStart = byLabel.reduce(into: [0]) { $0.append($0.last! + $1.count) }
     let entries = byLabel.flatMap { $0 }
-    let entryImage = entries.map(\.image), entryTotals = entries.map { SIMD2($0.fleiss, $0.alpha) }
+    // The label totals are whole votes, and so are the draw counts: their products and sums are
+    // integers, added here in integer arithmetic (exact in any order, so the figures are those of
+    // adding doubles in any order: below 2^53 those sums are exact too). A label's two totals
+    // share one 64-bit word, alpha's in the high half, when no sum can carry out of the low half
+    // (every image drawn at most m times in all: m times the largest total stays under 2^31).
+    let entryImage = entries.map { Int32($0.image) }
+    let entryFleiss = entries.map { Int($0.fleiss) }, entryAlpha = entries.map { Int($0.alpha) }
+    for k in entries.indices {
+      precondition(entryFleiss[k] >= 0 && entryAlpha[k] >= 0 && Double(entryFleiss[k]) == entries[k].fleiss
+        && Double(entryAlpha[k]) == entries[k].alpha, "label totals are counts of votes")
+    }
+    let packs = Double(m) * Double(max(entryFleiss.max() ?? 0, entryAlpha.max() ?? 0)) < 0x7FFF_FFFF
+    let entryPacked = packs ? zip(entryFleiss, entryAlpha).map { $0 | $1 << 32 } : []
     let flat = columns.flatMap { $0 }  // column j at j * m
 
     var rng = SplitMix64(seed: seed)
@@ -576,14 +588,49 @@ public enum AgreementRun {
     var samples: [[Double]] = [[], [], [], []]
     var fleissTotals = [Double](repeating: 0, count: order.count)
     var alphaTotals = [Double](repeating: 0, count: order.count)
+    var draws = [Int32](repeating: 0, count: m)  // (half the cache of Int: they are read at random)
     var counts = [Double](repeating: 0, count: m)
     var sums = [Double](repeating: 0, count: columns.count)
     for _ in 0..<resamples {
+      draws.withUnsafeMutableBufferPointer { draws in
+        draws.update(repeating: 0)
+        for _ in 0..<m { draws[Int(images.remainder(rng.next()))] &+= 1 }
+        // Two partial sums per label (alternate entries), so that the additions do not all wait
+        // on one another.
+        entryImage.withUnsafeBufferPointer { entryImage in
+          for l in order.indices {
+            var k = labelStart[l]
+            let end = labelStart[l + 1]
+            if packs {
+              entryPacked.withUnsafeBufferPointer { packed in
+                var even = 0, odd = 0
+                while k + 2 <= end {
+                  even &+= Int(draws[Int(entryImage[k])]) &* packed[k]
+                  odd &+= Int(draws[Int(entryImage[k + 1])]) &* packed[k + 1]
+                  k += 2
+                }
+                if k < end { even &+= Int(draws[Int(entryImage[k])]) &* packed[k] }
+                let total = even &+ odd
+                fleissTotals[l] = Double(total & 0xFFFF_FFFF)
+                alphaTotals[l] = Double(total >> 32)
+              }
+            } else {
+              var fleiss = 0, alpha = 0
+              while k < end {
+                let c = Int(draws[Int(entryImage[k])])
+                fleiss &+= c &* entryFleiss[k]
+                alpha &+= c &* entryAlpha[k]
+                k += 1
+              }
+              fleissTotals[l] = Double(fleiss)
+              alphaTotals[l] = Double(alpha)
+            }
+          }
+        }
+      }
       counts.withUnsafeMutableBufferPointer { counts in
-        counts.update(repeating: 0)
-        for _ in 0..<m { counts[Int(images.remainder(rng.next()))] += 1 }
-        // Four partial sums per column and two per label (alternate entries), so that the
-        // additions do not all wait on one another.
+        for i in 0..<m { counts[i] = Double(draws[i]) }
+        // Four partial sums per column, so that the additions do not all wait on one another.
         flat.withUnsafeBufferPointer { flat in
           for j in sums.indices {
             let column = flat.baseAddress! + j * m
@@ -599,24 +646,6 @@ public enum AgreementRun {
               i += 1
             }
             sums[j] = (total[0] + total[1]) + (total[2] + total[3])
-          }
-        }
-        entryImage.withUnsafeBufferPointer { entryImage in
-          entryTotals.withUnsafeBufferPointer { entryTotals in
-            for l in order.indices {
-              var even = SIMD2<Double>(), odd = SIMD2<Double>()  // (Fleiss, alpha)
-              var k = labelStart[l]
-              let end = labelStart[l + 1]
-              while k + 2 <= end {
-                even += counts[entryImage[k]] * entryTotals[k]
-                odd += counts[entryImage[k + 1]] * entryTotals[k + 1]
-                k += 2
-              }
-              if k < end { even += counts[entryImage[k]] * entryTotals[k] }
-              let total = even + odd
-              fleissTotals[l] = total[0]
-              alphaTotals[l] = total[1]
-            }
           }
         }
       }

@@ -68,4 +68,18 @@ struct BootstrapTests {
       if images > 1 { #expect(Set(fast[0]).count > 1) }
     }
   }
+
+  @Test("label totals too large to share a word are summed apart, with the same figures")
+  func largeTotals() {
+    // Seven images, one with totals of 4·10^8 votes: seven draws of it pass 2^31.
+    var perImage = Self.randomStats(images: 7, seed: 3)
+    perImage[2].addLabel(5, fleiss: 400_000_000, alpha: 300_000_000)
+    perImage[2].alphaN += 300_000_000
+    let fast = AgreementRun.bootstrap(perImage, raters: 3, resamples: 40, seed: 2)
+    let plain = Self.byDraws(perImage, raters: 3, resamples: 40, seed: 2)
+    #expect(fast.map(\.count) == plain.map(\.count))
+    for (f, p) in zip(fast, plain) {
+      for (a, b) in zip(f, p) { #expect(abs(a - b) <= 1e-12 * max(1, abs(b)), "\(a) vs \(b)") }
+    }
+  }
 }
