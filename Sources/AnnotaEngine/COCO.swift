@@ -399,7 +399,9 @@ public struct COCODataset: Sendable {
         annotation.isCrowd = value == 1
       }
     }
-    if let bbox = record.bbox {
+    if let box = record.box {
+      annotation.bbox = box
+    } else if let bbox = record.bbox {
       guard let values = bbox.numberArray, values.count == 4 else {
         return fail(".bbox", "bbox must be 4 numbers [x, y, width, height]")
       }

@@ -18,6 +18,8 @@ struct AnnotationFields {
   var imageID: JSONValue?
   var categoryID: JSONValue?
   var bbox: JSONValue?
+  /// A `bbox` of 4 finite numbers, read without a `JSONValue` (then `bbox` stays nil).
+  var box: Box?
   var segmentation: SegmentationSource?
   var isCrowd: JSONValue?
   var area: JSONValue?
@@ -281,7 +283,8 @@ extension JSONReader.Parser {
       case .id where fields.id == nil: fields.id = try value(depth: depth)
       case .imageID where fields.imageID == nil: fields.imageID = try value(depth: depth)
       case .categoryID where fields.categoryID == nil: fields.categoryID = try value(depth: depth)
-      case .bbox where fields.bbox == nil: fields.bbox = try value(depth: depth)
+      case .bbox where fields.bbox == nil && fields.box == nil:
+        if let box = box() { fields.box = box } else { fields.bbox = try value(depth: depth) }
       case .segmentation where fields.segmentation == nil: fields.segmentation = try segmentation(depth: depth)
       case .isCrowd where fields.isCrowd == nil: fields.isCrowd = try value(depth: depth)
       case .area where fields.area == nil: fields.area = try value(depth: depth)
@@ -339,6 +342,36 @@ extension JSONReader.Parser {
   /// A segmentation value: its rings when it is a non-empty list of lists of numbers, upsampled
   /// (`upsampledSegmentation`) or else as the general reader gives `.numbers` for each; the JSON
   /// value otherwise.
+  /// At a `bbox`: an array of exactly 4 finite numbers as a `Box`, leaving `position` past its
+  /// `]` (without the array of numbers a `JSONValue` would allocate); nil, with `position` left
+  /// where it was, for anything else, which `value` reads (and reports) as usual.
+  mutating func box() -> Box? {
+    let start = position
+    guard position < bytes.count, bytes[position] == UInt8(ascii: "[") else { return nil }
+    position += 1
+    var values = (0.0, 0.0, 0.0, 0.0)
+    for k in 0..<4 {
+      skipWhitespace()
+      guard startsNumber(), let (value, _) = try? number(), value.isFinite else {
+        position = start
+        return nil
+      }
+      switch k {
+      case 0: values.0 = value
+      case 1: values.1 = value
+      case 2: values.2 = value
+      default: values.3 = value
+      }
+      skipWhitespace()
+      guard position < bytes.count, bytes[position] == UInt8(ascii: k < 3 ? "," : "]") else {
+        position = start
+        return nil
+      }
+      position += 1
+    }
+    return Box(x: values.0, y: values.1, width: values.2, height: values.3)
+  }
+
   mutating func segmentation(depth: Int) throws(JSONParseError) -> SegmentationSource {
     let start = position
     if bytes[position] == UInt8(ascii: "[") {

@@ -148,6 +148,15 @@ struct COCOReaderTests {
       // Duplicate ids, among typed and untyped elements.
       #"{"id":1,"image_id":2,"segmentation":{"size":[6,8],"counts":[48]}}"#,
       #"{"id":2,"image_id":1}"#,
+      // Boxes read straight into a Box, or left to the general reader: spacing, too many or
+      // too few numbers, a string, negative zero, a second bbox after a bad one and a good one.
+      #"{"id":40,"image_id":1,"bbox":[ 1 , 2.5 ,3,4 ]}"#,
+      #"{"id":41,"image_id":1,"bbox":[1,2,3,4,5]}"#,
+      #"{"id":42,"image_id":1,"bbox":[1,2,3,"4"]}"#,
+      #"{"id":43,"image_id":1,"bbox":[]}"#,
+      #"{"id":44,"image_id":1,"bbox":[-0,-0.0,1E2,4e-1]}"#,
+      #"{"id":45,"image_id":1,"bbox":[1,2,3],"bbox":[1,2,3,4]}"#,
+      #"{"id":46,"image_id":1,"bbox":[1,2,3,4],"bbox":[5,6,7,8]}"#,
       // Elements that are not objects.
       "17", #""text""#, "null", "[1,2]", "{}",
     ]
@@ -214,6 +223,10 @@ struct COCOReaderTests {
       var corrupted = bytes
       corrupted[Int(rng.next() % UInt64(bytes.count))] = replacements[Int(rng.next() % UInt64(replacements.count))]
       Self.checkBothWays(String(decoding: corrupted, as: UTF8.self))
+    }
+    // A bbox number out of range, a bbox closed by the wrong bracket: the same errors.
+    for bad in [#"{"id":27,"image_id":1,"bbox":[1e400,2,3,4]}"#, #"{"id":31,"image_id":1,"bbox":[1,2,3,4}"#] {
+      if case .success = Self.checkBothWays(Self.document([bad])) { Issue.record("\(bad) read") }
     }
   }
 
