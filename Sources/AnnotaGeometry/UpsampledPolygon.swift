@@ -24,7 +24,7 @@ public struct UpsampledPolygon: @unchecked Sendable, Hashable, CustomStringConve
   /// A polygon of rings of upsampled coordinates, `ringEnds[r]` coordinates up to the end of ring
   /// r (so ring r is `coordinates[ringEnds[r - 1] ..< ringEnds[r]]`), checked as
   /// `Polygon.validated()` checks rings: an even number of coordinates, at least 6, per ring.
-  /// Its memory comes from `store` (a new one when nil).
+  /// Its memory comes from `store`; without one, from a store of its own, exactly its size.
   ///
   /// - Throws: `GeometryError` naming the first ring that is not.
   public init(
@@ -49,8 +49,10 @@ public struct UpsampledPolygon: @unchecked Sendable, Hashable, CustomStringConve
     }
     let packed = coordinates.isEmpty || (Int(maxX) - Int(minX) < 1 << 16 && Int(maxY) - Int(minY) < 1 << 16)
     let pointWords = packed ? coordinates.count / 2 : coordinates.count
-    let store = store ?? UpsampledPolygonStore()
-    let base = store.allocate(Self.header + ringEnds.count + pointWords)
+    let size = Self.header + ringEnds.count + pointWords
+    let given = store
+    let store = given ?? UpsampledPolygonStore()
+    let base = store.allocate(size, alone: given == nil)
     base[0] = Int32(ringEnds.count)
     (base[1], base[2], base[3], base[4]) = (minX, minY, maxX, maxY)
     base[5] = packed ? 1 : 0
@@ -205,9 +207,10 @@ public final class UpsampledPolygonStore: @unchecked Sendable {
     for chunk in chunks { chunk.deallocate() }
   }
 
-  /// `count` uninitialized words, valid as long as the store.
-  func allocate(_ count: Int) -> UnsafeMutablePointer<Int32> {
-    if count > Self.chunkWords / 4 {
+  /// `count` uninitialized words, valid as long as the store; `alone`, in an allocation of their
+  /// own (a polygon made without a store).
+  func allocate(_ count: Int, alone: Bool = false) -> UnsafeMutablePointer<Int32> {
+    if alone || count > Self.chunkWords / 4 {
       let own = UnsafeMutablePointer<Int32>.allocate(capacity: count)
       chunks.append(own)
       return own
