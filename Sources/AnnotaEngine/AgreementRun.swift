@@ -157,15 +157,18 @@ public enum AgreementRun {
     let n = sets.count
     // The image must be in every file, with one size.
     var size: (Int, Int)?
-    for (a, d) in sets.enumerated() {
-      guard let image = d.imageIndex[imageID].map({ d.images[$0] }) else {
+    // By index, the fields in place: a `for` over the datasets, or a `let` of an image, copies it
+    // (a retain per array or string in it).
+    for a in sets.indices {
+      guard let i = sets[a].imageIndex[imageID] else {
         throw COCOIssue(path: "image \(imageID)", message: "image \(imageID) is missing from \(names[a])")
       }
-      if let s = size, s != (image.width, image.height) {
-        throw COCOIssue(path: "images[\(image.index)]",
-                        message: "image \(imageID) is \(image.width)x\(image.height) in \(names[a]) but \(s.0)x\(s.1) in \(names[0])")
+      let (width, height) = (sets[a].images[i].width, sets[a].images[i].height)
+      if let s = size, s != (width, height) {
+        throw COCOIssue(path: "images[\(sets[a].images[i].index)]",
+                        message: "image \(imageID) is \(width)x\(height) in \(names[a]) but \(s.0)x\(s.1) in \(names[0])")
       }
-      size = (image.width, image.height)
+      size = (width, height)
     }
     guard let (imageWidth, imageHeight) = size else { preconditionFailure("agree needs annotators") }
     let imageSize = (height: imageHeight, width: imageWidth)
@@ -423,18 +426,19 @@ public enum AgreementRun {
       perImage.reserveCapacity(results.count)
       // A cluster's votes, counted per label: a few pairs in a reused array.
       var counts: [(label: Int64?, count: Int)] = []
-      for r in results {
+      // By index (a `for` over the results copies each one: a retain per array in it).
+      for k in results.indices {
         var s = Stats()
         for a in 0..<n {
           for b in 0..<n {
-            total.iouSum += r.pairIoU[a][b]
-            s.iouSum += r.pairIoU[a][b]
-            total.diceSum += r.pairDice[a][b]
-            s.diceSum += r.pairDice[a][b]
-            s.pairs += r.pairCount[a][b]
+            total.iouSum += results[k].pairIoU[a][b]
+            s.iouSum += results[k].pairIoU[a][b]
+            total.diceSum += results[k].pairDice[a][b]
+            s.diceSum += results[k].pairDice[a][b]
+            s.pairs += results[k].pairCount[a][b]
           }
         }
-        for labels in r.fleissLabels {
+        for labels in results[k].fleissLabels {
           Stats.count(labels, into: &counts)
           var squares = 0
           for vote in counts { squares += vote.count * vote.count }
@@ -444,7 +448,7 @@ public enum AgreementRun {
           s.fleissSubjects += 1
           for vote in counts { s.addLabel(vote.label, fleiss: Double(vote.count), alpha: 0) }
         }
-        for unit in r.alphaUnits {
+        for unit in results[k].alphaUnits {
           let m = Double(unit.count)
           Stats.count(unit, into: &counts)
           total.alphaN += m
@@ -709,10 +713,11 @@ public enum AgreementRun {
     var labelDisagreements = [Int](repeating: 0, count: n), present = [Int](repeating: 0, count: n)
     var consensusIoUSum = [Double](repeating: 0, count: n), consensusIoUCount = [Int](repeating: 0, count: n)
     func num(_ v: Double?) -> JSONValue { v.map { .double($0) } ?? .null }
-    for r in results {
+    for r in results.indices {
       var imageNeeds = false
-      // Through the buffer, field by field: `for o in r.objects` copies each object.
-      r.objects.withUnsafeBufferPointer { objects in
+      // Through the buffer, field by field: `for o in r.objects` copies each object (and `for r
+      // in results` each result).
+      results[r].objects.withUnsafeBufferPointer { objects in
         for k in objects.indices {
           let tier = objects[k].decision.tier, label = objects[k].decision.label
           tiers[tier, default: 0] += 1
@@ -735,22 +740,24 @@ public enum AgreementRun {
           }
         }
       }
-      if imageNeeds { needsAnother.append(.int(r.imageID)) }
+      if imageNeeds { needsAnother.append(.int(results[r].imageID)) }
     }
 
     // Pairwise matrices in the user's order.
     var pairIoU = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
     var pairDice = pairIoU
     var pairCount = [[Int]](repeating: [Int](repeating: 0, count: n), count: n)
-    for r in results {
+    for r in results.indices {
       for a in 0..<n {
-        for b in 0..<n where r.pairCount[a][b] > 0 {
+        for b in 0..<n where results[r].pairCount[a][b] > 0 {
           let (ua, ub) = (userOf[a], userOf[b])
-          for (x, y) in [(ua, ub), (ub, ua)] {
-            pairIoU[x][y] += r.pairIoU[a][b]
-            pairDice[x][y] += r.pairDice[a][b]
-            pairCount[x][y] += r.pairCount[a][b]
+          @inline(__always) func add(_ x: Int, _ y: Int) {
+            pairIoU[x][y] += results[r].pairIoU[a][b]
+            pairDice[x][y] += results[r].pairDice[a][b]
+            pairCount[x][y] += results[r].pairCount[a][b]
           }
+          add(ua, ub)
+          add(ub, ua)
         }
       }
     }
@@ -880,17 +887,25 @@ public enum AgreementRun {
       out.value(value)
     }
     out.raw(","); out.key("images"); out.raw("[")
-    for (i, r) in results.enumerated() {
-      var imageTiers: [Tier: Int] = [:]
-      for k in r.objects.indices { imageTiers[r.objects[k].decision.tier, default: 0] += 1 }
+    for i in results.indices {
+      // By index, the fields in place (a `for` over the results copies each one), and the tiers
+      // counted in locals, not a dictionary per image.
+      var (accept, review, escalate) = (0, 0, 0)
+      for k in results[i].objects.indices {
+        switch results[i].objects[k].decision.tier {
+        case .accept: accept += 1
+        case .review: review += 1
+        case .escalate: escalate += 1
+        }
+      }
       var s = Stats()
-      s.addPairs(r, raters: n)
+      s.addPairs(results[i], raters: n)
       out.raw(i == 0 ? "{" : ",{")
-      out.key("image_id"); out.int(r.imageID)
-      out.raw(","); out.key("objects"); out.int(r.objects.count)
-      out.raw(","); out.key("accept"); out.int(imageTiers[.accept] ?? 0)
-      out.raw(","); out.key("review"); out.int(imageTiers[.review] ?? 0)
-      out.raw(","); out.key("escalate"); out.int(imageTiers[.escalate] ?? 0)
+      out.key("image_id"); out.int(results[i].imageID)
+      out.raw(","); out.key("objects"); out.int(results[i].objects.count)
+      out.raw(","); out.key("accept"); out.int(accept)
+      out.raw(","); out.key("review"); out.int(review)
+      out.raw(","); out.key("escalate"); out.int(escalate)
       out.raw(","); out.key("meanIoU"); out.double(s.figures(raters: n).iou)
       out.raw("}")
       out.flush(atLeast: writeChunk, emit)
