@@ -349,27 +349,20 @@ extension JSONReader.Parser {
     let start = position
     guard position < bytes.count, bytes[position] == UInt8(ascii: "[") else { return nil }
     position += 1
-    var values = (0.0, 0.0, 0.0, 0.0)
-    for k in 0..<4 {
+    // A finite number, then `separator`.
+    func value(then separator: Unicode.Scalar) -> Double? {
       skipWhitespace()
-      guard startsNumber(), let (value, _) = try? number(), value.isFinite else {
-        position = start
-        return nil
-      }
-      switch k {
-      case 0: values.0 = value
-      case 1: values.1 = value
-      case 2: values.2 = value
-      default: values.3 = value
-      }
+      guard startsNumber(), let (value, _) = try? number(), value.isFinite else { return nil }
       skipWhitespace()
-      guard position < bytes.count, bytes[position] == UInt8(ascii: k < 3 ? "," : "]") else {
-        position = start
-        return nil
-      }
+      guard position < bytes.count, bytes[position] == UInt8(ascii: separator) else { return nil }
       position += 1
+      return value
     }
-    return Box(x: values.0, y: values.1, width: values.2, height: values.3)
+    if let x = value(then: ","), let y = value(then: ","), let width = value(then: ","), let height = value(then: "]") {
+      return Box(x: x, y: y, width: width, height: height)
+    }
+    position = start
+    return nil
   }
 
   mutating func segmentation(depth: Int) throws(JSONParseError) -> SegmentationSource {

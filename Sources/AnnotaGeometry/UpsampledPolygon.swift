@@ -105,16 +105,15 @@ public struct UpsampledPolygon: @unchecked Sendable, Hashable, CustomStringConve
     return Self.header + rings + (isPacked ? coordinates / 2 : coordinates)
   }
 
-  /// Ring r's upsampled coordinates, `[x0, y0, x1, y1, ...]`.
+  /// Ring r's upsampled coordinates, `[x0, y0, x1, y1, ...]`, read as the rasterizer reads them.
   public func ring(_ r: Int) -> [Int32] {
-    let start = r == 0 ? 0 : Int(words[Self.header + r - 1]), end = Int(words[Self.header + r])
-    let points = words + Self.header + ringCount
-    if !isPacked { return Array(UnsafeBufferPointer(start: points + start, count: end - start)) }
-    let (minX, minY) = (words[1], words[2])
-    return (start / 2 ..< end / 2).flatMap { k -> [Int32] in
-      let p = UInt32(bitPattern: points[k])
-      return [minX &+ Int32(p & 0xFFFF), minY &+ Int32(p >> 16)]
+    func coordinates(_ ring: some RingVertices) -> [Int32] {
+      (0..<ring.pointCount).flatMap { j -> [Int32] in
+        let (x, y) = ring.point(j)
+        return [Int32(x), Int32(y)]
+      }
     }
+    return withRings(packed: { coordinates($1(r)) }, pairs: { coordinates($1(r)) })
   }
 
   public static func == (a: UpsampledPolygon, b: UpsampledPolygon) -> Bool {
